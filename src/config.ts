@@ -1,0 +1,58 @@
+// Every environment variable the service reads, parsed and validated in one place.
+import path from 'node:path';
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Real PostgreSQL when set; embedded PGlite in `dataDir` otherwise. */
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  dataDir: string;
+  /** Seed the demo tenants (always on for the embedded database). */
+  demo: boolean;
+  production: boolean;
+  logLevel: string;
+  providerName: string;
+  publicUrl: string | undefined;
+  limits: { maxDepth: number; maxAliases: number; maxCost: number; maxPageSize: number; maxTokens: number };
+}
+
+export class ConfigError extends Error {}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://');
+  }
+  const demoFlag = env.MDR_DEMO;
+  return {
+    port: int(env, 'PORT', 4000, 0, 65535),
+    host: env.HOST || '0.0.0.0',
+    databaseUrl,
+    databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
+    dataDir: path.resolve(env.DATA_DIR || '.data'),
+    // The embedded database is the "try it" mode: demo data unless explicitly switched off.
+    demo: demoFlag === undefined || demoFlag === '' ? !databaseUrl : demoFlag === '1' || demoFlag === 'true',
+    production: env.NODE_ENV === 'production',
+    logLevel: env.LOG_LEVEL || (env.NODE_ENV === 'test' ? 'silent' : 'info'),
+    providerName: env.MDR_PROVIDER_NAME || 'Defender Experts',
+    publicUrl: env.PUBLIC_URL || undefined,
+    limits: {
+      maxDepth: int(env, 'MAX_QUERY_DEPTH', 12, 2, 100),
+      maxAliases: int(env, 'MAX_QUERY_ALIASES', 30, 1, 1000),
+      maxCost: int(env, 'MAX_QUERY_COST', 50_000, 10, 10_000_000),
+      maxPageSize: 100,
+      maxTokens: int(env, 'MAX_QUERY_TOKENS', 5_000, 100, 100_000),
+    },
+  };
+}

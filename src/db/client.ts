@@ -1,0 +1,110 @@
+// One code path over two backends: real PostgreSQL (postgres.js) when DATABASE_URL is set,
+// embedded PGlite (real Postgres in WebAssembly) in a local folder otherwise.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import * as schema from './schema';
+
+export type Schema = typeof schema;
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+/** A transaction is used exactly like the database handle. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+export type DbOrTx = Db | Tx;
+
+export const migrationsFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle');
+
+export interface Database {
+  kind: 'postgres' | 'pglite';
+  db: Db;
+  /** Statements sent so far; tests use it to prove the queue has no N+1. */
+  stats: { statements: number };
+  /** Apply pending migrations, serialised across processes sharing one database. */
+  migrate(): Promise<void>;
+  /** Run `fn` while holding a cluster-wide lock (advisory lock on Postgres). */
+  withLock<T>(key: number, fn: () => Promise<T>): Promise<T>;
+  /** Raw rows from a SQL string with $n parameters (benchmarks, health checks). */
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  databaseUrl?: string;
+  dataDir?: string;
+  poolSize?: number;
+}
+
+export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  const stats = { statements: 0 };
+  const logger = {
+    logQuery: () => {
+      stats.statements += 1;
+    },
+  };
+
+  if (opts.databaseUrl) {
+    const sql = postgres(opts.databaseUrl, {
+      max: opts.poolSize ?? 10,
+      onnotice: () => {},
+    });
+    const db = drizzlePostgres({ client: sql, schema, logger }) as unknown as Db;
+    const withLock = async <T>(key: number, fn: () => Promise<T>): Promise<T> => {
+      const conn = await sql.reserve();
+      try {
+        await conn`select pg_advisory_lock(${key})`;
+        return await fn();
+      } finally {
+        await conn`select pg_advisory_unlock(${key})`.catch(() => {});
+        conn.release();
+      }
+    };
+    return {
+      kind: 'postgres',
+      db,
+      stats,
+      withLock,
+      migrate: () => withLock(MIGRATION_LOCK, () => migratePostgres(db as never, { migrationsFolder })),
+      query: async <T>(text: string, params: unknown[] = []) => {
+        stats.statements += 1;
+        return (await sql.unsafe(text, params as never[])) as unknown as T[];
+      },
+      close: () => sql.end({ timeout: 5 }),
+    };
+  }
+
+  const dataDir = opts.dataDir ?? path.resolve('.data');
+  const pgDir = path.join(dataDir, 'pgdata');
+  fs.mkdirSync(pgDir, { recursive: true });
+  const client = await PGlite.create(pgDir);
+  const db = drizzlePglite({ client, schema, logger }) as unknown as Db;
+  // PGlite is one connection in one process: a promise chain is the lock.
+  let chain: Promise<unknown> = Promise.resolve();
+  const withLock = <T>(_key: number, fn: () => Promise<T>): Promise<T> => {
+    const run = chain.then(fn, fn);
+    chain = run.catch(() => {});
+    return run;
+  };
+  return {
+    kind: 'pglite',
+    db,
+    stats,
+    withLock,
+    migrate: () => migratePglite(db as never, { migrationsFolder }),
+    query: async <T>(text: string, params: unknown[] = []) => {
+      stats.statements += 1;
+      return (await client.query<T>(text, params)).rows;
+    },
+    close: async () => {
+      if (!client.closed) await client.close();
+    },
+  };
+}
+
+const MIGRATION_LOCK = 7_245_001;
+export const DEMO_SEED_LOCK = 7_245_002;

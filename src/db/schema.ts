@@ -1,0 +1,306 @@
+// Drizzle tables: the one description of the database. Migrations in drizzle/ are generated from
+// this file by drizzle-kit (`npm run db:generate`); never edit a released migration by hand.
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+// Millisecond precision everywhere: cursors carry JS Dates, and a microsecond column would make a
+// cursor compare unequal to the row it came from (rows repeated or lost while paging).
+const ts = (name: string) => timestamp(name, { precision: 3, withTimezone: true, mode: 'date' });
+
+// Postgres enums sort in declaration order, which gives the SEVERITY ordering for free.
+export const severityEnum = pgEnum('severity', ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH']);
+export const incidentStatusEnum = pgEnum('incident_status', [
+  'ACTIVE',
+  'IN_PROGRESS',
+  'AWAITING_CUSTOMER_ACTION',
+  'RESOLVED',
+]);
+export const assignmentEnum = pgEnum('assignment', ['EXPERTS', 'CUSTOMER', 'UNASSIGNED']);
+export const classificationEnum = pgEnum('classification', [
+  'UNKNOWN',
+  'TRUE_POSITIVE',
+  'FALSE_POSITIVE',
+  'INFORMATIONAL_EXPECTED_ACTIVITY',
+]);
+export const determinationEnum = pgEnum('determination', [
+  'UNKNOWN',
+  'MULTI_STAGED_ATTACK',
+  'MALICIOUS_USER_ACTIVITY',
+  'COMPROMISED_ACCOUNT',
+  'MALWARE',
+  'PHISHING',
+  'UNWANTED_SOFTWARE',
+  'SECURITY_TESTING',
+  'LINE_OF_BUSINESS_APPLICATION',
+  'CONFIRMED_ACTIVITY',
+  'NOT_MALICIOUS',
+  'NOT_ENOUGH_DATA_TO_VALIDATE',
+  'OTHER',
+]);
+export const roleEnum = pgEnum('role', ['READER', 'OPERATOR', 'ADMIN', 'EXPERT', 'INTEGRATION']);
+export const serviceAccessLevelEnum = pgEnum('service_access_level', ['READER', 'OPERATOR']);
+export const deviceHealthEnum = pgEnum('device_health', ['ACTIVE', 'INACTIVE']);
+export const evidenceKindEnum = pgEnum('evidence_kind', ['DEVICE', 'FILE', 'PROCESS', 'USER', 'IP', 'URL']);
+export const sideEnum = pgEnum('side', ['EXPERTS', 'CUSTOMER']);
+
+export const tenants = pgTable('tenants', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  slug: text('slug').notNull().unique(),
+  name: text('name').notNull(),
+  serviceAccessLevel: serviceAccessLevelEnum('service_access_level').notNull().default('READER'),
+  remediationExclusions: text('remediation_exclusions').array().notNull().default(sql`'{}'::text[]`),
+  // Per-tenant incident number sequence, bumped with UPDATE … RETURNING inside the ingest transaction.
+  lastIncidentNumber: integer('last_incident_number').notNull().default(0),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+export const principals = pgTable(
+  'principals',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    // null for provider-side principals (experts)
+    tenantId: uuid('tenant_id').references(() => tenants.id),
+    name: text('name').notNull(),
+    email: text('email'),
+    role: roleEnum('role').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('principals_tenant_idx').on(t.tenantId)],
+);
+
+// Which tenants an expert serves.
+export const expertTenants = pgTable(
+  'expert_tenants',
+  {
+    principalId: uuid('principal_id')
+      .notNull()
+      .references(() => principals.id),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+  },
+  (t) => [primaryKey({ columns: [t.principalId, t.tenantId] })],
+);
+
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    principalId: uuid('principal_id')
+      .notNull()
+      .references(() => principals.id),
+    name: text('name').notNull(),
+    // SHA-256 of the token; the token itself is shown once and never stored.
+    tokenHash: text('token_hash').notNull().unique(),
+    // First characters of the token, to recognise it in listings.
+    prefix: text('prefix').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    lastUsedAt: ts('last_used_at'),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [index('api_tokens_principal_idx').on(t.principalId)],
+);
+
+export const incidents = pgTable(
+  'incidents',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    number: integer('number').notNull(),
+    externalId: text('external_id'),
+    title: text('title').notNull(),
+    description: text('description'),
+    severity: severityEnum('severity').notNull(),
+    status: incidentStatusEnum('status').notNull().default('ACTIVE'),
+    classification: classificationEnum('classification').notNull().default('UNKNOWN'),
+    determination: determinationEnum('determination').notNull().default('UNKNOWN'),
+    assignment: assignmentEnum('assignment').notNull().default('UNASSIGNED'),
+    assigneeId: uuid('assignee_id').references(() => principals.id),
+    customTags: text('custom_tags').array().notNull().default(sql`'{}'::text[]`),
+    systemTags: text('system_tags').array().notNull().default(sql`'{}'::text[]`),
+    priorityScore: smallint('priority_score').notNull().default(0),
+    resolvingComment: text('resolving_comment'),
+    version: integer('version').notNull().default(1),
+    // Lower-cased title, number and impacted asset names: what the queue's text search matches.
+    searchText: text('search_text').notNull().default(''),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+    firstActivityAt: ts('first_activity_at'),
+    lastActivityAt: ts('last_activity_at'),
+  },
+  (t) => [
+    uniqueIndex('incidents_tenant_number_uq').on(t.tenantId, t.number),
+    uniqueIndex('incidents_tenant_external_uq').on(t.tenantId, t.externalId),
+    // keyset orderings of the queue: (sort key, id) within a tenant
+    index('incidents_tenant_updated_idx').on(t.tenantId, t.updatedAt, t.id),
+    index('incidents_tenant_created_idx').on(t.tenantId, t.createdAt, t.id),
+    index('incidents_tenant_severity_idx').on(t.tenantId, t.severity, t.updatedAt, t.id),
+    index('incidents_tenant_priority_idx').on(t.tenantId, t.priorityScore, t.updatedAt, t.id),
+    index('incidents_tenant_status_idx').on(t.tenantId, t.status),
+    index('incidents_tags_idx').using('gin', t.customTags),
+    index('incidents_system_tags_idx').using('gin', t.systemTags),
+  ],
+);
+
+export const alerts = pgTable(
+  'alerts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    incidentId: uuid('incident_id')
+      .notNull()
+      .references(() => incidents.id),
+    externalId: text('external_id').notNull(),
+    title: text('title').notNull(),
+    severity: severityEnum('severity').notNull(),
+    category: text('category'),
+    detectionSource: text('detection_source'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('alerts_tenant_external_uq').on(t.tenantId, t.externalId),
+    index('alerts_incident_idx').on(t.incidentId, t.createdAt, t.id),
+  ],
+);
+
+// The endpoint fleet: devices belong to a tenant, not to an incident.
+export const devices = pgTable(
+  'devices',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    name: text('name').notNull(),
+    deviceGroup: text('device_group'),
+    osPlatform: text('os_platform'),
+    healthStatus: deviceHealthEnum('health_status').notNull().default('ACTIVE'),
+    isolated: boolean('isolated').notNull().default(false),
+    appExecutionRestricted: boolean('app_execution_restricted').notNull().default(false),
+    lastSeenAt: ts('last_seen_at').notNull().defaultNow(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('devices_tenant_name_uq').on(t.tenantId, sql`lower(${t.name})`)],
+);
+
+export const deviceFiles = pgTable(
+  'device_files',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    deviceId: uuid('device_id')
+      .notNull()
+      .references(() => devices.id),
+    fileName: text('file_name').notNull(),
+    filePath: text('file_path').notNull().default(''),
+    sha1: text('sha1'),
+    sha256: text('sha256'),
+    quarantined: boolean('quarantined').notNull().default(false),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('device_files_device_path_uq').on(t.deviceId, t.filePath, t.fileName)],
+);
+
+// One row per evidence item of an alert. Devices and files point into the fleet; the other kinds
+// (process, user, IP, URL) keep their value and details inline.
+export const evidence = pgTable(
+  'evidence',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    incidentId: uuid('incident_id')
+      .notNull()
+      .references(() => incidents.id),
+    alertId: uuid('alert_id')
+      .notNull()
+      .references(() => alerts.id),
+    kind: evidenceKindEnum('kind').notNull(),
+    /** Order within the alert, as the source listed it. */
+    position: smallint('position').notNull().default(0),
+    deviceId: uuid('device_id').references(() => devices.id),
+    fileId: uuid('file_id').references(() => deviceFiles.id),
+    value: text('value').notNull(),
+    details: jsonb('details').$type<Record<string, string | null>>().notNull().default({}),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('evidence_alert_idx').on(t.alertId),
+    index('evidence_incident_device_idx').on(t.incidentId, t.deviceId),
+  ],
+);
+
+export const comments = pgTable(
+  'comments',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    incidentId: uuid('incident_id')
+      .notNull()
+      .references(() => incidents.id),
+    authorId: uuid('author_id')
+      .notNull()
+      .references(() => principals.id),
+    body: text('body').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('comments_incident_idx').on(t.incidentId, t.createdAt, t.id)],
+);
+
+// The audit trail: one row per changed field. Its bigserial id orders events for subscriptions.
+export const activity = pgTable(
+  'activity',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    incidentId: uuid('incident_id')
+      .notNull()
+      .references(() => incidents.id),
+    actorId: uuid('actor_id').references(() => principals.id),
+    actorSide: sideEnum('actor_side'),
+    field: text('field').notNull(),
+    fromValue: text('from_value'),
+    toValue: text('to_value'),
+    note: text('note'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('activity_incident_idx').on(t.incidentId, t.id),
+    index('activity_tenant_idx').on(t.tenantId, t.id),
+  ],
+);
+
+export type TenantRow = typeof tenants.$inferSelect;
+export type PrincipalRow = typeof principals.$inferSelect;
+export type IncidentRow = typeof incidents.$inferSelect;
+export type AlertRow = typeof alerts.$inferSelect;
+export type DeviceRow = typeof devices.$inferSelect;
+export type DeviceFileRow = typeof deviceFiles.$inferSelect;
+export type EvidenceRow = typeof evidence.$inferSelect;
+export type CommentRow = typeof comments.$inferSelect;
+export type ActivityRow = typeof activity.$inferSelect;

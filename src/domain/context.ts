@@ -1,0 +1,37 @@
+// What every domain command takes first: the actor and the database travel together.
+import type { Database, Db } from '../db/client';
+import type { Loaders } from './loaders';
+import type { Viewer } from './viewer';
+import type { ActivityRow } from '../db/schema';
+
+export interface EventSink {
+  /** Called after a transaction commits with the activity entries it wrote, in commit order. */
+  committed(entries: ActivityRow[]): void;
+}
+
+export interface DomainContext {
+  db: Db;
+  database: Database;
+  viewer: Viewer | null;
+  loaders: Loaders;
+  providerName: string;
+  events: EventSink;
+}
+
+import { createLoaders } from './loaders';
+
+/** A domain context for code that runs outside a request (seed, CLI, background work, tests). */
+export function createDomainContext(
+  database: Database,
+  viewer: Viewer | null,
+  opts: { providerName?: string; events?: EventSink } = {},
+): DomainContext {
+  return {
+    db: database.db,
+    database,
+    viewer,
+    loaders: createLoaders(database.db, viewer),
+    providerName: opts.providerName ?? 'Defender Experts',
+    events: opts.events ?? { committed: () => {} },
+  };
+}

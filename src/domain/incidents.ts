@@ -1,0 +1,219 @@
+// Edits to an incident available to customers and experts: tags, assignment, severity, comments.
+// Every change is an activity entry; an optional expected version guards against lost updates.
+import { and, asc, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
+import type { Tx } from '../db/client';
+import { activity, comments, incidents, principals, type ActivityRow, type CommentRow, type IncidentRow } from '../db/schema';
+import { writeTransaction } from '../events/activity';
+import type { DomainContext } from './context';
+import type { Assignment, Severity } from './enums';
+import { DomainError, invalid, notFound } from './errors';
+import { buildPage, pageRequest, type Page, type PageArgs } from './pagination';
+import { priorityScore } from './priority';
+import { LIMITS, tags as cleanTags, text } from './validate';
+import { canReadTenant, requireRole, requireViewer, type Viewer } from './viewer';
+
+/** Roles that may change an incident's tags, assignment and severity. */
+export const EDITOR_ROLES = ['OPERATOR', 'ADMIN', 'EXPERT'] as const;
+
+export function canEditIncident(viewer: Viewer | null, incident: IncidentRow): boolean {
+  return !!viewer && (EDITOR_ROLES as readonly string[]).includes(viewer.role) && canReadTenant(viewer, incident.tenantId);
+}
+
+/**
+ * Lock the incident row for the rest of the transaction, after the tenant check. A foreign id
+ * gives the same NOT_FOUND as a missing one; a stale expected version writes nothing.
+ */
+export async function lockIncident(
+  tx: Tx,
+  viewer: Viewer,
+  incidentId: string,
+  expectedVersion?: number | null,
+): Promise<IncidentRow> {
+  const [row] = await tx
+    .select()
+    .from(incidents)
+    .where(and(eq(incidents.id, incidentId), inArray(incidents.tenantId, [...viewer.tenantIds])))
+    .for('update');
+  if (!row) throw notFound('Incident', ['incidentId']);
+  if (expectedVersion != null && expectedVersion !== row.version) {
+    throw new DomainError(
+      'VERSION_CONFLICT',
+      `The incident changed since you loaded it (version ${expectedVersion}, now ${row.version}); reload and retry`,
+      ['version'],
+    );
+  }
+  return row;
+}
+
+export interface UpdateIncidentInput {
+  incidentId: string;
+  version?: number | null;
+  tags?: string[] | null;
+  assignment?: Assignment | null;
+  assigneeId?: string | null;
+  severity?: Severity | null;
+}
+
+export async function updateIncident(ctx: DomainContext, input: UpdateIncidentInput): Promise<IncidentRow> {
+  const viewer = requireViewer(ctx.viewer);
+  requireRole(viewer, EDITOR_ROLES, 'update incidents');
+  const newTags = input.tags != null ? cleanTags(input.tags, ['tags']) : null;
+  if (input.assigneeId && input.assignment === 'UNASSIGNED') {
+    throw invalid('an UNASSIGNED incident cannot name an assignee', ['assigneeId']);
+  }
+  const row = await writeTransaction(ctx, async (tx, log) => {
+    const current = await lockIncident(tx, viewer, input.incidentId, input.version);
+    const set: Partial<IncidentRow> = {};
+    const changed = (field: string, from: unknown, to: unknown) =>
+      log.add({
+        tenantId: current.tenantId,
+        incidentId: current.id,
+        field,
+        from: from == null ? null : Array.isArray(from) ? from.join(', ') : String(from),
+        to: to == null ? null : Array.isArray(to) ? to.join(', ') : String(to),
+      });
+
+    if (newTags && newTags.join('\u0000') !== current.customTags.join('\u0000')) {
+      set.customTags = newTags;
+      changed('tags', current.customTags, newTags);
+    }
+    if (input.severity && input.severity !== current.severity) {
+      set.severity = input.severity;
+      changed('severity', current.severity, input.severity);
+    }
+    let assignment = input.assignment ?? undefined;
+    let assigneeId: string | null | undefined = input.assigneeId === undefined ? undefined : input.assigneeId;
+    if (input.assigneeId) {
+      const side = await assigneeSide(tx, current.tenantId, input.assigneeId);
+      if (!side) throw notFound('Assignee', ['assigneeId']);
+      if (assignment && assignment !== side) {
+        throw invalid(`the assignee is on the ${side} side, not ${assignment}`, ['assignment']);
+      }
+      assignment = side;
+    } else if (assignment && assigneeId === undefined) {
+      assigneeId = null; // a new assignment without a name clears the named user
+    }
+    if (assignment && assignment !== current.assignment) {
+      set.assignment = assignment;
+      changed('assignment', current.assignment, assignment);
+    }
+    if (assigneeId !== undefined && assigneeId !== current.assigneeId) {
+      set.assigneeId = assigneeId;
+      changed('assignee', current.assigneeId, assigneeId);
+    }
+    if (log.size === 0) return current;
+    const now = new Date();
+    if (set.severity) {
+      set.priorityScore = priorityScore({
+        severity: set.severity,
+        alertCount: await alertCount(tx, current.id),
+        deviceGroups: [],
+        firstActivityAt: current.firstActivityAt,
+        now,
+      });
+      // keep the high-value points the incident already had
+      set.priorityScore = Math.max(set.priorityScore, current.priorityScore - severityPoints(current.severity) + severityPoints(set.severity));
+    }
+    const [updated] = await tx
+      .update(incidents)
+      .set({ ...set, version: current.version + 1, updatedAt: now })
+      .where(eq(incidents.id, current.id))
+      .returning();
+    return updated;
+  });
+  ctx.loaders.incident.clear(row.id).prime(row.id, row);
+  return row;
+}
+
+const severityPoints = (s: Severity) => ({ INFORMATIONAL: 5, LOW: 20, MEDIUM: 40, HIGH: 60 })[s];
+
+async function alertCount(tx: Tx, incidentId: string): Promise<number> {
+  const [r] = await tx.execute<{ n: number }>(sql`select count(*)::int as n from alerts where incident_id = ${incidentId}`).then((res) =>
+    Array.isArray(res) ? res : (res as unknown as { rows: { n: number }[] }).rows,
+  );
+  return Number(r.n);
+}
+
+/** A customer of the incident's tenant is a CUSTOMER assignee; an expert serving it an EXPERTS one. */
+async function assigneeSide(tx: Tx, tenantId: string, principalId: string): Promise<'CUSTOMER' | 'EXPERTS' | null> {
+  const [p] = await tx
+    .select({ role: principals.role, tenantId: principals.tenantId })
+    .from(principals)
+    .where(and(eq(principals.id, principalId), or(eq(principals.tenantId, tenantId), isNull(principals.tenantId))))
+    .limit(1);
+  if (!p) return null;
+  if (p.role === 'EXPERT') {
+    const served = await tx.execute(
+      sql`select 1 from expert_tenants where principal_id = ${principalId} and tenant_id = ${tenantId}`,
+    );
+    return (Array.isArray(served) ? served.length : (served as unknown as { rows: unknown[] }).rows.length) ? 'EXPERTS' : null;
+  }
+  if (p.role === 'INTEGRATION') return null;
+  return 'CUSTOMER';
+}
+
+export interface AddCommentInput {
+  incidentId: string;
+  body: string;
+}
+
+export const COMMENT_ROLES = ['OPERATOR', 'ADMIN', 'EXPERT'] as const;
+
+export async function addComment(ctx: DomainContext, input: AddCommentInput): Promise<{ incident: IncidentRow; comment: CommentRow }> {
+  const viewer = requireViewer(ctx.viewer);
+  requireRole(viewer, COMMENT_ROLES, 'comment on incidents');
+  const body = text(input.body, ['body'], LIMITS.comment);
+  const result = await writeTransaction(ctx, async (tx, log) => {
+    const current = await lockIncident(tx, viewer, input.incidentId);
+    const now = new Date();
+    const [comment] = await tx
+      .insert(comments)
+      .values({ tenantId: current.tenantId, incidentId: current.id, authorId: viewer.principalId, body, createdAt: now })
+      .returning();
+    const [incident] = await tx
+      .update(incidents)
+      .set({ updatedAt: now, version: current.version + 1 })
+      .where(eq(incidents.id, current.id))
+      .returning();
+    log.add({ tenantId: current.tenantId, incidentId: current.id, field: 'comment', to: comment.id, note: body.slice(0, 200) });
+    return { incident, comment };
+  });
+  ctx.loaders.incident.clear(result.incident.id).prime(result.incident.id, result.incident);
+  return result;
+}
+
+/** Comments of one incident, oldest first. The incident must already have passed the tenant guard. */
+export async function listComments(ctx: DomainContext, incident: IncidentRow, args: PageArgs): Promise<Page<CommentRow>> {
+  const req = pageRequest(args, ['date']);
+  const conds = [eq(comments.incidentId, incident.id), eq(comments.tenantId, incident.tenantId)];
+  if (req.cursor) {
+    const [at, id] = req.cursor as [Date, string];
+    conds.push(sql`(${comments.createdAt}, ${comments.id}) ${sql.raw(req.backward ? '<' : '>')} (${at.toISOString()}::timestamptz, ${id}::uuid)`);
+  }
+  const dir = req.backward ? sql`desc` : sql`asc`;
+  const rows = await ctx.db
+    .select()
+    .from(comments)
+    .where(and(...conds))
+    .orderBy(sql`${comments.createdAt} ${dir}`, sql`${comments.id} ${dir}`)
+    .limit(req.limit + 1);
+  return buildPage(rows, req, (r) => [r.createdAt], () => ctx.loaders.commentCount.load(incident.id));
+}
+
+/** The activity log of one incident, oldest first (ids are commit-ordered). */
+export async function listActivity(ctx: DomainContext, incident: IncidentRow, args: PageArgs): Promise<Page<ActivityRow>> {
+  const req = pageRequest(args, []);
+  const conds = [eq(activity.incidentId, incident.id), eq(activity.tenantId, incident.tenantId)];
+  // The activity id alone orders the log: the cursor is just the id.
+  if (req.cursor) conds.push(req.backward ? sql`${activity.id} < ${req.cursor[0]}` : gt(activity.id, req.cursor[0] as number));
+  const rows = await ctx.db
+    .select()
+    .from(activity)
+    .where(and(...conds))
+    .orderBy(req.backward ? sql`${activity.id} desc` : asc(activity.id))
+    .limit(req.limit + 1);
+  return buildPage(rows, req, () => [], async () => {
+    const [r] = await ctx.db.select({ n: sql<number>`count(*)::int` }).from(activity).where(eq(activity.incidentId, incident.id));
+    return Number(r.n);
+  });
+}

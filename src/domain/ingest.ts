@@ -1,0 +1,438 @@
+// Ingestion by INTEGRATION principals: an incident with its alerts and evidence in one
+// transaction, idempotent on (tenant, externalId). New alerts for a known externalId join the
+// existing incident; alerts already known are skipped.
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Tx } from '../db/client';
+import { alerts, deviceFiles, devices, evidence, incidents, tenants, type IncidentRow } from '../db/schema';
+import { writeTransaction, type ActivityLog } from '../events/activity';
+import type { DomainContext } from './context';
+import type { Severity } from './enums';
+import { AccessError, invalid } from './errors';
+import { priorityScore } from './priority';
+import { LIMITS, optionalText, pastOrPresent, text } from './validate';
+import { requireRole, requireViewer } from './viewer';
+
+export interface DeviceEvidenceInput {
+  deviceName: string;
+  deviceGroup?: string | null;
+  osPlatform?: string | null;
+}
+export interface FileEvidenceInput {
+  deviceName: string;
+  fileName: string;
+  filePath?: string | null;
+  sha1?: string | null;
+  sha256?: string | null;
+}
+export interface ProcessEvidenceInput {
+  deviceName?: string | null;
+  processName: string;
+  commandLine?: string | null;
+  processId?: number | null;
+}
+export interface UserEvidenceInput {
+  accountName: string;
+  domain?: string | null;
+  userPrincipalName?: string | null;
+}
+export interface IpEvidenceInput {
+  address: string;
+}
+export interface UrlEvidenceInput {
+  url: string;
+}
+export interface EvidenceInput {
+  device?: DeviceEvidenceInput | null;
+  file?: FileEvidenceInput | null;
+  process?: ProcessEvidenceInput | null;
+  user?: UserEvidenceInput | null;
+  ip?: IpEvidenceInput | null;
+  url?: UrlEvidenceInput | null;
+}
+export interface AlertInput {
+  externalId: string;
+  title: string;
+  severity: Severity;
+  category?: string | null;
+  detectionSource?: string | null;
+  createdAt?: Date | null;
+  evidence: EvidenceInput[];
+}
+export interface IngestIncidentInput {
+  externalId: string;
+  title: string;
+  description?: string | null;
+  severity: Severity;
+  firstActivityAt?: Date | null;
+  alerts: AlertInput[];
+}
+
+export interface IngestResult {
+  incident: IncidentRow;
+  created: boolean;
+}
+
+const SHA1 = /^[0-9a-f]{40}$/i;
+const SHA256 = /^[0-9a-f]{64}$/i;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+const IPV6 = /^[0-9a-f:]+(%\w+)?$/i;
+
+type Kind = 'DEVICE' | 'FILE' | 'PROCESS' | 'USER' | 'IP' | 'URL';
+interface CleanEvidence {
+  kind: Kind;
+  value: string;
+  deviceName: string | null;
+  deviceGroup?: string | null;
+  osPlatform?: string | null;
+  file?: { fileName: string; filePath: string; sha1: string | null; sha256: string | null };
+  details: Record<string, string | null>;
+}
+
+function cleanEvidence(e: EvidenceInput, field: string[]): CleanEvidence {
+  const set = (['device', 'file', 'process', 'user', 'ip', 'url'] as const).filter((k) => e[k] != null);
+  if (set.length !== 1) {
+    throw invalid(`exactly one of device, file, process, user, ip, url must be set (got ${set.length})`, field);
+  }
+  const S = LIMITS.shortText;
+  const N = LIMITS.name;
+  switch (set[0]) {
+    case 'device': {
+      const d = e.device!;
+      return {
+        kind: 'DEVICE',
+        deviceName: text(d.deviceName, [...field, 'device', 'deviceName'], N),
+        value: d.deviceName.trim(),
+        deviceGroup: optionalText(d.deviceGroup, [...field, 'device', 'deviceGroup'], N),
+        osPlatform: optionalText(d.osPlatform, [...field, 'device', 'osPlatform'], N),
+        details: {},
+      };
+    }
+    case 'file': {
+      const f = e.file!;
+      const sha1 = optionalText(f.sha1, [...field, 'file', 'sha1'], 40);
+      const sha256 = optionalText(f.sha256, [...field, 'file', 'sha256'], 64);
+      if (sha1 && !SHA1.test(sha1)) throw invalid('sha1 must be 40 hexadecimal characters', [...field, 'file', 'sha1']);
+      if (sha256 && !SHA256.test(sha256)) {
+        throw invalid('sha256 must be 64 hexadecimal characters', [...field, 'file', 'sha256']);
+      }
+      const fileName = text(f.fileName, [...field, 'file', 'fileName'], N);
+      return {
+        kind: 'FILE',
+        deviceName: text(f.deviceName, [...field, 'file', 'deviceName'], N),
+        value: fileName,
+        file: {
+          fileName,
+          filePath: optionalText(f.filePath, [...field, 'file', 'filePath'], S) ?? '',
+          sha1: sha1?.toLowerCase() ?? null,
+          sha256: sha256?.toLowerCase() ?? null,
+        },
+        details: { sha1: sha1?.toLowerCase() ?? null, sha256: sha256?.toLowerCase() ?? null },
+      };
+    }
+    case 'process': {
+      const p = e.process!;
+      if (p.processId != null && (!Number.isInteger(p.processId) || p.processId < 0)) {
+        throw invalid('processId must be a non-negative integer', [...field, 'process', 'processId']);
+      }
+      return {
+        kind: 'PROCESS',
+        deviceName: optionalText(p.deviceName, [...field, 'process', 'deviceName'], N),
+        value: text(p.processName, [...field, 'process', 'processName'], N),
+        details: {
+          commandLine: optionalText(p.commandLine, [...field, 'process', 'commandLine'], S),
+          processId: p.processId != null ? String(p.processId) : null,
+        },
+      };
+    }
+    case 'user': {
+      const u = e.user!;
+      return {
+        kind: 'USER',
+        deviceName: null,
+        value: text(u.accountName, [...field, 'user', 'accountName'], N),
+        details: {
+          domain: optionalText(u.domain, [...field, 'user', 'domain'], N),
+          userPrincipalName: optionalText(u.userPrincipalName, [...field, 'user', 'userPrincipalName'], N),
+        },
+      };
+    }
+    case 'ip': {
+      const address = text(e.ip!.address, [...field, 'ip', 'address'], 64);
+      if (!IPV4.test(address) && !(address.includes(':') && IPV6.test(address))) {
+        throw invalid(`"${address}" is not an IPv4 or IPv6 address`, [...field, 'ip', 'address']);
+      }
+      return { kind: 'IP', deviceName: null, value: address, details: {} };
+    }
+    case 'url': {
+      const url = text(e.url!.url, [...field, 'url', 'url'], S);
+      try {
+        new URL(url);
+      } catch {
+        throw invalid(`"${url.slice(0, 100)}" is not an absolute URL`, [...field, 'url', 'url']);
+      }
+      return { kind: 'URL', deviceName: null, value: url, details: {} };
+    }
+  }
+}
+
+interface CleanAlert {
+  externalId: string;
+  title: string;
+  severity: Severity;
+  category: string | null;
+  detectionSource: string | null;
+  createdAt: Date | null;
+  evidence: CleanEvidence[];
+}
+
+function cleanInput(input: IngestIncidentInput) {
+  const externalId = text(input.externalId, ['externalId'], LIMITS.externalId);
+  const title = text(input.title, ['title'], LIMITS.title);
+  const description = optionalText(input.description, ['description'], LIMITS.description);
+  const firstActivityAt = pastOrPresent(input.firstActivityAt, ['firstActivityAt']);
+  if (input.alerts.length === 0) throw invalid('an incident needs at least one alert', ['alerts']);
+  if (input.alerts.length > LIMITS.alertsPerIngest) {
+    throw invalid(`at most ${LIMITS.alertsPerIngest} alerts per call`, ['alerts']);
+  }
+  const seen = new Set<string>();
+  const cleanAlerts: CleanAlert[] = input.alerts.map((a, i) => {
+    const f = ['alerts', String(i)];
+    const ext = text(a.externalId, [...f, 'externalId'], LIMITS.externalId);
+    if (seen.has(ext)) throw invalid(`alert externalId "${ext}" appears twice`, [...f, 'externalId']);
+    seen.add(ext);
+    if (a.evidence.length > LIMITS.evidencePerAlert) {
+      throw invalid(`at most ${LIMITS.evidencePerAlert} evidence items per alert`, [...f, 'evidence']);
+    }
+    return {
+      externalId: ext,
+      title: text(a.title, [...f, 'title'], LIMITS.title),
+      severity: a.severity,
+      category: optionalText(a.category, [...f, 'category'], LIMITS.name),
+      detectionSource: optionalText(a.detectionSource, [...f, 'detectionSource'], LIMITS.name),
+      createdAt: pastOrPresent(a.createdAt, [...f, 'createdAt']),
+      evidence: a.evidence.map((e, j) => cleanEvidence(e, [...f, 'evidence', String(j)])),
+    };
+  });
+  return { externalId, title, description, severity: input.severity, firstActivityAt, alerts: cleanAlerts };
+}
+
+/** Devices named in evidence join the tenant's fleet (matched by name) and count as ACTIVE. */
+async function upsertDevice(tx: Tx, tenantId: string, e: CleanEvidence, cache: Map<string, { id: string; group: string | null }>) {
+  const key = e.deviceName!.toLowerCase();
+  const hit = cache.get(key);
+  if (hit && !e.deviceGroup && !e.osPlatform) return hit;
+  const rows = await tx.execute<{ id: string; device_group: string | null }>(sql`
+    insert into ${devices} (tenant_id, name, device_group, os_platform, health_status, last_seen_at)
+    values (${tenantId}, ${e.deviceName}, ${e.deviceGroup ?? null}, ${e.osPlatform ?? null}, 'ACTIVE', now())
+    on conflict (tenant_id, lower(name)) do update set
+      device_group = coalesce(excluded.device_group, ${devices}.device_group),
+      os_platform = coalesce(excluded.os_platform, ${devices}.os_platform),
+      health_status = 'ACTIVE',
+      last_seen_at = now()
+    returning id, device_group`);
+  const row = rowsOf<{ id: string; device_group: string | null }>(rows)[0];
+  const out = { id: row.id, group: row.device_group };
+  cache.set(key, out);
+  return out;
+}
+
+/** postgres.js returns an array of rows, PGlite a { rows } object. */
+export function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+async function upsertFile(tx: Tx, tenantId: string, deviceId: string, f: NonNullable<CleanEvidence['file']>) {
+  const rows = await tx.execute<{ id: string }>(sql`
+    insert into ${deviceFiles} (tenant_id, device_id, file_name, file_path, sha1, sha256)
+    values (${tenantId}, ${deviceId}, ${f.fileName}, ${f.filePath}, ${f.sha1}, ${f.sha256})
+    on conflict (device_id, file_path, file_name) do update set
+      sha1 = coalesce(excluded.sha1, ${deviceFiles}.sha1),
+      sha256 = coalesce(excluded.sha256, ${deviceFiles}.sha256)
+    returning id`);
+  return rowsOf<{ id: string }>(rows)[0].id;
+}
+
+async function insertAlerts(
+  tx: Tx,
+  tenantId: string,
+  incidentId: string,
+  list: CleanAlert[],
+): Promise<{ inserted: number; names: string[]; groups: (string | null)[] }> {
+  const deviceCache = new Map<string, { id: string; group: string | null }>();
+  const names: string[] = [];
+  const groups: (string | null)[] = [];
+  let inserted = 0;
+  for (const a of list) {
+    const [row] = await tx
+      .insert(alerts)
+      .values({
+        tenantId,
+        incidentId,
+        externalId: a.externalId,
+        title: a.title,
+        severity: a.severity,
+        category: a.category,
+        detectionSource: a.detectionSource,
+        ...(a.createdAt ? { createdAt: a.createdAt } : {}),
+      })
+      .onConflictDoNothing({ target: [alerts.tenantId, alerts.externalId] })
+      .returning({ id: alerts.id });
+    if (!row) continue; // already known: idempotent
+    inserted += 1;
+    const values = [];
+    for (const [position, e] of a.evidence.entries()) {
+      let deviceId: string | null = null;
+      let fileId: string | null = null;
+      if (e.deviceName) {
+        const d = await upsertDevice(tx, tenantId, e, deviceCache);
+        deviceId = d.id;
+        groups.push(d.group);
+        names.push(e.deviceName);
+      }
+      if (e.file && deviceId) fileId = await upsertFile(tx, tenantId, deviceId, e.file);
+      if (e.kind !== 'DEVICE') names.push(e.value);
+      values.push({
+        tenantId,
+        incidentId,
+        alertId: row.id,
+        kind: e.kind,
+        position,
+        deviceId,
+        fileId,
+        value: e.value,
+        details: { ...e.details, ...(e.kind === 'PROCESS' && e.deviceName ? { deviceName: e.deviceName } : {}) },
+      });
+    }
+    if (values.length) await tx.insert(evidence).values(values);
+  }
+  return { inserted, names, groups };
+}
+
+function searchText(title: string, number: number, names: string[]): string {
+  return [title, `#${number}`, ...new Set(names)].join(' ').toLowerCase().slice(0, 20_000);
+}
+
+export async function ingestIncident(ctx: DomainContext, raw: IngestIncidentInput): Promise<IngestResult> {
+  const viewer = requireViewer(ctx.viewer);
+  requireRole(viewer, ['INTEGRATION'], 'ingest incidents');
+  const tenantId = viewer.tenantId;
+  if (!tenantId) throw new AccessError('FORBIDDEN', 'An integration principal must belong to a tenant');
+  const input = cleanInput(raw);
+  const result = await writeTransaction(ctx, (tx, log) => ingestInTx(tx, log, tenantId, input));
+  ctx.loaders.incident.clear(result.incident.id).prime(result.incident.id, result.incident);
+  return result;
+}
+
+async function ingestInTx(
+  tx: Tx,
+  log: ActivityLog,
+  tenantId: string,
+  input: ReturnType<typeof cleanInput>,
+): Promise<IngestResult> {
+  // Serialise concurrent deliveries of the same externalId (the unique index backs this up).
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${tenantId}:${input.externalId}`}, 0))`);
+  const [existing] = await tx
+    .select()
+    .from(incidents)
+    .where(and(eq(incidents.tenantId, tenantId), eq(incidents.externalId, input.externalId)))
+    .for('update');
+  const now = new Date();
+
+  if (existing) {
+    const { inserted, names, groups } = await insertAlerts(tx, tenantId, existing.id, input.alerts);
+    if (inserted === 0) return { incident: existing, created: false };
+    const [{ n: alertCount }] = await tx
+      .select({ n: sql<number>`count(*)::int` })
+      .from(alerts)
+      .where(eq(alerts.incidentId, existing.id));
+    const groupRows = await deviceGroupsOf(tx, existing.id);
+    const [updated] = await tx
+      .update(incidents)
+      .set({
+        version: existing.version + 1,
+        updatedAt: now,
+        lastActivityAt: now,
+        searchText: `${existing.searchText} ${searchText('', existing.number, names)}`.slice(0, 20_000),
+        priorityScore: priorityScore({
+          severity: existing.severity,
+          alertCount: Number(alertCount),
+          deviceGroups: [...groupRows, ...groups],
+          firstActivityAt: existing.firstActivityAt,
+          now,
+        }),
+      })
+      .where(eq(incidents.id, existing.id))
+      .returning();
+    log.add({
+      tenantId,
+      incidentId: existing.id,
+      field: 'alerts',
+      from: String(Number(alertCount) - inserted),
+      to: String(alertCount),
+      note: `${inserted} new alert(s) ingested`,
+    });
+    return { incident: updated, created: false };
+  }
+
+  // An alert may already belong to another incident (the source regrouped it): skip it then.
+  const known = await tx
+    .select({ externalId: alerts.externalId })
+    .from(alerts)
+    .where(and(eq(alerts.tenantId, tenantId), inArray(alerts.externalId, input.alerts.map((a) => a.externalId))));
+  const knownIds = new Set(known.map((k) => k.externalId));
+  const fresh = input.alerts.filter((a) => !knownIds.has(a.externalId));
+  if (fresh.length === 0) {
+    throw invalid('every alert of this incident already belongs to another incident', ['alerts']);
+  }
+
+  const [{ number }] = await tx
+    .update(tenants)
+    .set({ lastIncidentNumber: sql`${tenants.lastIncidentNumber} + 1` })
+    .where(eq(tenants.id, tenantId))
+    .returning({ number: tenants.lastIncidentNumber });
+  const firstActivityAt =
+    input.firstActivityAt ??
+    fresh.reduce<Date | null>((min, a) => (a.createdAt && (!min || a.createdAt < min) ? a.createdAt : min), null) ??
+    now;
+  const [created] = await tx
+    .insert(incidents)
+    .values({
+      tenantId,
+      number,
+      externalId: input.externalId,
+      title: input.title,
+      description: input.description,
+      severity: input.severity,
+      createdAt: now,
+      updatedAt: now,
+      firstActivityAt,
+      lastActivityAt: now,
+    })
+    .returning();
+  const { names, groups } = await insertAlerts(tx, tenantId, created.id, fresh);
+  const [incident] = await tx
+    .update(incidents)
+    .set({
+      searchText: searchText(input.title, number, names),
+      priorityScore: priorityScore({
+        severity: input.severity,
+        alertCount: fresh.length,
+        deviceGroups: groups,
+        firstActivityAt,
+        now,
+      }),
+    })
+    .where(eq(incidents.id, created.id))
+    .returning();
+  log.add({ tenantId, incidentId: incident.id, field: 'status', from: null, to: 'ACTIVE', note: 'incident ingested' });
+  return { incident, created: true };
+}
+
+async function deviceGroupsOf(tx: Tx, incidentId: string): Promise<(string | null)[]> {
+  const rows = await tx
+    .selectDistinct({ group: devices.deviceGroup })
+    .from(evidence)
+    .innerJoin(devices, eq(devices.id, evidence.deviceId))
+    .where(eq(evidence.incidentId, incidentId));
+  return rows.map((r) => r.group);
+}

@@ -1,0 +1,180 @@
+// Request-scoped DataLoaders. Every loader filters on the tenants the viewer may read, so a
+// foreign id resolves exactly like an id that never existed (null / empty), whatever path asks.
+import DataLoader from 'dataloader';
+import { and, asc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import {
+  alerts,
+  comments,
+  deviceFiles,
+  devices,
+  evidence,
+  incidents,
+  principals,
+  tenants,
+  type AlertRow,
+  type DeviceFileRow,
+  type DeviceRow,
+  type EvidenceRow,
+  type IncidentRow,
+  type PrincipalRow,
+  type TenantRow,
+} from '../db/schema';
+import { UUID } from './pagination';
+import type { Viewer } from './viewer';
+
+function byId<T extends { id: string }>(rows: T[], ids: readonly string[]): (T | null)[] {
+  const map = new Map(rows.map((r) => [r.id, r]));
+  return ids.map((id) => map.get(id) ?? null);
+}
+
+function groupBy<T>(rows: T[], key: (r: T) => string, ids: readonly string[]): T[][] {
+  const map = new Map<string, T[]>();
+  for (const r of rows) {
+    const k = key(r);
+    let list = map.get(k);
+    if (!list) map.set(k, (list = []));
+    list.push(r);
+  }
+  return ids.map((id) => map.get(id) ?? []);
+}
+
+/** Malformed ids can never match a row; dropping them keeps a bad id from becoming a SQL error. */
+const validIds = (ids: readonly string[]) => ids.filter((id) => UUID.test(id));
+
+export function createLoaders(db: Db, viewer: Viewer | null) {
+  const tenantIds = viewer ? [...viewer.tenantIds] : [];
+  const none = <T>(ids: readonly string[]) => Promise.resolve(ids.map(() => null as T | null));
+  const scoped = tenantIds.length > 0;
+
+  const incident = new DataLoader<string, IncidentRow | null>(async (ids) => {
+    const valid = validIds(ids);
+    if (!scoped || valid.length === 0) return none<IncidentRow>(ids);
+    const rows = await db
+      .select()
+      .from(incidents)
+      .where(and(inArray(incidents.id, valid), inArray(incidents.tenantId, tenantIds)));
+    return byId(rows, ids);
+  });
+
+  const tenant = new DataLoader<string, TenantRow | null>(async (ids) => {
+    const valid = validIds(ids).filter((id) => tenantIds.includes(id));
+    if (valid.length === 0) return none<TenantRow>(ids);
+    return byId(await db.select().from(tenants).where(inArray(tenants.id, valid)), ids);
+  });
+
+  // Principals of the readable tenants, and provider-side experts (customers see who worked
+  // their incident).
+  const principal = new DataLoader<string, PrincipalRow | null>(async (ids) => {
+    const valid = validIds(ids);
+    if (!scoped || valid.length === 0) return none<PrincipalRow>(ids);
+    const rows = await db
+      .select()
+      .from(principals)
+      .where(
+        and(inArray(principals.id, valid), or(isNull(principals.tenantId), inArray(principals.tenantId, tenantIds))),
+      );
+    return byId(rows, ids);
+  });
+
+  const alertsByIncident = new DataLoader<string, AlertRow[]>(async (incidentIds) => {
+    const rows = await db
+      .select()
+      .from(alerts)
+      .where(and(inArray(alerts.incidentId, [...incidentIds]), inArray(alerts.tenantId, tenantIds)))
+      .orderBy(asc(alerts.createdAt), asc(alerts.id));
+    return groupBy(rows, (r) => r.incidentId, incidentIds);
+  });
+
+  const alert = new DataLoader<string, AlertRow | null>(async (ids) => {
+    const valid = validIds(ids);
+    if (!scoped || valid.length === 0) return none<AlertRow>(ids);
+    const rows = await db
+      .select()
+      .from(alerts)
+      .where(and(inArray(alerts.id, valid), inArray(alerts.tenantId, tenantIds)));
+    return byId(rows, ids);
+  });
+
+  const evidenceByAlert = new DataLoader<string, EvidenceRow[]>(async (alertIds) => {
+    const rows = await db
+      .select()
+      .from(evidence)
+      .where(and(inArray(evidence.alertId, [...alertIds]), inArray(evidence.tenantId, tenantIds)))
+      .orderBy(asc(evidence.alertId), asc(evidence.position), asc(evidence.id));
+    return groupBy(rows, (r) => r.alertId, alertIds);
+  });
+
+  const device = new DataLoader<string, DeviceRow | null>(async (ids) => {
+    const valid = validIds(ids);
+    if (!scoped || valid.length === 0) return none<DeviceRow>(ids);
+    const rows = await db
+      .select()
+      .from(devices)
+      .where(and(inArray(devices.id, valid), inArray(devices.tenantId, tenantIds)));
+    return byId(rows, ids);
+  });
+
+  // Impacted devices of an incident: every device named by its evidence (device or file).
+  const devicesByIncident = new DataLoader<string, DeviceRow[]>(async (incidentIds) => {
+    const rows = await db
+      .selectDistinctOn([evidence.incidentId, devices.name, devices.id], {
+        incidentId: evidence.incidentId,
+        device: devices,
+      })
+      .from(evidence)
+      .innerJoin(devices, eq(devices.id, evidence.deviceId))
+      .where(and(inArray(evidence.incidentId, [...incidentIds]), inArray(evidence.tenantId, tenantIds)))
+      .orderBy(evidence.incidentId, devices.name, devices.id);
+    return groupBy(rows, (r) => r.incidentId, incidentIds).map((list) => list.map((r) => r.device));
+  });
+
+  const file = new DataLoader<string, DeviceFileRow | null>(async (ids) => {
+    const valid = validIds(ids);
+    if (!scoped || valid.length === 0) return none<DeviceFileRow>(ids);
+    const rows = await db
+      .select()
+      .from(deviceFiles)
+      .where(and(inArray(deviceFiles.id, valid), inArray(deviceFiles.tenantId, tenantIds)));
+    return byId(rows, ids);
+  });
+
+  const filesByDevice = new DataLoader<string, DeviceFileRow[]>(async (deviceIds) => {
+    const rows = await db
+      .select()
+      .from(deviceFiles)
+      .where(and(inArray(deviceFiles.deviceId, [...deviceIds]), inArray(deviceFiles.tenantId, tenantIds)))
+      .orderBy(asc(deviceFiles.fileName), asc(deviceFiles.id));
+    return groupBy(rows, (r) => r.deviceId, deviceIds);
+  });
+
+  const commentCount = new DataLoader<string, number>(async (incidentIds) => {
+    const rows = await db
+      .select({ incidentId: comments.incidentId, n: sql<number>`count(*)::int` })
+      .from(comments)
+      .where(and(inArray(comments.incidentId, [...incidentIds]), inArray(comments.tenantId, tenantIds)))
+      .groupBy(comments.incidentId);
+    const map = new Map(rows.map((r) => [r.incidentId, Number(r.n)]));
+    return incidentIds.map((id) => map.get(id) ?? 0);
+  });
+
+  return {
+    incident,
+    tenant,
+    principal,
+    alert,
+    alertsByIncident,
+    evidenceByAlert,
+    device,
+    devicesByIncident,
+    file,
+    filesByDevice,
+    commentCount,
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;
+
+/** Load many ids through a loader; a failed batch rejects instead of returning Error entries. */
+export const loadAll = <T>(loader: DataLoader<string, T | null>, ids: readonly string[]) =>
+  Promise.all(ids.map((id) => loader.load(id)));

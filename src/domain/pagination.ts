@@ -1,0 +1,158 @@
+// The one pagination helper: Relay arguments validated, opaque keyset cursors, page assembly.
+// Cursors carry the sort key values and the id of the row they came from, so a page boundary
+// stays put while rows are written elsewhere in the list (no row repeated, none skipped).
+import { GraphQLError } from 'graphql';
+
+export interface PageArgs {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+}
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+export type CursorPart = 'date' | 'string' | 'int';
+
+export interface PageRequest {
+  limit: number;
+  /** true when paging with last/before: the query runs in reverse order and rows are flipped. */
+  backward: boolean;
+  cursor: unknown[] | null;
+}
+
+export interface Edge<T> {
+  cursor: string;
+  node: T;
+}
+export interface PageInfo {
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  startCursor: string | null;
+  endCursor: string | null;
+}
+export interface Page<T> {
+  edges: Edge<T>[];
+  pageInfo: PageInfo;
+  totalCount: () => Promise<number> | number;
+}
+
+export const badInput = (message: string, argument?: string) =>
+  new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...(argument ? { argument } : {}) } });
+
+export function checkPageSize(name: string, value: number | null | undefined): void {
+  if (value === null || value === undefined) return;
+  if (!Number.isInteger(value) || value < 0 || value > MAX_PAGE_SIZE) {
+    throw badInput(`"${name}" must be between 0 and ${MAX_PAGE_SIZE}, got ${value}`, name);
+  }
+}
+
+export function encodeCursor(values: unknown[]): string {
+  return Buffer.from(
+    JSON.stringify(values.map((v) => (v instanceof Date ? v.toISOString() : v))),
+    'utf8',
+  ).toString('base64url');
+}
+
+export function decodeCursor(cursor: string, shape: readonly CursorPart[], argument: string): unknown[] {
+  const fail = () => badInput(`"${argument}" is not a cursor of this list`, argument);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw fail();
+  }
+  // the last element is always the row id (a uuid)
+  if (!Array.isArray(parsed) || parsed.length !== shape.length + 1) throw fail();
+  const out = shape.map((kind, i) => {
+    const v = parsed[i];
+    if (kind === 'date') {
+      const d = typeof v === 'string' ? new Date(v) : null;
+      if (!d || Number.isNaN(d.getTime())) throw fail();
+      return d;
+    }
+    if (kind === 'int') {
+      if (!Number.isInteger(v)) throw fail();
+      return v;
+    }
+    if (typeof v !== 'string' || v.length > 200) throw fail();
+    return v;
+  });
+  const id = parsed[shape.length];
+  const validId = typeof id === 'string' ? UUID.test(id) : Number.isSafeInteger(id) && (id as number) > 0;
+  if (!validId) throw fail();
+  return [...out, id];
+}
+
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function pageRequest(args: PageArgs, shape: readonly CursorPart[]): PageRequest {
+  checkPageSize('first', args.first);
+  checkPageSize('last', args.last);
+  if (args.first != null && args.last != null) throw badInput('Pass either "first" or "last", not both', 'last');
+  if (args.after != null && args.before != null) throw badInput('Pass either "after" or "before", not both', 'before');
+  const backward = args.last != null || args.before != null;
+  if (backward && args.first != null) throw badInput('"first" pages forward; use "last" with "before"', 'first');
+  if (!backward && args.last != null) throw badInput('"last" pages backward; use it with "before"', 'last');
+  const raw = backward ? args.before : args.after;
+  return {
+    limit: (backward ? args.last : args.first) ?? DEFAULT_PAGE_SIZE,
+    backward,
+    cursor: raw != null ? decodeCursor(raw, shape, backward ? 'before' : 'after') : null,
+  };
+}
+
+/** Assemble a page from up to limit+1 rows fetched in query order (reversed when backward). */
+export function buildPage<T extends { id: string | number }>(
+  rows: T[],
+  req: PageRequest,
+  sortValues: (row: T) => unknown[],
+  totalCount: () => Promise<number> | number,
+): Page<T> {
+  const more = rows.length > req.limit;
+  const slice = more ? rows.slice(0, req.limit) : rows;
+  if (req.backward) slice.reverse();
+  const edges = slice.map((node) => ({ cursor: encodeCursor([...sortValues(node), node.id]), node }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: req.backward ? req.cursor !== null : more,
+      hasPreviousPage: req.backward ? more : req.cursor !== null,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+    },
+    totalCount,
+  };
+}
+
+/** Paginate rows already in memory (small child lists such as an incident's alerts). */
+export function pageInMemory<T extends { id: string }>(
+  all: T[],
+  args: PageArgs,
+  sortValues: (row: T) => unknown[],
+  shape: readonly CursorPart[],
+): Page<T> {
+  const req = pageRequest(args, shape);
+  const ordered = req.backward ? [...all].reverse() : all;
+  let start = 0;
+  if (req.cursor) {
+    const cursorId = req.cursor[req.cursor.length - 1];
+    const idx = ordered.findIndex((r) => r.id === cursorId);
+    // a cursor of a row that is gone: start after the rows that sort before it
+    start = idx >= 0 ? idx + 1 : ordered.findIndex((r) => compareKeys([...sortValues(r), r.id], req.cursor!) * (req.backward ? -1 : 1) > 0);
+    if (start < 0) start = ordered.length;
+  }
+  const rows = ordered.slice(start, start + req.limit + 1);
+  return buildPage(rows, req, sortValues, () => all.length);
+}
+
+function compareKeys(a: unknown[], b: unknown[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] instanceof Date ? (a[i] as Date).getTime() : a[i];
+    const y = b[i] instanceof Date ? (b[i] as Date).getTime() : b[i];
+    if (x === y) continue;
+    return (x as number) < (y as number) ? -1 : 1;
+  }
+  return 0;
+}

@@ -1,0 +1,65 @@
+// The one place that turns a domain change into an activity entry (the audit trail), and,
+// once the transaction has committed, into an event for subscribers.
+import type { Tx } from '../db/client';
+import { activity, type ActivityRow } from '../db/schema';
+import type { DomainContext } from '../domain/context';
+import type { Viewer } from '../domain/viewer';
+
+export interface ActivityEntry {
+  tenantId: string;
+  incidentId: string;
+  field: string;
+  from?: string | null;
+  to?: string | null;
+  note?: string | null;
+}
+
+export class ActivityLog {
+  private pending: ActivityEntry[] = [];
+  add(entry: ActivityEntry): void {
+    this.pending.push(entry);
+  }
+  get size() {
+    return this.pending.length;
+  }
+  /** Write the collected entries in one statement, attributed to the viewer (or the system). */
+  async flush(tx: Tx, actor: Viewer | null): Promise<ActivityRow[]> {
+    if (this.pending.length === 0) return [];
+    const rows = await tx
+      .insert(activity)
+      .values(
+        this.pending.map((e) => ({
+          tenantId: e.tenantId,
+          incidentId: e.incidentId,
+          actorId: actor?.principalId ?? null,
+          actorSide: actor ? (actor.role === 'EXPERT' ? ('EXPERTS' as const) : ('CUSTOMER' as const)) : null,
+          field: e.field,
+          fromValue: e.from ?? null,
+          toValue: e.to ?? null,
+          note: e.note ?? null,
+        })),
+      )
+      .returning();
+    this.pending = [];
+    return rows;
+  }
+}
+
+/**
+ * Run a write in one transaction. Everything `fn` records in the activity log is written in the
+ * same transaction and published only after it commits; a thrown error rolls back everything.
+ */
+export async function writeTransaction<T>(
+  ctx: DomainContext,
+  fn: (tx: Tx, log: ActivityLog) => Promise<T>,
+): Promise<T> {
+  let written: ActivityRow[] = [];
+  const result = await ctx.db.transaction(async (tx) => {
+    const log = new ActivityLog();
+    const value = await fn(tx, log);
+    written = await log.flush(tx, ctx.viewer);
+    return value;
+  });
+  if (written.length > 0) ctx.events.committed(written);
+  return result;
+}

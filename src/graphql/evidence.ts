@@ -1,0 +1,86 @@
+import { loadAll } from '../domain/loaders';
+// Alerts, their evidence, and the endpoint fleet (devices and their files).
+import { builder } from './builder';
+import { DeviceHealthEnum, EvidenceKindEnum, SeverityEnum } from './common';
+import { AlertRef, DeviceFileRef, DeviceRef, EvidenceRef, IncidentRef } from './refs';
+
+builder.node(AlertRef, {
+  description: 'A detection raised by a security product; an incident groups related alerts.',
+  id: { resolve: (a) => a.id },
+  loadMany: (ids, ctx) => loadAll(ctx.loaders.alert, ids),
+  fields: (t) => ({
+    externalId: t.exposeString('externalId', { description: 'The id the detection source gave the alert.' }),
+    title: t.exposeString('title'),
+    severity: t.field({ type: SeverityEnum, resolve: (a) => a.severity }),
+    category: t.exposeString('category', { nullable: true, description: 'e.g. Ransomware, CredentialAccess.' }),
+    detectionSource: t.exposeString('detectionSource', { nullable: true, description: 'e.g. EDR, Antivirus.' }),
+    createdAt: t.field({ type: 'DateTime', resolve: (a) => a.createdAt }),
+    incident: t.field({ type: IncidentRef, resolve: async (a, _x, ctx) => (await ctx.loaders.incident.load(a.incidentId))! }),
+    evidence: t.field({
+      type: [EvidenceRef],
+      description: 'Entities the alert names: devices, files, processes, users, IPs, URLs.',
+      resolve: (a, _x, ctx) => ctx.loaders.evidenceByAlert.load(a.id),
+    }),
+  }),
+});
+
+const EvidenceDetail = builder.objectRef<{ name: string; value: string }>('EvidenceDetail').implement({
+  description: 'One named detail of an evidence item (e.g. commandLine, sha256).',
+  fields: (t) => ({ name: t.exposeString('name'), value: t.exposeString('value') }),
+});
+
+EvidenceRef.implement({
+  description: 'One entity named by an alert.',
+  fields: (t) => ({
+    kind: t.field({ type: EvidenceKindEnum, resolve: (e) => e.kind }),
+    value: t.exposeString('value', { description: 'Display value: device or file name, address, account, URL.' }),
+    device: t.field({
+      type: DeviceRef,
+      nullable: true,
+      description: 'The fleet device this evidence is on, for devices, files and processes.',
+      resolve: (e, _a, ctx) => (e.deviceId ? ctx.loaders.device.load(e.deviceId) : null),
+    }),
+    file: t.field({
+      type: DeviceFileRef,
+      nullable: true,
+      resolve: (e, _a, ctx) => (e.fileId ? ctx.loaders.file.load(e.fileId) : null),
+    }),
+    details: t.field({
+      type: [EvidenceDetail],
+      resolve: (e) =>
+        Object.entries(e.details)
+          .filter((kv): kv is [string, string] => kv[1] != null)
+          .map(([name, value]) => ({ name, value })),
+    }),
+  }),
+});
+
+builder.node(DeviceRef, {
+  description: 'A device of the tenant\'s endpoint fleet, with its response state.',
+  id: { resolve: (d) => d.id },
+  loadMany: (ids, ctx) => loadAll(ctx.loaders.device, ids),
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    deviceGroup: t.exposeString('deviceGroup', { nullable: true, description: 'Remediation exclusions match on it.' }),
+    osPlatform: t.exposeString('osPlatform', { nullable: true }),
+    healthStatus: t.field({ type: DeviceHealthEnum, resolve: (d) => d.healthStatus }),
+    isolated: t.exposeBoolean('isolated', { description: 'Cut off from the network except the EDR channel.' }),
+    appExecutionRestricted: t.exposeBoolean('appExecutionRestricted', { description: 'Only trusted-signed code may run.' }),
+    lastSeenAt: t.field({ type: 'DateTime', resolve: (d) => d.lastSeenAt }),
+    files: t.field({ type: [DeviceFileRef], resolve: (d, _a, ctx) => ctx.loaders.filesByDevice.load(d.id) }),
+  }),
+});
+
+builder.node(DeviceFileRef, {
+  description: 'A file seen on a device.',
+  id: { resolve: (f) => f.id },
+  loadMany: (ids, ctx) => loadAll(ctx.loaders.file, ids),
+  fields: (t) => ({
+    device: t.field({ type: DeviceRef, resolve: async (f, _a, ctx) => (await ctx.loaders.device.load(f.deviceId))! }),
+    fileName: t.exposeString('fileName'),
+    filePath: t.string({ nullable: true, resolve: (f) => f.filePath || null }),
+    sha1: t.exposeString('sha1', { nullable: true }),
+    sha256: t.exposeString('sha256', { nullable: true }),
+    quarantined: t.exposeBoolean('quarantined'),
+  }),
+});
