@@ -78,10 +78,15 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     };
   }
 
-  const dataDir = opts.dataDir ?? path.resolve('.data');
-  const pgDir = path.join(dataDir, 'pgdata');
-  fs.mkdirSync(pgDir, { recursive: true });
-  const client = await PGlite.create(pgDir);
+  // 'memory://' keeps the whole database in memory (tests); otherwise <dataDir>/pgdata on disk.
+  let client: PGlite;
+  if (opts.dataDir === 'memory://') {
+    client = await PGlite.create();
+  } else {
+    const pgDir = path.join(opts.dataDir ?? path.resolve('.data'), 'pgdata');
+    fs.mkdirSync(pgDir, { recursive: true });
+    client = await PGlite.create(pgDir);
+  }
   const db = drizzlePglite({ client, schema, logger }) as unknown as Db;
   // PGlite is one connection in one process: a promise chain is the lock.
   let chain: Promise<unknown> = Promise.resolve();

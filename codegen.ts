@@ -1,0 +1,22 @@
+// Typed documents for the tests (and any TypeScript client) from schema/schema.graphql and the
+// operations written with graphql(`…`) in test/. Run `npm run codegen` after changing either.
+import type { CodegenConfig } from '@graphql-codegen/cli';
+
+const config: CodegenConfig = {
+  schema: 'schema/schema.graphql',
+  documents: ['test/**/*.ts', '!test/generated/**'],
+  ignoreNoDocuments: true,
+  generates: {
+    'test/generated/': {
+      preset: 'client',
+      config: {
+        scalars: { DateTime: 'string' },
+        enumsAsTypes: true,
+        useTypeImports: true,
+      },
+      presetConfig: { fragmentMasking: false },
+    },
+  },
+};
+
+export default config;
