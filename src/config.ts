@@ -14,6 +14,13 @@ export interface Config {
   logLevel: string;
   providerName: string;
   publicUrl: string | undefined;
+  execution: {
+    /** Run an action executor in this process (several processes may; they share the queue). */
+    enabled: boolean;
+    actionTimeoutMs: number;
+    pollMs: number;
+    leaseMs: number;
+  };
   limits: { maxDepth: number; maxAliases: number; maxCost: number; maxPageSize: number; maxTokens: number };
 }
 
@@ -47,6 +54,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || (env.NODE_ENV === 'test' ? 'silent' : 'info'),
     providerName: env.MDR_PROVIDER_NAME || 'Defender Experts',
     publicUrl: env.PUBLIC_URL || undefined,
+    execution: {
+      enabled: env.EXECUTOR !== '0' && env.EXECUTOR !== 'false',
+      actionTimeoutMs: int(env, 'ACTION_TIMEOUT_MS', 30 * 60_000, 100, 7 * 24 * 3_600_000),
+      pollMs: int(env, 'EXECUTOR_POLL_MS', 1_000, 10, 60_000),
+      leaseMs: int(env, 'EXECUTOR_LEASE_MS', 30_000, 100, 3_600_000),
+    },
     limits: {
       maxDepth: int(env, 'MAX_QUERY_DEPTH', 12, 2, 100),
       maxAliases: int(env, 'MAX_QUERY_ALIASES', 30, 1, 1000),

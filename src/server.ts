@@ -4,12 +4,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { PothosSchemaError, PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError as defaultMaskError, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from './config';
 import type { Database } from './db/client';
 import type { EventSink } from './domain/context';
 import { AccessError, DomainError } from './domain/errors';
+import { ActionExecutor, recordEdrResult, type ExecutorOptions } from './domain/executor';
 import { createLoaders } from './domain/loaders';
 import { TokenCache } from './domain/tokens';
 import type { Viewer } from './domain/viewer';
@@ -17,12 +19,17 @@ import type { GraphQLContext } from './graphql/context';
 import { limitPlugins } from './graphql/limits';
 import { schema } from './graphql/schema';
 import type { Logger } from './log';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './connectors/edr';
+import { actionAttempts, tenants } from './db/schema';
+import { eq } from 'drizzle-orm';
 
 export interface ServerDeps {
   config: Config;
   database: Database;
   log: Logger;
   events?: EventSink;
+  /** Test hooks for the action executor (e.g. a connector that hangs). */
+  executor?: Partial<ExecutorOptions>;
 }
 
 export interface RunningServer {
@@ -30,6 +37,7 @@ export interface RunningServer {
   port: number;
   yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
   http: Server;
+  executor: ActionExecutor;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -54,6 +62,17 @@ function maskError(log: Logger, production: boolean) {
       });
     }
     if (original instanceof GraphQLError && original.extensions?.code) return original;
+    // The caller's mistakes that Pothos and graphql-jit raise without a code: a malformed global
+    // id (or one of a type that has no ids), a variable of the wrong type. Bad input, not a crash.
+    const path = error instanceof GraphQLError ? error.path : undefined;
+    const nodeLookup = path?.length === 1 && (path[0] === 'node' || path[0] === 'nodes');
+    if (original instanceof PothosValidationError || (original instanceof PothosSchemaError && nodeLookup)) {
+      const text = original instanceof PothosSchemaError ? 'Invalid global ID: it names no loadable type' : original.message;
+      return new GraphQLError(text, { extensions: { code: 'BAD_USER_INPUT' }, path });
+    }
+    if (original instanceof GraphQLError && !path && /^Variable "\$/.test(original.message)) {
+      return new GraphQLError(original.message, { nodes: original.nodes, extensions: { code: 'BAD_USER_INPUT' } });
+    }
     log.error({ err: original }, 'unexpected error');
     return defaultMaskError(error, message, isDev ?? !production);
   };
@@ -63,6 +82,12 @@ export function buildServer(deps: ServerDeps): RunningServer {
   const { config, database, log } = deps;
   const tokens = new TokenCache(Number(process.env.TOKEN_CACHE_TTL_MS ?? 10_000));
   const events: EventSink = deps.events ?? { committed: () => {} };
+  const executor = new ActionExecutor(database, events, log, {
+    pollMs: config.execution.pollMs,
+    leaseMs: config.execution.leaseMs,
+    publicUrl: () => config.publicUrl ?? `http://127.0.0.1:${server.port}`,
+    ...deps.executor,
+  });
 
   async function viewerFromAuthorization(header: string | null | undefined): Promise<Viewer | null> {
     if (!header) return null;
@@ -93,6 +118,8 @@ export function buildServer(deps: ServerDeps): RunningServer {
         loaders: createLoaders(database.db, viewer),
         providerName: config.providerName,
         events,
+        execution: { actionTimeoutMs: config.execution.actionTimeoutMs },
+        actionsQueued: () => executor.wake(),
         log,
       } satisfies GraphQLContext;
     },
@@ -115,6 +142,10 @@ export function buildServer(deps: ServerDeps): RunningServer {
         });
       return;
     }
+    if (path === '/connectors/edr/callback' && req.method === 'POST') {
+      void edrCallback(req, res);
+      return;
+    }
     if (path === '/') {
       res.writeHead(302, { location: '/graphql' }).end();
       return;
@@ -122,11 +153,55 @@ export function buildServer(deps: ServerDeps): RunningServer {
     void yoga.handle(req, res);
   });
 
+  /** A remote EDR reports an action's result, signed with the tenant's EDR secret. */
+  async function edrCallback(req: IncomingMessage, res: ServerResponse) {
+    const send = (status: number, body: object) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    try {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of req) {
+        size += (chunk as Buffer).length;
+        if (size > 64 * 1024) return send(413, { error: 'body too large' });
+        chunks.push(chunk as Buffer);
+      }
+      const raw = Buffer.concat(chunks).toString('utf8');
+      let body: { attemptId?: unknown; status?: unknown; reason?: unknown };
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        return send(400, { error: 'body must be JSON' });
+      }
+      const attemptId = typeof body.attemptId === 'string' && /^[0-9a-f-]{36}$/i.test(body.attemptId) ? body.attemptId : null;
+      if (!attemptId || (body.status !== 'COMPLETED' && body.status !== 'FAILED')) {
+        return send(400, { error: 'expected { attemptId, status: COMPLETED | FAILED, reason? }' });
+      }
+      const [row] = await database.db
+        .select({ secret: tenants.edrSecret })
+        .from(actionAttempts)
+        .innerJoin(tenants, eq(tenants.id, actionAttempts.tenantId))
+        .where(eq(actionAttempts.id, attemptId));
+      const ts = req.headers[TIMESTAMP_HEADER];
+      const sig = req.headers[SIGNATURE_HEADER];
+      if (!row?.secret || !verifySignature(row.secret, typeof ts === 'string' ? ts : null, raw, typeof sig === 'string' ? sig : null)) {
+        return send(401, { error: 'invalid signature' });
+      }
+      const outcome = await recordEdrResult(database, events, attemptId, {
+        status: body.status,
+        reason: typeof body.reason === 'string' ? body.reason : null,
+      });
+      send(200, { status: outcome });
+    } catch (err) {
+      log.error({ err }, 'EDR callback failed');
+      send(500, { error: 'internal error' });
+    }
+  }
+
   const server: RunningServer = {
     url: '',
     port: 0,
     yoga,
     http,
+    executor,
     start: () =>
       new Promise((resolve, reject) => {
         http.once('error', reject);
@@ -135,14 +210,17 @@ export function buildServer(deps: ServerDeps): RunningServer {
           server.port = addr.port;
           const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
           server.url = `http://${host}:${addr.port}/graphql`;
+          if (config.execution.enabled) executor.start();
           resolve();
         });
       }),
-    stop: () =>
-      new Promise((resolve) => {
+    stop: async () => {
+      await executor.stop();
+      await new Promise<void>((resolve) => {
         http.close(() => resolve());
         http.closeAllConnections();
-      }),
+      });
+    },
   };
   return server;
 }

@@ -88,3 +88,98 @@ export const SummaryQuery = graphql(`
     managedResponseSummary(tenantId: $tenantId) { awaitingCustomerAction investigating }
   }
 `);
+
+// ---- API suite for the foundation issue (authz, pagination, filters, edits, ingest, limits) ----
+
+export const NodesQuery = graphql(`
+  query NodesByIds($ids: [ID!]!) {
+    nodes(ids: $ids) { id __typename }
+  }
+`);
+
+export const IncidentByNumberQuery = graphql(`
+  query IncidentByNumber($number: Int!, $tenantId: ID) {
+    incident(number: $number, tenantId: $tenantId) { id number title tenant { id } }
+  }
+`);
+
+export const TenantQuery = graphql(`
+  query TenantById($id: ID) {
+    tenant(id: $id) { id slug name serviceAccessLevel }
+  }
+`);
+
+export const IncidentDetailQuery = graphql(`
+  query IncidentDetail($id: ID!) {
+    node(id: $id) {
+      ... on Incident {
+        id number title version severity status assignment classification determination
+        tags systemTags priorityScore updatedAt viewerCanUpdate
+        assignee { id name }
+        tenant { id }
+        devices { id name deviceGroup healthStatus }
+        alerts(first: 100) {
+          totalCount
+          nodes {
+            id externalId title
+            incident { id }
+            evidence { kind value device { id name } file { id fileName sha256 } details { name value } }
+          }
+        }
+        sentinel { status owner classification classificationReason labels }
+      }
+    }
+  }
+`);
+
+export const IncidentCommentsQuery = graphql(`
+  query IncidentComments($id: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+    node(id: $id) {
+      ... on Incident {
+        id version
+        comments(first: $first, after: $after, last: $last, before: $before) {
+          totalCount
+          pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+          edges { cursor node { id body createdAt author { id name } } }
+        }
+      }
+    }
+  }
+`);
+
+export const IngestDetailMutation = graphql(`
+  mutation IngestDetail($input: IngestIncidentInput!) {
+    ingestIncident(input: $input) {
+      created
+      incident {
+        id number title version priorityScore
+        alerts(first: 100) { totalCount nodes { externalId evidence { kind value device { id name } } } }
+        devices { id name deviceGroup osPlatform healthStatus }
+      }
+      errors { code message field }
+    }
+  }
+`);
+
+export const AlertsPageQuery = graphql(`
+  query AlertsPage($id: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+    node(id: $id) {
+      ... on Incident {
+        alerts(first: $first, after: $after, last: $last, before: $before) {
+          totalCount
+          pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+          nodes { externalId }
+        }
+      }
+    }
+  }
+`);
+
+export const ExpertQueueQuery = graphql(`
+  query ExpertQueue($filter: IncidentFilter, $first: Int) {
+    incidents(filter: $filter, first: $first) {
+      totalCount
+      nodes { id number tenant { id } }
+    }
+  }
+`);

@@ -56,6 +56,21 @@ export const serviceAccessLevelEnum = pgEnum('service_access_level', ['READER', 
 export const deviceHealthEnum = pgEnum('device_health', ['ACTIVE', 'INACTIVE']);
 export const evidenceKindEnum = pgEnum('evidence_kind', ['DEVICE', 'FILE', 'PROCESS', 'USER', 'IP', 'URL']);
 export const sideEnum = pgEnum('side', ['EXPERTS', 'CUSTOMER']);
+export const actionKindEnum = pgEnum('action_kind', [
+  'ISOLATE_DEVICE',
+  'RELEASE_FROM_ISOLATION',
+  'QUARANTINE_FILE',
+  'RESTRICT_APP_EXECUTION',
+  'REMOVE_APP_RESTRICTION',
+  'MANUAL',
+]);
+export const actionStatusEnum = pgEnum('action_status', ['PENDING', 'IN_PROGRESS', 'COMPLETED', 'FAILED', 'SKIPPED']);
+/**
+ * An execution attempt's own state: QUEUED (ready to claim), RUNNING (claimed by an executor
+ * under a lease), WAITING (device offline), SENT (handed to a remote EDR, awaiting its callback),
+ * then COMPLETED or FAILED.
+ */
+export const attemptStateEnum = pgEnum('attempt_state', ['QUEUED', 'RUNNING', 'WAITING', 'SENT', 'COMPLETED', 'FAILED']);
 
 export const tenants = pgTable('tenants', {
   id: uuid('id').primaryKey().defaultRandom(),
@@ -63,6 +78,10 @@ export const tenants = pgTable('tenants', {
   name: text('name').notNull(),
   serviceAccessLevel: serviceAccessLevelEnum('service_access_level').notNull().default('READER'),
   remediationExclusions: text('remediation_exclusions').array().notNull().default(sql`'{}'::text[]`),
+  /** Remote EDR endpoint for response actions; null = the built-in endpoint fleet. */
+  edrEndpoint: text('edr_endpoint'),
+  /** Shared secret that signs requests to the remote EDR and its callbacks (HMAC-SHA256). */
+  edrSecret: text('edr_secret'),
   // Per-tenant incident number sequence, bumped with UPDATE … RETURNING inside the ingest transaction.
   lastIncidentNumber: integer('last_incident_number').notNull().default(0),
   createdAt: ts('created_at').notNull().defaultNow(),
@@ -295,6 +314,137 @@ export const activity = pgTable(
   ],
 );
 
+export interface TimelineEntry {
+  at: string;
+  deviceName: string | null;
+  event: string;
+}
+export interface IndicatorOfAttack {
+  techniqueId: string;
+  description: string;
+}
+export interface IndicatorOfCompromise {
+  type: string;
+  value: string;
+}
+
+// The experts' hand-over of a true-positive incident: one per incident.
+export const managedResponses = pgTable('managed_responses', {
+  incidentId: uuid('incident_id')
+    .primaryKey()
+    .references(() => incidents.id),
+  tenantId: uuid('tenant_id')
+    .notNull()
+    .references(() => tenants.id),
+  publishedById: uuid('published_by_id')
+    .notNull()
+    .references(() => principals.id),
+  publishedAt: ts('published_at').notNull().defaultNow(),
+  narrative: text('narrative').notNull(),
+  impact: text('impact'),
+  severityRationale: text('severity_rationale'),
+  timeline: jsonb('timeline').$type<TimelineEntry[]>().notNull().default([]),
+  indicatorsOfAttack: jsonb('indicators_of_attack').$type<IndicatorOfAttack[]>().notNull().default([]),
+  indicatorsOfCompromise: jsonb('indicators_of_compromise').$type<IndicatorOfCompromise[]>().notNull().default([]),
+});
+
+export const actionCards = pgTable(
+  'action_cards',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    incidentId: uuid('incident_id')
+      .notNull()
+      .references(() => incidents.id),
+    position: smallint('position').notNull(),
+    kind: actionKindEnum('kind').notNull(),
+    title: text('title').notNull(),
+    instructions: text('instructions'),
+    targetDeviceId: uuid('target_device_id').references(() => devices.id),
+    targetFileId: uuid('target_file_id').references(() => deviceFiles.id),
+    /** The device or file id the action acts on: one action of a kind per target at a time. */
+    targetKey: text('target_key'),
+    status: actionStatusEnum('status').notNull().default('PENDING'),
+    /** Who performed (or is performing) the action. */
+    performedBy: sideEnum('performed_by'),
+    performedById: uuid('performed_by_id').references(() => principals.id),
+    /** Why the experts left this card to the customer (manual, access level, excluded target, failure). */
+    leftToCustomerReason: text('left_to_customer_reason'),
+    failureReason: text('failure_reason'),
+    skipReason: text('skip_reason'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+    completedAt: ts('completed_at'),
+  },
+  (t) => [
+    index('action_cards_incident_idx').on(t.incidentId, t.position),
+    index('action_cards_tenant_updated_idx').on(t.tenantId, t.updatedAt, t.id),
+    // the database backs ALREADY_IN_PROGRESS: one running action of a kind per target
+    uniqueIndex('action_cards_one_running_uq')
+      .on(t.kind, t.targetKey)
+      .where(sql`status = 'IN_PROGRESS' and target_key is not null`),
+  ],
+);
+
+// Every execution attempt of a one-click card; also the executors' work queue.
+export const actionAttempts = pgTable(
+  'action_attempts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    actionId: uuid('action_id')
+      .notNull()
+      .references(() => actionCards.id),
+    number: smallint('number').notNull(),
+    side: sideEnum('side').notNull(),
+    principalId: uuid('principal_id').references(() => principals.id),
+    state: attemptStateEnum('state').notNull().default('QUEUED'),
+    connector: text('connector').notNull(),
+    /** Executor process holding the attempt, and until when (a crashed executor's lease expires). */
+    claimedBy: text('claimed_by'),
+    leaseUntil: ts('lease_until'),
+    /** After this the attempt fails with TIMED_OUT (e.g. the device stayed offline). */
+    deadline: ts('deadline').notNull(),
+    failureReason: text('failure_reason'),
+    startedAt: ts('started_at').notNull().defaultNow(),
+    finishedAt: ts('finished_at'),
+  },
+  (t) => [
+    uniqueIndex('action_attempts_action_number_uq').on(t.actionId, t.number),
+    index('action_attempts_open_idx')
+      .on(t.state, t.leaseUntil)
+      .where(sql`state in ('QUEUED', 'RUNNING', 'WAITING', 'SENT')`),
+  ],
+);
+
+export const chatMessages = pgTable(
+  'chat_messages',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    incidentId: uuid('incident_id')
+      .notNull()
+      .references(() => incidents.id),
+    authorId: uuid('author_id')
+      .notNull()
+      .references(() => principals.id),
+    side: sideEnum('side').notNull(),
+    body: text('body').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('chat_messages_incident_idx').on(t.incidentId, t.createdAt, t.id)],
+);
+
+export type ManagedResponseRow = typeof managedResponses.$inferSelect;
+export type ActionCardRow = typeof actionCards.$inferSelect;
+export type ActionAttemptRow = typeof actionAttempts.$inferSelect;
+export type ChatMessageRow = typeof chatMessages.$inferSelect;
 export type TenantRow = typeof tenants.$inferSelect;
 export type PrincipalRow = typeof principals.$inferSelect;
 export type IncidentRow = typeof incidents.$inferSelect;

@@ -16,6 +16,10 @@ export interface DomainContext {
   loaders: Loaders;
   providerName: string;
   events: EventSink;
+  /** Response action execution settings (timeouts). */
+  execution?: { actionTimeoutMs: number };
+  /** Nudge the local executor: new attempts were queued and committed. */
+  actionsQueued?: () => void;
 }
 
 import { createLoaders } from './loaders';

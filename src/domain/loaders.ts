@@ -4,6 +4,10 @@ import DataLoader from 'dataloader';
 import { and, asc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import {
+  actionAttempts,
+  actionCards,
+  chatMessages,
+  managedResponses,
   alerts,
   comments,
   deviceFiles,
@@ -12,6 +16,10 @@ import {
   incidents,
   principals,
   tenants,
+  type ActionAttemptRow,
+  type ActionCardRow,
+  type ChatMessageRow,
+  type ManagedResponseRow,
   type AlertRow,
   type DeviceFileRow,
   type DeviceRow,
@@ -158,7 +166,71 @@ export function createLoaders(db: Db, viewer: Viewer | null) {
     return incidentIds.map((id) => map.get(id) ?? 0);
   });
 
+  const managedResponse = new DataLoader<string, ManagedResponseRow | null>(async (incidentIds) => {
+    const rows = await db
+      .select()
+      .from(managedResponses)
+      .where(and(inArray(managedResponses.incidentId, [...incidentIds]), inArray(managedResponses.tenantId, tenantIds)));
+    const map = new Map(rows.map((r) => [r.incidentId, r]));
+    return incidentIds.map((id) => map.get(id) ?? null);
+  });
+
+  const action = new DataLoader<string, ActionCardRow | null>(async (ids) => {
+    const valid = validIds(ids);
+    if (!scoped || valid.length === 0) return none<ActionCardRow>(ids);
+    const rows = await db
+      .select()
+      .from(actionCards)
+      .where(and(inArray(actionCards.id, valid), inArray(actionCards.tenantId, tenantIds)));
+    return byId(rows, ids);
+  });
+
+  const actionsByIncident = new DataLoader<string, ActionCardRow[]>(async (incidentIds) => {
+    const rows = await db
+      .select()
+      .from(actionCards)
+      .where(and(inArray(actionCards.incidentId, [...incidentIds]), inArray(actionCards.tenantId, tenantIds)))
+      .orderBy(asc(actionCards.incidentId), asc(actionCards.position));
+    for (const r of rows) action.prime(r.id, r);
+    return groupBy(rows, (r) => r.incidentId, incidentIds);
+  });
+
+  const attemptsByAction = new DataLoader<string, ActionAttemptRow[]>(async (actionIds) => {
+    const rows = await db
+      .select()
+      .from(actionAttempts)
+      .where(and(inArray(actionAttempts.actionId, [...actionIds]), inArray(actionAttempts.tenantId, tenantIds)))
+      .orderBy(asc(actionAttempts.actionId), asc(actionAttempts.number));
+    return groupBy(rows, (r) => r.actionId, actionIds);
+  });
+
+  const chatMessage = new DataLoader<string, ChatMessageRow | null>(async (ids) => {
+    const valid = validIds(ids);
+    if (!scoped || valid.length === 0) return none<ChatMessageRow>(ids);
+    const rows = await db
+      .select()
+      .from(chatMessages)
+      .where(and(inArray(chatMessages.id, valid), inArray(chatMessages.tenantId, tenantIds)));
+    return byId(rows, ids);
+  });
+
+  const chatCount = new DataLoader<string, number>(async (incidentIds) => {
+    const rows = await db
+      .select({ incidentId: chatMessages.incidentId, n: sql<number>`count(*)::int` })
+      .from(chatMessages)
+      .where(and(inArray(chatMessages.incidentId, [...incidentIds]), inArray(chatMessages.tenantId, tenantIds)))
+      .groupBy(chatMessages.incidentId);
+    const map = new Map(rows.map((r) => [r.incidentId, Number(r.n)]));
+    return incidentIds.map((id) => map.get(id) ?? 0);
+  });
+
   return {
+    managedResponse,
+    action,
+    actionsByIncident,
+    attemptsByAction,
+    chatCount,
+    chatMessage,
     incident,
     tenant,
     principal,

@@ -94,7 +94,8 @@ export function pageRequest(args: PageArgs, shape: readonly CursorPart[]): PageR
   if (args.after != null && args.before != null) throw badInput('Pass either "after" or "before", not both', 'before');
   const backward = args.last != null || args.before != null;
   if (backward && args.first != null) throw badInput('"first" pages forward; use "last" with "before"', 'first');
-  if (!backward && args.last != null) throw badInput('"last" pages backward; use it with "before"', 'last');
+  // (last with after would otherwise drop the cursor silently)
+  if (backward && args.after != null) throw badInput('"last" pages backward; use it with "before"', 'last');
   const raw = backward ? args.before : args.after;
   return {
     limit: (backward ? args.last : args.first) ?? DEFAULT_PAGE_SIZE,

@@ -211,7 +211,7 @@ builder.queryFields((t) => ({
 
 // ---- mutations ----
 
-const IncidentPayload = builder.objectRef<{ incident?: IncidentRow; errors: unknown[] }>('IncidentPayload').implement({
+export const IncidentPayload = builder.objectRef<{ incident?: IncidentRow; errors: unknown[] }>('IncidentPayload').implement({
   description: 'The changed incident, or why nothing changed.',
   fields: (t) => ({
     incident: t.field({ type: IncidentRef, nullable: true, resolve: (p) => p.incident ?? null }),

@@ -17,6 +17,7 @@ import {
   type GraphQLNamedType,
   type GraphQLSchema,
   type SelectionSetNode,
+  type ValidationContext,
   type ValueNode,
 } from 'graphql';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain/pagination';
@@ -121,11 +122,25 @@ export function useQueryCost(maxCost: number): Plugin {
   };
 }
 
+/**
+ * Armor throws its depth and alias errors without a code (as "Syntax Error: ..."); report them as
+ * validation errors with the QUERY_TOO_COMPLEX code instead, so clients can tell them apart.
+ */
+const tooComplex = {
+  propagateOnRejection: false,
+  onReject: [
+    (context: ValidationContext | null, err: GraphQLError) =>
+      context?.reportError(
+        new GraphQLError(err.message.replace(/^Syntax Error: /, ''), { extensions: { code: 'QUERY_TOO_COMPLEX' } }),
+      ),
+  ],
+};
+
 export function limitPlugins(limits: Limits): Plugin[] {
   return [
     maxTokensPlugin({ n: limits.maxTokens }),
-    maxDepthPlugin({ n: limits.maxDepth, flattenFragments: true }),
-    maxAliasesPlugin({ n: limits.maxAliases }),
+    maxDepthPlugin({ n: limits.maxDepth, flattenFragments: true, ...tooComplex }),
+    maxAliasesPlugin({ n: limits.maxAliases, ...tooComplex }),
     useQueryCost(limits.maxCost),
   ];
 }

@@ -1,6 +1,7 @@
 // Object references shared between the type files (declared once, implemented in their file).
 import type {
   ActivityRow,
+  ChatMessageRow,
   AlertRow,
   CommentRow,
   DeviceFileRow,
@@ -21,3 +22,4 @@ export const DeviceRef = builder.objectRef<DeviceRow>('Device');
 export const DeviceFileRef = builder.objectRef<DeviceFileRow>('DeviceFile');
 export const CommentRef = builder.objectRef<CommentRow>('Comment');
 export const ActivityRef = builder.objectRef<ActivityRow>('Activity');
+export const ChatMessageRef = builder.objectRef<ChatMessageRow>('ChatMessage');

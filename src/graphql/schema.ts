@@ -4,5 +4,8 @@ import './common';
 import './tenant';
 import './evidence';
 import './incident';
+import './response';
+import './chat';
+import './settings';
 
 export const schema = builder.toSchema({ sortSchema: false });

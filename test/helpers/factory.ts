@@ -7,6 +7,7 @@ import type { ServiceAccessLevel } from '../../src/domain/enums';
 import type { Role } from '../../src/domain/viewer';
 import type { PrincipalRow, TenantRow } from '../../src/db/schema';
 import type { TestApp } from './app';
+import type { IngestIncidentInput } from '../generated/graphql';
 
 export interface TenantFixture {
   tenant: TenantRow;
@@ -55,7 +56,7 @@ export { createPrincipal, encodeGlobalID };
 
 let counter = 0;
 /** A realistic ingest input; override what the test cares about. */
-export function incidentInput(over: Partial<Record<string, unknown>> = {}) {
+export function incidentInput(over: Partial<IngestIncidentInput> = {}): IngestIncidentInput {
   counter += 1;
   const ext = `ext-${randomUUID()}`;
   return {

@@ -1,0 +1,61 @@
+// Chat between the customer and the experts, once a managed response exists.
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { chatMessages, incidents, managedResponses, type ChatMessageRow, type IncidentRow } from '../db/schema';
+import { writeTransaction } from '../events/activity';
+import type { DomainContext } from './context';
+import { DomainError, notFound } from './errors';
+import { buildPage, pageRequest, type Page, type PageArgs } from './pagination';
+import { LIMITS, text } from './validate';
+import { requireRole, requireViewer } from './viewer';
+
+export const CHAT_ROLES = ['READER', 'OPERATOR', 'ADMIN', 'EXPERT'] as const;
+
+export async function sendChatMessage(ctx: DomainContext, input: { incidentId: string; body: string }): Promise<ChatMessageRow> {
+  const viewer = requireViewer(ctx.viewer);
+  requireRole(viewer, CHAT_ROLES, 'chat');
+  const body = text(input.body, ['body'], LIMITS.comment);
+  const message = await writeTransaction(ctx, async (tx, log) => {
+    // a shared lock is enough: it orders messages with concurrent incident changes
+    const [incident] = await tx
+      .select()
+      .from(incidents)
+      .where(and(eq(incidents.id, input.incidentId), inArray(incidents.tenantId, [...viewer.tenantIds])))
+      .for('share');
+    if (!incident) throw notFound('Incident', ['incidentId']);
+    const [published] = await tx.select({ id: managedResponses.incidentId }).from(managedResponses).where(eq(managedResponses.incidentId, incident.id));
+    if (!published) {
+      throw new DomainError('INVALID_TRANSITION', 'Chat opens once the experts publish a managed response for this incident');
+    }
+    const [row] = await tx
+      .insert(chatMessages)
+      .values({
+        tenantId: incident.tenantId,
+        incidentId: incident.id,
+        authorId: viewer.principalId,
+        side: viewer.role === 'EXPERT' ? 'EXPERTS' : 'CUSTOMER',
+        body,
+      })
+      .returning();
+    log.add({ tenantId: incident.tenantId, incidentId: incident.id, field: 'chat', to: row.id, note: body.slice(0, 200) });
+    return row;
+  });
+  return message;
+}
+
+/** Chat of one incident (already through the tenant guard), oldest first. */
+export async function listChat(ctx: DomainContext, incident: IncidentRow, args: PageArgs): Promise<Page<ChatMessageRow>> {
+  const req = pageRequest(args, ['date']);
+  const conds = [eq(chatMessages.incidentId, incident.id), eq(chatMessages.tenantId, incident.tenantId)];
+  if (req.cursor) {
+    const [at, id] = req.cursor as [Date, string];
+    conds.push(sql`(${chatMessages.createdAt}, ${chatMessages.id}) ${sql.raw(req.backward ? '<' : '>')} (${at.toISOString()}::timestamptz, ${id}::uuid)`);
+  }
+  const dir = sql.raw(req.backward ? 'desc' : 'asc');
+  const rows = await ctx.db
+    .select()
+    .from(chatMessages)
+    .where(and(...conds))
+    .orderBy(sql`${chatMessages.createdAt} ${dir}`, sql`${chatMessages.id} ${dir}`)
+    .limit(req.limit + 1);
+  return buildPage(rows, req, (r) => [r.createdAt], () => ctx.loaders.chatCount.load(incident.id));
+}

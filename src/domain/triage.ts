@@ -1,0 +1,135 @@
+// The experts' triage (SPEC.md section 3): start an investigation, classify, reopen.
+// Every other transition is an INVALID_TRANSITION user error with nothing written.
+import { eq } from 'drizzle-orm';
+import { incidents, managedResponses, type IncidentRow } from '../db/schema';
+import { writeTransaction, type ActivityLog } from '../events/activity';
+import type { DomainContext } from './context';
+import { isValidClassificationPair, type Classification, type Determination } from './enums';
+import { DomainError, invalid } from './errors';
+import { lockIncident } from './incidents';
+import { LIMITS, text } from './validate';
+import { requireRole, requireViewer } from './viewer';
+import type { Tx } from '../db/client';
+
+const transitionError = (message: string) => new DomainError('INVALID_TRANSITION', message);
+
+/** Apply a set of field changes to a locked incident, with one activity entry per changed field. */
+export async function changeIncident(
+  tx: Tx,
+  log: ActivityLog,
+  current: IncidentRow,
+  set: Partial<Pick<IncidentRow, 'status' | 'assignment' | 'assigneeId' | 'classification' | 'determination' | 'systemTags' | 'resolvingComment'>>,
+  note?: string,
+): Promise<IncidentRow> {
+  for (const [field, to] of Object.entries(set) as [keyof typeof set, unknown][]) {
+    const from = current[field];
+    const same = Array.isArray(to) ? JSON.stringify(to) === JSON.stringify(from) : to === from;
+    if (same) continue;
+    log.add({
+      tenantId: current.tenantId,
+      incidentId: current.id,
+      field: field === 'assigneeId' ? 'assignee' : field,
+      from: from == null ? null : Array.isArray(from) ? from.join(', ') : String(from),
+      to: to == null ? null : Array.isArray(to) ? to.join(', ') : String(to),
+      note,
+    });
+  }
+  const [row] = await tx
+    .update(incidents)
+    .set({ ...set, version: current.version + 1, updatedAt: new Date() })
+    .where(eq(incidents.id, current.id))
+    .returning();
+  return row;
+}
+
+export const withSystemTag = (tags: string[], tag: string) => (tags.includes(tag) ? tags : [...tags, tag]);
+
+async function expertCommand(
+  ctx: DomainContext,
+  incidentId: string,
+  version: number | null | undefined,
+  what: string,
+  fn: (tx: Tx, log: ActivityLog, current: IncidentRow) => Promise<IncidentRow>,
+): Promise<IncidentRow> {
+  const viewer = requireViewer(ctx.viewer);
+  requireRole(viewer, ['EXPERT'], what);
+  const row = await writeTransaction(ctx, async (tx, log) => fn(tx, log, await lockIncident(tx, viewer, incidentId, version)));
+  ctx.loaders.incident.clear(row.id).prime(row.id, row);
+  return row;
+}
+
+export function startInvestigation(ctx: DomainContext, input: { incidentId: string; version?: number | null }) {
+  return expertCommand(ctx, input.incidentId, input.version, 'start investigations', async (tx, log, current) => {
+    if (current.status !== 'ACTIVE') {
+      throw transitionError(`An investigation starts on an ACTIVE incident; this one is ${current.status}`);
+    }
+    return changeIncident(tx, log, current, { status: 'IN_PROGRESS', assignment: 'EXPERTS', assigneeId: ctx.viewer!.principalId });
+  });
+}
+
+export interface ClassifyInput {
+  incidentId: string;
+  classification: Classification;
+  determination: Determination;
+  summary: string;
+  version?: number | null;
+}
+
+/**
+ * Classify an incident under investigation. A false positive or informational, expected activity
+ * resolves it (unassigned, provider system tag, the summary as resolving comment); a true
+ * positive stays IN_PROGRESS until the managed response is published.
+ */
+export function classifyIncident(ctx: DomainContext, input: ClassifyInput) {
+  const summary = text(input.summary, ['summary'], LIMITS.shortText);
+  if (input.classification === 'UNKNOWN') {
+    throw invalid('classify as TRUE_POSITIVE, FALSE_POSITIVE or INFORMATIONAL_EXPECTED_ACTIVITY', ['classification']);
+  }
+  if (!isValidClassificationPair(input.classification, input.determination)) {
+    throw invalid(`${input.determination} is not a determination of ${input.classification}`, ['determination']);
+  }
+  return expertCommand(ctx, input.incidentId, input.version, 'classify incidents', async (tx, log, current) => {
+    if (current.status !== 'IN_PROGRESS') {
+      throw transitionError(`Only an incident under investigation (IN_PROGRESS) can be classified; this one is ${current.status}`);
+    }
+    if (current.classification !== 'UNKNOWN') {
+      throw transitionError(`The incident is already classified ${current.classification}; reopen it to reclassify`);
+    }
+    if (input.classification === 'TRUE_POSITIVE') {
+      return changeIncident(tx, log, current, { classification: input.classification, determination: input.determination }, summary);
+    }
+    return changeIncident(
+      tx,
+      log,
+      current,
+      {
+        classification: input.classification,
+        determination: input.determination,
+        status: 'RESOLVED',
+        assignment: 'UNASSIGNED',
+        assigneeId: null,
+        systemTags: withSystemTag(current.systemTags, ctx.providerName),
+        resolvingComment: summary,
+      },
+      summary,
+    );
+  });
+}
+
+/** Experts may reopen a resolved incident: back under investigation, verdict cleared. */
+export function reopenIncident(ctx: DomainContext, input: { incidentId: string; version?: number | null }) {
+  return expertCommand(ctx, input.incidentId, input.version, 'reopen incidents', async (tx, log, current) => {
+    if (current.status !== 'RESOLVED') {
+      throw transitionError(`Only a RESOLVED incident can be reopened; this one is ${current.status}`);
+    }
+    const [published] = await tx.select({ id: managedResponses.incidentId }).from(managedResponses).where(eq(managedResponses.incidentId, current.id));
+    return changeIncident(tx, log, current, {
+      status: 'IN_PROGRESS',
+      assignment: 'EXPERTS',
+      assigneeId: ctx.viewer!.principalId,
+      // a published managed response keeps its true-positive verdict; otherwise it is redone
+      ...(published ? {} : { classification: 'UNKNOWN' as const, determination: 'UNKNOWN' as const }),
+      resolvingComment: null,
+    });
+  });
+}

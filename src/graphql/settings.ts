@@ -1,0 +1,65 @@
+// Tenant settings for the tenant's ADMIN: service access level, remediation exclusions, device health.
+import type { DeviceRow, TenantRow } from '../db/schema';
+import { setDeviceHealth, setRemediationExclusions, setServiceAccessLevel } from '../domain/settings';
+import { builder } from './builder';
+import { DeviceHealthEnum, localId, payload, ServiceAccessLevelEnum, UserError } from './common';
+import { DeviceRef, TenantRef } from './refs';
+
+const TenantPayload = builder.objectRef<{ tenant?: TenantRow; errors: unknown[] }>('TenantPayload').implement({
+  description: 'The tenant after the change, or why nothing changed.',
+  fields: (t) => ({
+    tenant: t.field({ type: TenantRef, nullable: true, resolve: (p) => p.tenant ?? null }),
+    errors: t.field({ type: [UserError], resolve: (p) => p.errors as never }),
+  }),
+});
+const DevicePayload = builder.objectRef<{ device?: DeviceRow; errors: unknown[] }>('DevicePayload').implement({
+  description: 'The device after the change, or why nothing changed.',
+  fields: (t) => ({
+    device: t.field({ type: DeviceRef, nullable: true, resolve: (p) => p.device ?? null }),
+    errors: t.field({ type: [UserError], resolve: (p) => p.errors as never }),
+  }),
+});
+
+const SetServiceAccessLevelInput = builder.inputType('SetServiceAccessLevelInput', {
+  fields: (t) => ({
+    tenantId: t.id({ description: 'Your tenant (optional).' }),
+    level: t.field({ type: ServiceAccessLevelEnum, required: true }),
+  }),
+});
+const SetRemediationExclusionsInput = builder.inputType('SetRemediationExclusionsInput', {
+  fields: (t) => ({
+    tenantId: t.id({ description: 'Your tenant (optional).' }),
+    deviceGroups: t.stringList({ required: true, description: 'The full list of device groups experts must never act on.' }),
+  }),
+});
+const SetDeviceHealthInput = builder.inputType('SetDeviceHealthInput', {
+  fields: (t) => ({ deviceId: t.id({ required: true }), health: t.field({ type: DeviceHealthEnum, required: true }) }),
+});
+
+const tenantArg = (id: string | number | null | undefined) => (id ? localId(String(id), 'Tenant', ['tenantId']) : null);
+
+builder.mutationFields((t) => ({
+  setServiceAccessLevel: t.field({
+    type: TenantPayload,
+    description: 'ADMIN: READER (experts recommend) or OPERATOR (experts act on one-click actions).',
+    authScopes: { roles: ['ADMIN'] },
+    args: { input: t.arg({ type: SetServiceAccessLevelInput, required: true }) },
+    resolve: (_r, { input }, ctx) => payload(async () => ({ tenant: await setServiceAccessLevel(ctx, { tenantId: tenantArg(input.tenantId), level: input.level }) })),
+  }),
+  setRemediationExclusions: t.field({
+    type: TenantPayload,
+    description: 'ADMIN: device groups on which experts never act.',
+    authScopes: { roles: ['ADMIN'] },
+    args: { input: t.arg({ type: SetRemediationExclusionsInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      payload(async () => ({ tenant: await setRemediationExclusions(ctx, { tenantId: tenantArg(input.tenantId), deviceGroups: input.deviceGroups }) })),
+  }),
+  setDeviceHealth: t.field({
+    type: DevicePayload,
+    description: 'ADMIN: mark a device ACTIVE or INACTIVE; back online, its waiting actions run.',
+    authScopes: { roles: ['ADMIN'] },
+    args: { input: t.arg({ type: SetDeviceHealthInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      payload(async () => ({ device: await setDeviceHealth(ctx, { deviceId: localId(String(input.deviceId), 'Device', ['deviceId']), health: input.health }) })),
+  }),
+}));
