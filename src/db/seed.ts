@@ -4,25 +4,46 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { DEMO_SEED_LOCK, type Database } from './client';
-import { incidents, principals, tenants } from './schema';
+import { actionCards, deviceFiles, devices, principals, tenants } from './schema';
 import { createPrincipal, createTenant, serveTenants } from '../domain/admin';
 import { createDomainContext, type EventSink } from '../domain/context';
-import type { Classification, Determination, IncidentStatus, Severity } from '../domain/enums';
+import type { Classification, Determination, Severity } from '../domain/enums';
 import { ingestIncident, type AlertInput } from '../domain/ingest';
 import { issueToken, viewerForToken } from '../domain/tokens';
 import type { Role, Viewer } from '../domain/viewer';
-import { writeTransaction } from '../events/activity';
+import { sendChatMessage } from '../domain/chat';
+import { ActionExecutor } from '../domain/executor';
+import { updateIncident } from '../domain/incidents';
+import { completeManualAction, performAction, publishManagedResponse } from '../domain/response';
+import { classifyIncident, startInvestigation } from '../domain/triage';
+import { createLogger } from '../log';
 
 export type DemoTokens = Record<string, Partial<Record<Role, string>>>;
 
 const CUSTOMER_ROLES: Role[] = ['READER', 'OPERATOR', 'ADMIN', 'INTEGRATION'];
 
+type ActionPlan = { kind: 'ISOLATE_DEVICE' | 'RELEASE_FROM_ISOLATION' | 'QUARANTINE_FILE' | 'RESTRICT_APP_EXECUTION' | 'REMOVE_APP_RESTRICTION' | 'MANUAL'; device?: string; file?: string; title?: string; instructions?: string };
+
 interface DemoIncident {
   title: string;
   severity: Severity;
-  status: IncidentStatus;
-  classification?: Classification;
-  determination?: Determination;
+  /** What the experts (and then the customer) do with it, through the real commands. */
+  story:
+    | { kind: 'active' }
+    | { kind: 'investigating' }
+    | { kind: 'resolved'; classification: Classification; determination: Determination; summary: string }
+    | {
+        kind: 'response';
+        determination: Determination;
+        narrative: string;
+        actions: ActionPlan[];
+        /** devices offline before the customer acts (their actions wait: IN_PROGRESS) */
+        offline?: string[];
+        /** card positions the customer operator performs / skips / confirms after publishing */
+        customerPerforms?: number[];
+        customerConfirms?: number[];
+        chat?: { side: 'EXPERT' | 'CUSTOMER'; body: string }[];
+      };
   hoursAgo: number;
   tags?: string[];
   alerts: AlertInput[];
@@ -38,13 +59,24 @@ function demoIncidents(prefix: string): DemoIncident[] {
   const p = prefix.toUpperCase();
   return [
     {
-      title: `Ransomware activity on multiple endpoints (${p}-FS01)`,
+      title: `Ransomware activity on a file server (${p}-FS01)`,
       severity: 'HIGH',
-      status: 'AWAITING_CUSTOMER_ACTION',
-      classification: 'TRUE_POSITIVE',
-      determination: 'MALWARE',
       hoursAgo: 30,
       tags: ['ransomware'],
+      story: {
+        kind: 'response',
+        determination: 'MALWARE',
+        narrative: `A ransomware binary (locker.exe) ran on ${p}-FS01 from C:\\ProgramData after an RDP logon with stolen credentials, deleted volume shadow copies and began encrypting shares. We contained the host.`,
+        actions: [
+          { kind: 'ISOLATE_DEVICE', device: `${p}-FS01` },
+          { kind: 'QUARANTINE_FILE', device: `${p}-FS01`, file: 'locker.exe' },
+          { kind: 'MANUAL', title: 'Restore encrypted shares from backup', instructions: 'Restore \\\\FS01\\finance and \\\\FS01\\hr from the last clean backup (before the incident start), then verify file hashes.' },
+        ],
+        chat: [
+          { side: 'EXPERT', body: `We isolated ${p}-FS01 and quarantined locker.exe. Please restore the shares from backup; tell us if you see encrypted files elsewhere.` },
+          { side: 'CUSTOMER', body: 'Thanks, restore is running. Nothing on the other file servers so far.' },
+        ],
+      },
       alerts: [
         {
           externalId: `${prefix}-a-100`,
@@ -67,8 +99,8 @@ function demoIncidents(prefix: string): DemoIncident[] {
     {
       title: 'Credential theft: LSASS memory access by unknown process',
       severity: 'HIGH',
-      status: 'IN_PROGRESS',
       hoursAgo: 5,
+      story: { kind: 'investigating' },
       alerts: [
         {
           externalId: `${prefix}-a-110`,
@@ -76,15 +108,15 @@ function demoIncidents(prefix: string): DemoIncident[] {
           severity: 'HIGH',
           category: 'CredentialAccess',
           detectionSource: 'EDR',
-          evidence: [dev(`${p}-WS042`, 'Workstations'), { user: { accountName: 'jdoe', domain: prefix.toUpperCase() } }],
+          evidence: [dev(`${p}-WS042`, 'Workstations'), { user: { accountName: 'jdoe', domain: p } }],
         },
       ],
     },
     {
       title: 'Phishing email with malicious link clicked',
       severity: 'MEDIUM',
-      status: 'ACTIVE',
       hoursAgo: 2,
+      story: { kind: 'active' },
       alerts: [
         {
           externalId: `${prefix}-a-120`,
@@ -99,8 +131,8 @@ function demoIncidents(prefix: string): DemoIncident[] {
     {
       title: 'Suspicious PowerShell command line on a developer workstation',
       severity: 'MEDIUM',
-      status: 'ACTIVE',
       hoursAgo: 1,
+      story: { kind: 'active' },
       alerts: [
         {
           externalId: `${prefix}-a-130`,
@@ -115,10 +147,8 @@ function demoIncidents(prefix: string): DemoIncident[] {
     {
       title: 'Security testing tool detected (Mimikatz)',
       severity: 'LOW',
-      status: 'RESOLVED',
-      classification: 'INFORMATIONAL_EXPECTED_ACTIVITY',
-      determination: 'SECURITY_TESTING',
       hoursAgo: 50,
+      story: { kind: 'resolved', classification: 'INFORMATIONAL_EXPECTED_ACTIVITY', determination: 'SECURITY_TESTING', summary: 'Authorised penetration test by the red team (ticket SEC-2231); the tool ran on the designated test host only.' },
       alerts: [
         {
           externalId: `${prefix}-a-140`,
@@ -133,10 +163,8 @@ function demoIncidents(prefix: string): DemoIncident[] {
     {
       title: 'Unusual sign-in from an anonymous IP address',
       severity: 'MEDIUM',
-      status: 'RESOLVED',
-      classification: 'FALSE_POSITIVE',
-      determination: 'NOT_MALICIOUS',
       hoursAgo: 70,
+      story: { kind: 'resolved', classification: 'FALSE_POSITIVE', determination: 'NOT_MALICIOUS', summary: 'The user signed in through the corporate privacy VPN, whose exit nodes are listed as anonymous; MFA was satisfied from a known device.' },
       alerts: [
         {
           externalId: `${prefix}-a-150`,
@@ -151,10 +179,14 @@ function demoIncidents(prefix: string): DemoIncident[] {
     {
       title: 'Cryptocurrency miner installed by a browser extension',
       severity: 'LOW',
-      status: 'RESOLVED',
-      classification: 'TRUE_POSITIVE',
-      determination: 'UNWANTED_SOFTWARE',
       hoursAgo: 90,
+      story: {
+        kind: 'response',
+        determination: 'UNWANTED_SOFTWARE',
+        narrative: 'A browser extension dropped xmrig.exe into C:\\Users\\Public and started mining. No lateral movement.',
+        actions: [{ kind: 'QUARANTINE_FILE', device: `${p}-WS013`, file: 'xmrig.exe' }],
+        customerPerforms: [0],
+      },
       alerts: [
         {
           externalId: `${prefix}-a-160`,
@@ -169,11 +201,25 @@ function demoIncidents(prefix: string): DemoIncident[] {
     {
       title: 'Cobalt Strike beacon on the domain controller',
       severity: 'HIGH',
-      status: 'AWAITING_CUSTOMER_ACTION',
-      classification: 'TRUE_POSITIVE',
-      determination: 'MULTI_STAGED_ATTACK',
       hoursAgo: 12,
       tags: ['crown-jewels'],
+      story: {
+        kind: 'response',
+        determination: 'MULTI_STAGED_ATTACK',
+        narrative: `A Cobalt Strike beacon on ${p}-DC01 called back to 203.0.113.77 every 60 s; the operator moved laterally from ${p}-WS021 with a service account.`,
+        actions: [
+          { kind: 'ISOLATE_DEVICE', device: `${p}-DC01` },
+          { kind: 'REMOVE_APP_RESTRICTION', device: `${p}-WS021`, title: 'Lift the temporary app restriction on WS021' },
+          { kind: 'MANUAL', title: 'Reset the krbtgt password twice', instructions: 'Reset the krbtgt account password twice, 10 hours apart, to invalidate forged tickets.' },
+        ],
+        offline: [`${p}-DC01`],
+        customerPerforms: [0, 1],
+        chat: [
+          { side: 'EXPERT', body: `${p}-DC01 is in an excluded device group, so we left its isolation to you. It is offline right now: the isolation runs as soon as it reconnects.` },
+          { side: 'CUSTOMER', body: 'Understood. We pressed isolate; the DC is rebooting.' },
+          { side: 'EXPERT', body: 'The restriction removal on WS021 failed because the device is not restricted; you can skip that card.' },
+        ],
+      },
       alerts: [
         {
           externalId: `${prefix}-a-170`,
@@ -181,15 +227,15 @@ function demoIncidents(prefix: string): DemoIncident[] {
           severity: 'HIGH',
           category: 'CommandAndControl',
           detectionSource: 'EDR',
-          evidence: [dev(`${p}-DC01`, 'Domain Controllers', 'WindowsServer2022'), { ip: { address: '203.0.113.77' } }],
+          evidence: [dev(`${p}-DC01`, 'Domain Controllers', 'WindowsServer2022'), dev(`${p}-WS021`, 'Workstations'), { ip: { address: '203.0.113.77' } }],
         },
       ],
     },
     {
       title: 'Suspicious inbox forwarding rule created',
       severity: 'INFORMATIONAL',
-      status: 'ACTIVE',
       hoursAgo: 0.5,
+      story: { kind: 'active' },
       alerts: [
         {
           externalId: `${prefix}-a-180`,
@@ -254,9 +300,18 @@ export async function seedDemo(
         const p = await createPrincipal(db, { tenantId: tenant.id, role, name: PEOPLE[role], email: `${role.toLowerCase()}@${t.slug}.example` });
         tokens[t.slug][role] = (await issueToken(db, p.id, 'demo')).token;
       }
-      const integration = (await viewerForToken(db, tokens[t.slug].INTEGRATION!))!;
-      const expertViewer = (await viewerForToken(db, tokens.provider.EXPERT!))!;
-      await seedIncidents(database, t.slug, integration, expertViewer, opts);
+      const viewer = async (token: string) => (await viewerForToken(db, token))!;
+      await seedIncidents(
+        database,
+        t.slug,
+        {
+          integration: await viewer(tokens[t.slug].INTEGRATION!),
+          expert: await viewer(tokens.provider.EXPERT!),
+          operator: await viewer(tokens[t.slug].OPERATOR!),
+          reader: await viewer(tokens[t.slug].READER!),
+        },
+        opts,
+      );
     }
     writeTokens(tokensFile, tokens);
     return { seeded: true, tokens, tokensFile };
@@ -266,46 +321,93 @@ export async function seedDemo(
 async function seedIncidents(
   database: Database,
   prefix: string,
-  integration: Viewer,
-  expert: Viewer,
+  people: { integration: Viewer; expert: Viewer; operator: Viewer; reader: Viewer },
   opts: { providerName: string; events?: EventSink },
 ) {
   const list = demoIncidents(prefix);
+  // A long timeout, so that the demo's action on an offline device stays IN_PROGRESS for days.
+  const ctxOpts = { ...opts, execution: { actionTimeoutMs: 7 * 24 * 3_600_000 } };
+  const as = (viewer: Viewer) => createDomainContext(database, viewer, ctxOpts);
+  const executor = new ActionExecutor(database, opts.events ?? { committed: () => {} }, createLogger('silent'), {
+    pollMs: 1_000,
+    leaseMs: 30_000,
+    publicUrl: () => 'http://127.0.0.1',
+  });
   for (let i = 0; i < list.length; i++) {
     const d = list[i];
     const at = new Date(Date.now() - d.hoursAgo * 3_600_000);
-    const ctx = createDomainContext(database, integration, opts);
-    const { incident } = await ingestIncident(ctx, {
+    const { incident } = await ingestIncident(as(people.integration), {
       externalId: `${prefix}-inc-${i + 1}`,
       title: d.title,
       severity: d.severity,
       firstActivityAt: at,
       alerts: d.alerts.map((a) => ({ ...a, createdAt: at })),
     });
-    if (d.status === 'ACTIVE' && !d.tags) continue;
-    // Move the demo incident to its status the way the experts would have, with activity entries.
-    // (The managed-response workflow replaces this once it exists.)
-    const ectx = createDomainContext(database, expert, opts);
-    await writeTransaction(ectx, async (tx, log) => {
-      const set: Partial<typeof incidents.$inferInsert> = {
-        status: d.status,
-        classification: d.classification ?? 'UNKNOWN',
-        determination: d.determination ?? 'UNKNOWN',
-        assignment: d.status === 'IN_PROGRESS' ? 'EXPERTS' : d.status === 'ACTIVE' ? 'UNASSIGNED' : d.classification === 'TRUE_POSITIVE' ? 'CUSTOMER' : 'UNASSIGNED',
-        customTags: d.tags ?? [],
-        systemTags: d.status === 'ACTIVE' || d.status === 'IN_PROGRESS' ? [] : [opts.providerName],
-        resolvingComment: d.status === 'RESOLVED' ? `Concluded by the experts: ${d.determination?.toLowerCase().replaceAll('_', ' ')}.` : null,
-        version: incident.version + 1,
-        updatedAt: new Date(),
-      };
-      await tx.update(incidents).set(set).where(eq(incidents.id, incident.id));
-      for (const field of ['status', 'assignment', 'classification', 'determination'] as const) {
-        const to = set[field];
-        if (to && to !== incident[field]) {
-          log.add({ tenantId: incident.tenantId, incidentId: incident.id, field, from: incident[field], to });
-        }
-      }
+    if (d.tags) await updateIncident(as(people.operator), { incidentId: incident.id, tags: d.tags });
+    const story = d.story;
+    if (story.kind === 'active') continue;
+    await startInvestigation(as(people.expert), { incidentId: incident.id });
+    if (story.kind === 'investigating') continue;
+    if (story.kind === 'resolved') {
+      await classifyIncident(as(people.expert), { incidentId: incident.id, ...story });
+      continue;
+    }
+    await classifyIncident(as(people.expert), {
+      incidentId: incident.id,
+      classification: 'TRUE_POSITIVE',
+      determination: story.determination,
+      summary: story.narrative.slice(0, 200),
     });
+    const fleet = await database.db.select().from(devices).where(eq(devices.tenantId, incident.tenantId));
+    const deviceId = (name?: string) => fleet.find((f) => f.name === name)?.id ?? null;
+    const actions = [];
+    for (const a of story.actions) {
+      let targetId: string | null = null;
+      let targetType: 'Device' | 'DeviceFile' | null = null;
+      if (a.file) {
+        const [f] = await database.db
+          .select()
+          .from(deviceFiles)
+          .where(and(eq(deviceFiles.deviceId, deviceId(a.device)!), eq(deviceFiles.fileName, a.file)));
+        targetId = f.id;
+        targetType = 'DeviceFile';
+      } else if (a.device) {
+        targetId = deviceId(a.device);
+        targetType = 'Device';
+      }
+      actions.push({ kind: a.kind, title: a.title, instructions: a.instructions, targetId, targetType });
+    }
+    await publishManagedResponse(as(people.expert), {
+      incidentId: incident.id,
+      summary: {
+        narrative: story.narrative,
+        impact: 'Business impact assessed with the customer during the investigation.',
+        timeline: [
+          { at, deviceName: story.actions[0]?.device ?? null, event: d.alerts[0].title },
+          { at: new Date(at.getTime() + 15 * 60_000), deviceName: story.actions[0]?.device ?? null, event: 'Experts started the investigation' },
+        ],
+        indicatorsOfAttack: [{ techniqueId: story.determination === 'MALWARE' ? 'T1486' : 'T1059.001', description: d.alerts[0].title }],
+        indicatorsOfCompromise: d.alerts.flatMap((a) =>
+          a.evidence.flatMap((e) => (e.file?.sha256 ? [{ type: 'FILE_HASH', value: e.file.sha256 }] : e.ip ? [{ type: 'IP', value: e.ip.address }] : [])),
+        ),
+      },
+      actions,
+    });
+    await executor.pass();
+    for (const name of story.offline ?? []) {
+      await database.db.update(devices).set({ healthStatus: 'INACTIVE' }).where(eq(devices.id, deviceId(name)!));
+    }
+    const cards = await database.db.select().from(actionCards).where(eq(actionCards.incidentId, incident.id)).orderBy(actionCards.position);
+    for (const pos of story.customerPerforms ?? []) {
+      if (cards[pos].status === 'PENDING' || cards[pos].status === 'FAILED') {
+        await performAction(as(people.operator), { actionId: cards[pos].id });
+      }
+    }
+    for (const pos of story.customerConfirms ?? []) await completeManualAction(as(people.operator), { actionId: cards[pos].id });
+    await executor.pass();
+    for (const m of story.chat ?? []) {
+      await sendChatMessage(as(m.side === 'EXPERT' ? people.expert : people.reader), { incidentId: incident.id, body: m.body });
+    }
   }
 }
 

@@ -28,7 +28,7 @@ import { createLoaders } from './loaders';
 export function createDomainContext(
   database: Database,
   viewer: Viewer | null,
-  opts: { providerName?: string; events?: EventSink } = {},
+  opts: { providerName?: string; events?: EventSink; execution?: { actionTimeoutMs: number } } = {},
 ): DomainContext {
   return {
     db: database.db,
@@ -37,5 +37,6 @@ export function createDomainContext(
     loaders: createLoaders(database.db, viewer),
     providerName: opts.providerName ?? 'Defender Experts',
     events: opts.events ?? { committed: () => {} },
+    execution: opts.execution,
   };
 }

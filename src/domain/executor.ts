@@ -29,7 +29,10 @@ export class ActionExecutor {
   readonly id = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  /** Not woken by timers or wake() until start(). */
   private stopped = true;
+  /** stop() was called: a pass in progress ends after its current attempt. */
+  private halted = false;
   private again = false;
   private readonly fleet = new FleetConnector();
 
@@ -42,12 +45,14 @@ export class ActionExecutor {
 
   start(): void {
     this.stopped = false;
+    this.halted = false;
     this.wake();
   }
 
   /** Stop claiming; waits for the current pass. An attempt in flight keeps its lease and is retaken after it expires. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.halted = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.running?.catch(() => {});
@@ -80,7 +85,7 @@ export class ActionExecutor {
   /** One pass: time out overdue attempts, then claim and run ready ones until none is left. */
   async pass(): Promise<void> {
     await this.timeOutOverdue();
-    for (let i = 0; i < 100 && !this.stopped; i++) {
+    for (let i = 0; i < 100 && !this.halted; i++) {
       const attempt = await this.claim();
       if (!attempt) return;
       await this.run(attempt);
