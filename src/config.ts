@@ -21,6 +21,15 @@ export interface Config {
     pollMs: number;
     leaseMs: number;
   };
+  realtime: {
+    /** Redis pub/sub for the fan-out between processes instead of PostgreSQL LISTEN/NOTIFY. */
+    redisUrl: string | undefined;
+    /** Events a subscriber may have waiting before it is dropped. */
+    subscriberBuffer: number;
+    /** Bytes a WebSocket may have unsent before the client is considered dead and dropped. */
+    maxSocketBufferBytes: number;
+    keepAliveMs: number;
+  };
   limits: { maxDepth: number; maxAliases: number; maxCost: number; maxPageSize: number; maxTokens: number };
 }
 
@@ -59,6 +68,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       actionTimeoutMs: int(env, 'ACTION_TIMEOUT_MS', 30 * 60_000, 100, 7 * 24 * 3_600_000),
       pollMs: int(env, 'EXECUTOR_POLL_MS', 1_000, 10, 60_000),
       leaseMs: int(env, 'EXECUTOR_LEASE_MS', 30_000, 100, 3_600_000),
+    },
+    realtime: {
+      redisUrl: env.REDIS_URL || undefined,
+      subscriberBuffer: int(env, 'SUBSCRIBER_BUFFER', 1_000, 1, 1_000_000),
+      maxSocketBufferBytes: int(env, 'WS_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      keepAliveMs: int(env, 'WS_KEEPALIVE_MS', 12_000, 100, 600_000),
     },
     limits: {
       maxDepth: int(env, 'MAX_QUERY_DEPTH', 12, 2, 100),

@@ -5,8 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { PothosSchemaError, PothosValidationError } from '@pothos/core';
-import { GraphQLError } from 'graphql';
+import { getOperationAST, GraphQLError } from 'graphql';
 import { createYoga, maskError as defaultMaskError, type YogaServerInstance } from 'graphql-yoga';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { EventHub } from './events/hub';
 import type { Config } from './config';
 import type { Database } from './db/client';
 import type { EventSink } from './domain/context';
@@ -38,6 +41,8 @@ export interface RunningServer {
   yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
   http: Server;
   executor: ActionExecutor;
+  hub: EventHub;
+  wss: WebSocketServer;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -81,7 +86,8 @@ function maskError(log: Logger, production: boolean) {
 export function buildServer(deps: ServerDeps): RunningServer {
   const { config, database, log } = deps;
   const tokens = new TokenCache(Number(process.env.TOKEN_CACHE_TTL_MS ?? 10_000));
-  const events: EventSink = deps.events ?? { committed: () => {} };
+  const hub = new EventHub(database, log, { redisUrl: config.realtime.redisUrl });
+  const events: EventSink = deps.events ?? hub;
   const executor = new ActionExecutor(database, events, log, {
     pollMs: config.execution.pollMs,
     leaseMs: config.execution.leaseMs,
@@ -109,8 +115,12 @@ export function buildServer(deps: ServerDeps): RunningServer {
     },
     renderGraphiQL,
     maskedErrors: { maskError: maskError(log, config.production) },
-    context: async ({ request }) => {
-      const viewer = await viewerFromAuthorization(request.headers.get('authorization'));
+    context: async (initial) => {
+      // HTTP carries the token in the Authorization header; graphql-ws in connectionParams,
+      // already checked at connection_init (the viewer travels with the socket).
+      const ws = initial as unknown as { viewer?: Viewer | null };
+      const viewer =
+        ws.viewer !== undefined ? ws.viewer : await viewerFromAuthorization(initial.request?.headers.get('authorization'));
       return {
         db: database.db,
         database,
@@ -121,9 +131,16 @@ export function buildServer(deps: ServerDeps): RunningServer {
         execution: { actionTimeoutMs: config.execution.actionTimeoutMs },
         actionsQueued: () => executor.wake(),
         log,
+        hub,
+        subscriberBuffer: config.realtime.subscriberBuffer,
       } satisfies GraphQLContext;
     },
-    plugins: [...limitPlugins(config.limits), useGraphQlJit()],
+    plugins: [
+      ...limitPlugins(config.limits),
+      // graphql-jit's compiled subscribe passes the variables where the field arguments belong:
+      // subscriptions run on graphql-js, queries and mutations on the JIT.
+      useGraphQlJit({}, { enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation !== 'subscription' }),
+    ],
   });
 
   const http = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -196,12 +213,62 @@ export function buildServer(deps: ServerDeps): RunningServer {
     }
   }
 
+  // graphql-ws on the same port and path; operations go through the same yoga plugins, context
+  // factory and scope checks as HTTP (yoga's graphql-ws recipe).
+  const wss = new WebSocketServer({ server: http, path: '/graphql' });
+  const wsServer = useServer<{ authorization?: string }, { viewer: Viewer | null }>(
+    {
+      execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
+      subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
+      onConnect: async (ctx) => {
+        const header = ctx.connectionParams?.authorization;
+        try {
+          ctx.extra.viewer = await viewerFromAuthorization(typeof header === 'string' ? header : null);
+          return true;
+        } catch {
+          return false; // closes the socket: 4403 Forbidden
+        }
+      },
+      onSubscribe: async (ctx, _id, params) => {
+        const { schema: s, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params,
+          viewer: ctx.extra.viewer ?? null,
+        });
+        const args = {
+          schema: s,
+          operationName: params.operationName,
+          document: parse(params.query),
+          variableValues: params.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        if (errors.length) return errors;
+        return args;
+      },
+      onNext: (ctx) => {
+        // a client that does not read: drop it rather than buffer without bound
+        if (ctx.extra.socket.bufferedAmount > config.realtime.maxSocketBufferBytes) {
+          log.warn({ buffered: ctx.extra.socket.bufferedAmount }, 'dropping a WebSocket client that does not read');
+          ctx.extra.socket.terminate();
+        }
+      },
+    },
+    wss,
+    config.realtime.keepAliveMs,
+  );
+
   const server: RunningServer = {
     url: '',
     port: 0,
     yoga,
     http,
     executor,
+    hub,
+    wss,
     start: () =>
       new Promise((resolve, reject) => {
         http.once('error', reject);
@@ -211,11 +278,14 @@ export function buildServer(deps: ServerDeps): RunningServer {
           const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
           server.url = `http://${host}:${addr.port}/graphql`;
           if (config.execution.enabled) executor.start();
-          resolve();
+          hub.start().then(resolve, reject);
         });
       }),
     stop: async () => {
       await executor.stop();
+      for (const client of wss.clients) client.terminate();
+      await wsServer.dispose();
+      await hub.stop();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
         http.closeAllConnections();

@@ -31,6 +31,8 @@ export interface Database {
   withLock<T>(key: number, fn: () => Promise<T>): Promise<T>;
   /** Raw rows from a SQL string with $n parameters (benchmarks, health checks). */
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /** LISTEN on a channel (one dedicated connection per process on Postgres); resolves to unlisten. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -74,6 +76,10 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
         stats.statements += 1;
         return (await sql.unsafe(text, params as never[])) as unknown as T[];
       },
+      listen: async (channel, onPayload) => {
+        const sub = await sql.listen(channel, (payload) => onPayload(payload));
+        return () => sub.unlisten();
+      },
       close: () => sql.end({ timeout: 5 }),
     };
   }
@@ -104,6 +110,12 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     query: async <T>(text: string, params: unknown[] = []) => {
       stats.statements += 1;
       return (await client.query<T>(text, params)).rows;
+    },
+    listen: async (channel, onPayload) => {
+      const unlisten = await client.listen(channel, onPayload);
+      return async () => {
+        if (!client.closed) await unlisten();
+      };
     },
     close: async () => {
       if (!client.closed) await client.close();

@@ -303,6 +303,8 @@ export const activity = pgTable(
     actorId: uuid('actor_id').references(() => principals.id),
     actorSide: sideEnum('actor_side'),
     field: text('field').notNull(),
+    /** The action card, chat message or comment the entry is about, if any. */
+    subjectId: uuid('subject_id'),
     fromValue: text('from_value'),
     toValue: text('to_value'),
     note: text('note'),

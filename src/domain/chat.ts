@@ -15,12 +15,12 @@ export async function sendChatMessage(ctx: DomainContext, input: { incidentId: s
   requireRole(viewer, CHAT_ROLES, 'chat');
   const body = text(input.body, ['body'], LIMITS.comment);
   const message = await writeTransaction(ctx, async (tx, log) => {
-    // a shared lock is enough: it orders messages with concurrent incident changes
+    // the incident lock orders the message's event with every other change of the incident
     const [incident] = await tx
       .select()
       .from(incidents)
       .where(and(eq(incidents.id, input.incidentId), inArray(incidents.tenantId, [...viewer.tenantIds])))
-      .for('share');
+      .for('update');
     if (!incident) throw notFound('Incident', ['incidentId']);
     const [published] = await tx.select({ id: managedResponses.incidentId }).from(managedResponses).where(eq(managedResponses.incidentId, incident.id));
     if (!published) {
@@ -36,7 +36,7 @@ export async function sendChatMessage(ctx: DomainContext, input: { incidentId: s
         body,
       })
       .returning();
-    log.add({ tenantId: incident.tenantId, incidentId: incident.id, field: 'chat', to: row.id, note: body.slice(0, 200) });
+    log.add({ tenantId: incident.tenantId, incidentId: incident.id, field: 'chat', subjectId: row.id, to: row.id, note: body.slice(0, 200) });
     return row;
   });
   return message;

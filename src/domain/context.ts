@@ -1,10 +1,12 @@
 // What every domain command takes first: the actor and the database travel together.
-import type { Database, Db } from '../db/client';
+import type { Database, Db, Tx } from '../db/client';
 import type { Loaders } from './loaders';
 import type { Viewer } from './viewer';
 import type { ActivityRow } from '../db/schema';
 
 export interface EventSink {
+  /** Inside the writing transaction, after its activity entries are written (e.g. pg_notify). */
+  inTransaction?(tx: Tx, entries: ActivityRow[]): Promise<void>;
   /** Called after a transaction commits with the activity entries it wrote, in commit order. */
   committed(entries: ActivityRow[]): void;
 }

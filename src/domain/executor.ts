@@ -235,9 +235,10 @@ export async function finishAttempt(
     tenantId: card.tenantId,
     incidentId: card.incidentId,
     field: 'action',
+    subjectId: card.id,
     from: 'IN_PROGRESS',
     to: card.status,
-    note: `${card.id} ${card.title}${failed ? `: ${outcome.reason}` : ''}`,
+    note: `${card.title}${failed ? `: ${outcome.reason}` : ''}`,
   });
   await settleIncident(tx, log, card.incidentId);
 }

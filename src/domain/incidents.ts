@@ -175,7 +175,7 @@ export async function addComment(ctx: DomainContext, input: AddCommentInput): Pr
       .set({ updatedAt: now, version: current.version + 1 })
       .where(eq(incidents.id, current.id))
       .returning();
-    log.add({ tenantId: current.tenantId, incidentId: current.id, field: 'comment', to: comment.id, note: body.slice(0, 200) });
+    log.add({ tenantId: current.tenantId, incidentId: current.id, field: 'comment', subjectId: comment.id, to: comment.id, note: body.slice(0, 200) });
     return { incident, comment };
   });
   ctx.loaders.incident.clear(result.incident.id).prime(result.incident.id, result.incident);

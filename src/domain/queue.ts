@@ -79,9 +79,16 @@ export function filterConditions(viewer: Viewer, filter: IncidentFilter | null |
     if (q.length > MAX_SEARCH_LENGTH) {
       throw invalid(`search is at most ${MAX_SEARCH_LENGTH} characters`, ['filter', 'search']);
     }
-    const text = ilike(incidents.searchText, `%${likeEscape(q.toLowerCase())}%`);
+    const pattern = `%${likeEscape(q.toLowerCase())}%`;
     const num = /^#?(\d{1,9})$/.exec(q);
-    conds.push(num ? or(eq(incidents.number, Number(num[1])), text)! : text);
+    if (!num) conds.push(ilike(incidents.searchText, pattern));
+    else {
+      // "#42" is incident 42; a bare "42" may also be text (a title, an IP), but never a part of
+      // another incident's number ("#420"), so the "#n" tokens are left out of its text match.
+      const byNumber = eq(incidents.number, Number(num[1]));
+      const inText = ilike(sql`regexp_replace(${incidents.searchText}, '#[0-9]+', '', 'g')`, pattern);
+      conds.push(q.startsWith('#') ? byNumber : or(byNumber, inText)!);
+    }
   }
   return conds;
 }
@@ -182,4 +189,31 @@ export async function incidentByNumber(
     .limit(1);
   if (row) ctx.loaders.incident.prime(row.id, row);
   return row ?? null;
+}
+
+/** The same filter as filterConditions, in memory (for live events: no query per subscriber). */
+export function matchesFilter(viewer: Viewer, i: IncidentRow, filter: IncidentFilter | null | undefined): boolean {
+  const f = filter ?? {};
+  if (!viewer.tenantIds.includes(i.tenantId)) return false;
+  if (f.tenantIds?.length && !f.tenantIds.includes(i.tenantId)) return false;
+  if (f.status?.length && !f.status.includes(i.status)) return false;
+  if (f.severity?.length && !f.severity.includes(i.severity)) return false;
+  if (f.classification?.length && !f.classification.includes(i.classification)) return false;
+  if (f.determination?.length && !f.determination.includes(i.determination)) return false;
+  if (f.assignment?.length || f.assigneeId) {
+    const byAssignment = !!f.assignment?.includes(i.assignment);
+    const byAssignee = !!f.assigneeId && i.assigneeId === f.assigneeId;
+    if (!byAssignment && !byAssignee) return false;
+  }
+  if (f.tags?.length && !f.tags.some((t) => i.customTags.includes(t) || i.systemTags.includes(t))) return false;
+  if (f.createdAfter && i.createdAt < f.createdAfter) return false;
+  if (f.createdBefore && i.createdAt > f.createdBefore) return false;
+  if (f.updatedAfter && i.updatedAt < f.updatedAfter) return false;
+  if (f.updatedBefore && i.updatedAt > f.updatedBefore) return false;
+  const q = f.search?.trim().toLowerCase();
+  if (q) {
+    const num = /^#?(\d{1,9})$/.exec(q);
+    if (!(num && Number(num[1]) === i.number) && !i.searchText.includes(q)) return false;
+  }
+  return true;
 }

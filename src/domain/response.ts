@@ -222,7 +222,7 @@ export async function publishManagedResponse(ctx: DomainContext, input: PublishI
           leftToCustomerReason: leftReason,
         })
         .returning();
-      log.add({ tenantId: current.tenantId, incidentId: current.id, field: 'action', from: null, to: 'PENDING', note: `${card.id} ${card.title}` });
+      log.add({ tenantId: current.tenantId, incidentId: current.id, field: 'action', subjectId: card.id, from: null, to: 'PENDING', note: card.title });
       if (expertsAct) {
         await startAttempt(tx, log, ctx, card, viewer);
         started.push(card.id);
@@ -334,7 +334,7 @@ export async function startAttempt(tx: Tx, log: ActivityLog, ctx: DomainContext,
     deadline: new Date(now.getTime() + (ctx.execution?.actionTimeoutMs ?? 30 * 60_000)),
     startedAt: now,
   });
-  log.add({ tenantId: card.tenantId, incidentId: card.incidentId, field: 'action', from: card.status, to: 'IN_PROGRESS', note: `${card.id} ${card.title} (${side.toLowerCase()})` });
+  log.add({ tenantId: card.tenantId, incidentId: card.incidentId, field: 'action', subjectId: card.id, from: card.status, to: 'IN_PROGRESS', note: `${card.title} (${side.toLowerCase()})` });
 }
 
 /**
@@ -420,7 +420,7 @@ export async function completeManualAction(ctx: DomainContext, input: { actionId
       .update(actionCards)
       .set({ status: 'COMPLETED', performedBy: 'CUSTOMER', performedById: viewer.principalId, completedAt: now, updatedAt: now })
       .where(eq(actionCards.id, c.card.id));
-    log.add({ tenantId: c.card.tenantId, incidentId: c.card.incidentId, field: 'action', from: c.card.status, to: 'COMPLETED', note: `${c.card.id} ${c.card.title}` });
+    log.add({ tenantId: c.card.tenantId, incidentId: c.card.incidentId, field: 'action', subjectId: c.card.id, from: c.card.status, to: 'COMPLETED', note: c.card.title });
     await settleIncident(tx, log, c.card.incidentId);
     return reloadCard(tx, c.card.id);
   });
@@ -441,7 +441,7 @@ export async function skipAction(ctx: DomainContext, input: { actionId: string; 
       .update(actionCards)
       .set({ status: 'SKIPPED', skipReason: reason, performedBy: 'CUSTOMER', performedById: viewer.principalId, completedAt: now, updatedAt: now })
       .where(eq(actionCards.id, c.card.id));
-    log.add({ tenantId: c.card.tenantId, incidentId: c.card.incidentId, field: 'action', from: c.card.status, to: 'SKIPPED', note: `${c.card.id} ${c.card.title}${reason ? `: ${reason}` : ''}` });
+    log.add({ tenantId: c.card.tenantId, incidentId: c.card.incidentId, field: 'action', subjectId: c.card.id, from: c.card.status, to: 'SKIPPED', note: `${c.card.title}${reason ? `: ${reason}` : ''}` });
     await settleIncident(tx, log, c.card.incidentId);
     return reloadCard(tx, c.card.id);
   });

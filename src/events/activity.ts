@@ -9,6 +9,7 @@ export interface ActivityEntry {
   tenantId: string;
   incidentId: string;
   field: string;
+  subjectId?: string | null;
   from?: string | null;
   to?: string | null;
   note?: string | null;
@@ -34,6 +35,7 @@ export class ActivityLog {
           actorId: actor?.principalId ?? null,
           actorSide: actor ? (actor.role === 'EXPERT' ? ('EXPERTS' as const) : ('CUSTOMER' as const)) : null,
           field: e.field,
+          subjectId: e.subjectId ?? null,
           fromValue: e.from ?? null,
           toValue: e.to ?? null,
           note: e.note ?? null,
@@ -58,6 +60,7 @@ export async function writeTransaction<T>(
     const log = new ActivityLog();
     const value = await fn(tx, log);
     written = await log.flush(tx, ctx.viewer);
+    if (written.length > 0) await ctx.events.inTransaction?.(tx, written);
     return value;
   });
   if (written.length > 0) ctx.events.committed(written);

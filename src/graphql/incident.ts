@@ -130,7 +130,7 @@ ActivityRef.implement({
   }),
 });
 
-const IncidentFilterInput = builder.inputType('IncidentFilter', {
+export const IncidentFilterInput = builder.inputType('IncidentFilter', {
   description: 'Queue filters: any of the values within one filter (OR), every filter given (AND).',
   fields: (t) => ({
     status: t.field({ type: [IncidentStatusEnum] }),
@@ -159,7 +159,7 @@ const IncidentOrderInput = builder.inputType('IncidentOrder', {
 
 type FilterArg = typeof IncidentFilterInput.$inferInput;
 
-function toDomainFilter(f: FilterArg | null | undefined): IncidentFilter | null {
+export function toDomainFilter(f: FilterArg | null | undefined): IncidentFilter | null {
   if (!f) return null;
   return {
     ...f,
@@ -168,7 +168,7 @@ function toDomainFilter(f: FilterArg | null | undefined): IncidentFilter | null 
   } as IncidentFilter;
 }
 
-const ManagedResponseSummary = builder
+export const ManagedResponseSummaryRef = builder
   .objectRef<{ awaitingCustomerAction: number; investigating: number }>('ManagedResponseSummary')
   .implement({
     description: 'The banner: what needs the customer, and what the experts are on.',
@@ -201,7 +201,7 @@ builder.queryFields((t) => ({
       incidentByNumber(ctx, args.number, args.tenantId ? queryLocalId(String(args.tenantId), 'Tenant', 'tenantId') : null),
   }),
   managedResponseSummary: t.field({
-    type: ManagedResponseSummary,
+    type: ManagedResponseSummaryRef,
     description: 'The banner counts for your tenant, or (experts) one served tenant or all of them.',
     args: { tenantId: t.arg.id() },
     resolve: (_r, args, ctx) =>

@@ -34,6 +34,7 @@ function argValue(node: ValueNode | undefined, variables: Record<string, unknown
   if (node.kind === Kind.VARIABLE) return variables[node.name.value];
   if (node.kind === Kind.INT) return Number(node.value);
   if (node.kind === Kind.NULL) return null;
+  if (node.kind === Kind.LIST) return node.values.map((v) => argValue(v, variables));
   return undefined;
 }
 
@@ -85,6 +86,16 @@ export function operationCost(
       const named = getNamedType(def.type);
       if (typeof first === 'number' || typeof last === 'number') multiplier = Math.max(Number(first ?? 0), Number(last ?? 0));
       else if (named.name.endsWith('Connection')) multiplier = DEFAULT_PAGE_SIZE;
+      // nodes(ids:) loads one object per id: a page of ids, costed like one
+      const ids = argValue(sel.arguments?.find((a) => a.name.value === 'ids')?.value, variables);
+      if (Array.isArray(ids)) {
+        if (ids.length > MAX_PAGE_SIZE) {
+          throw new GraphQLError(`"ids" on ${sel.name.value} takes at most ${MAX_PAGE_SIZE} ids, got ${ids.length}`, {
+            extensions: { code: 'BAD_USER_INPUT', argument: 'ids' },
+          });
+        }
+        multiplier = Math.max(multiplier, ids.length);
+      }
       cost += 1 + (sel.selectionSet ? multiplier * visit(sel.selectionSet, named, seen) : 0);
     }
     return cost;
@@ -124,21 +135,23 @@ export function useQueryCost(maxCost: number): Plugin {
 
 /**
  * Armor throws its depth and alias errors without a code (as "Syntax Error: ..."); report them as
- * validation errors with the QUERY_TOO_COMPLEX code instead, so clients can tell them apart.
+ * validation errors with the QUERY_TOO_COMPLEX code instead, so clients can tell them apart. The
+ * token limit runs inside the parser (no validation context), where throwing is the only way out.
  */
 const tooComplex = {
   propagateOnRejection: false,
   onReject: [
-    (context: ValidationContext | null, err: GraphQLError) =>
-      context?.reportError(
-        new GraphQLError(err.message.replace(/^Syntax Error: /, ''), { extensions: { code: 'QUERY_TOO_COMPLEX' } }),
-      ),
+    (context: ValidationContext | null, err: GraphQLError) => {
+      const error = new GraphQLError(err.message.replace(/^Syntax Error: /, ''), { extensions: { code: 'QUERY_TOO_COMPLEX' } });
+      if (!context) throw error;
+      context.reportError(error);
+    },
   ],
 };
 
 export function limitPlugins(limits: Limits): Plugin[] {
   return [
-    maxTokensPlugin({ n: limits.maxTokens }),
+    maxTokensPlugin({ n: limits.maxTokens, ...tooComplex }),
     maxDepthPlugin({ n: limits.maxDepth, flattenFragments: true, ...tooComplex }),
     maxAliasesPlugin({ n: limits.maxAliases, ...tooComplex }),
     useQueryCost(limits.maxCost),

@@ -7,5 +7,6 @@ import './incident';
 import './response';
 import './chat';
 import './settings';
+import './subscriptions';
 
 export const schema = builder.toSchema({ sortSchema: false });

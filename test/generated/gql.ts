@@ -14,6 +14,10 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  query CliViewer {\n    viewer { role principal { name } tenant { slug } tenantsServed { slug } }\n  }\n": typeof types.CliViewerDocument,
+    "\n  mutation CrashIngest($input: IngestIncidentInput!) {\n    ingestIncident(input: $input) { created incident { number title } errors { code message } }\n  }\n": typeof types.CrashIngestDocument,
+    "\n  query CrashIncidents($after: String) {\n    incidents(first: 100, after: $after, orderBy: { field: CREATED, direction: ASC }) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      nodes { number title externalId }\n    }\n  }\n": typeof types.CrashIncidentsDocument,
+    "\n  query DemoOverview {\n    viewer { role tenant { slug } tenantsServed { slug } }\n    incidents(first: 1) { totalCount }\n  }\n": typeof types.DemoOverviewDocument,
     "\n  query Viewer {\n    viewer {\n      role\n      principal { id name }\n      tenant { id slug }\n      tenantsServed { id slug }\n    }\n  }\n": typeof types.ViewerDocument,
     "\n  mutation Ingest($input: IngestIncidentInput!) {\n    ingestIncident(input: $input) {\n      created\n      incident { id number title version status severity priorityScore alerts { totalCount } devices { id name } }\n      errors { code message field }\n    }\n  }\n": typeof types.IngestDocument,
     "\n  query Queue($filter: IncidentFilter, $orderBy: IncidentOrder, $first: Int, $after: String, $last: Int, $before: String) {\n    incidents(filter: $filter, orderBy: $orderBy, first: $first, after: $after, last: $last, before: $before) {\n      totalCount\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      edges { cursor node { id number title severity status priorityScore updatedAt createdAt tags systemTags assignment tenant { slug } } }\n    }\n  }\n": typeof types.QueueDocument,
@@ -33,6 +37,10 @@ type Documents = {
     "\n  query ExpertQueue($filter: IncidentFilter, $first: Int) {\n    incidents(filter: $filter, first: $first) {\n      totalCount\n      nodes { id number tenant { id } }\n    }\n  }\n": typeof types.ExpertQueueDocument,
 };
 const documents: Documents = {
+    "\n  query CliViewer {\n    viewer { role principal { name } tenant { slug } tenantsServed { slug } }\n  }\n": types.CliViewerDocument,
+    "\n  mutation CrashIngest($input: IngestIncidentInput!) {\n    ingestIncident(input: $input) { created incident { number title } errors { code message } }\n  }\n": types.CrashIngestDocument,
+    "\n  query CrashIncidents($after: String) {\n    incidents(first: 100, after: $after, orderBy: { field: CREATED, direction: ASC }) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      nodes { number title externalId }\n    }\n  }\n": types.CrashIncidentsDocument,
+    "\n  query DemoOverview {\n    viewer { role tenant { slug } tenantsServed { slug } }\n    incidents(first: 1) { totalCount }\n  }\n": types.DemoOverviewDocument,
     "\n  query Viewer {\n    viewer {\n      role\n      principal { id name }\n      tenant { id slug }\n      tenantsServed { id slug }\n    }\n  }\n": types.ViewerDocument,
     "\n  mutation Ingest($input: IngestIncidentInput!) {\n    ingestIncident(input: $input) {\n      created\n      incident { id number title version status severity priorityScore alerts { totalCount } devices { id name } }\n      errors { code message field }\n    }\n  }\n": types.IngestDocument,
     "\n  query Queue($filter: IncidentFilter, $orderBy: IncidentOrder, $first: Int, $after: String, $last: Int, $before: String) {\n    incidents(filter: $filter, orderBy: $orderBy, first: $first, after: $after, last: $last, before: $before) {\n      totalCount\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      edges { cursor node { id number title severity status priorityScore updatedAt createdAt tags systemTags assignment tenant { slug } } }\n    }\n  }\n": types.QueueDocument,
@@ -66,6 +74,22 @@ const documents: Documents = {
  */
 export function graphql(source: string): unknown;
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CliViewer {\n    viewer { role principal { name } tenant { slug } tenantsServed { slug } }\n  }\n"): (typeof documents)["\n  query CliViewer {\n    viewer { role principal { name } tenant { slug } tenantsServed { slug } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CrashIngest($input: IngestIncidentInput!) {\n    ingestIncident(input: $input) { created incident { number title } errors { code message } }\n  }\n"): (typeof documents)["\n  mutation CrashIngest($input: IngestIncidentInput!) {\n    ingestIncident(input: $input) { created incident { number title } errors { code message } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CrashIncidents($after: String) {\n    incidents(first: 100, after: $after, orderBy: { field: CREATED, direction: ASC }) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      nodes { number title externalId }\n    }\n  }\n"): (typeof documents)["\n  query CrashIncidents($after: String) {\n    incidents(first: 100, after: $after, orderBy: { field: CREATED, direction: ASC }) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      nodes { number title externalId }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DemoOverview {\n    viewer { role tenant { slug } tenantsServed { slug } }\n    incidents(first: 1) { totalCount }\n  }\n"): (typeof documents)["\n  query DemoOverview {\n    viewer { role tenant { slug } tenantsServed { slug } }\n    incidents(first: 1) { totalCount }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

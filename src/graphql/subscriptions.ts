@@ -1,0 +1,143 @@
+// Realtime: incident changes, action progress, chat and the banner, over graphql-ws and SSE.
+// authorizeOnSubscribe checks the scopes when the subscription starts; the hub and the stream
+// check the tenant of every event; resolvers reload through fresh tenant-scoped loaders.
+import type { ActionCardRow, ActivityRow, ChatMessageRow, IncidentRow } from '../db/schema';
+import { managedResponseSummary, matchesFilter, type IncidentFilter } from '../domain/queue';
+import { badInput } from '../domain/pagination';
+import { requireViewer } from '../domain/viewer';
+import type { HubEvent } from '../events/hub';
+import { eventStream, mapStream } from '../events/streams';
+import { builder } from './builder';
+import { clearLoaders, type GraphQLContext } from './context';
+import { queryLocalId } from './common';
+import { IncidentFilterInput, ManagedResponseSummaryRef, toDomainFilter } from './incident';
+import { ActionCardRef } from './response';
+import { ActivityRef, ChatMessageRef, IncidentRef } from './refs';
+
+const IncidentEvent = builder.objectRef<HubEvent>('IncidentEvent').implement({
+  description: 'One committed change of an incident (one activity entry).',
+  fields: (t) => ({
+    eventId: t.id({ description: 'Pass the last one you saw as `after` when reconnecting.', resolve: (e) => String(e.activity.id) }),
+    incident: t.field({
+      type: IncidentRef,
+      description: 'The incident as it is now.',
+      resolve: async (e, _a, ctx) => (await ctx.loaders.incident.load(e.incident.id)) ?? e.incident,
+    }),
+    activity: t.field({ type: ActivityRef, resolve: (e): ActivityRow => e.activity }),
+  }),
+});
+
+function parseAfter(after: string | number | null | undefined): number | null {
+  if (after == null) return null;
+  const n = Number(after);
+  if (!Number.isSafeInteger(n) || n < 0) throw badInput('"after" must be an eventId you received', 'after');
+  return n;
+}
+
+
+/** Refresh the loaders and seed them with the incident the hub loaded once for everyone. */
+function fresh(ctx: GraphQLContext, e: HubEvent) {
+  clearLoaders(ctx);
+  ctx.loaders.incident.prime(e.incident.id, e.incident);
+}
+
+builder.subscriptionType({
+  description: 'Live updates. Over graphql-ws (connectionParams: { authorization: "Bearer <token>" }) or SSE.',
+  authScopes: { authenticated: true },
+  fields: (t) => ({
+    incidentChanged: t.field({
+      type: IncidentEvent,
+      description: 'Every change of every incident in your scope (or the filter\'s), in commit order per incident.',
+      args: {
+        filter: t.arg({ type: IncidentFilterInput }),
+        after: t.arg.id({ description: 'Resume: the last eventId you received; missed events are replayed first.' }),
+      },
+      subscribe: (_r, args, ctx) => {
+        const viewer = requireViewer(ctx.viewer);
+        const filter: IncidentFilter | null = toDomainFilter(args.filter);
+        return eventStream(ctx.hub, viewer, {
+          after: parseAfter(args.after),
+          maxBuffer: ctx.subscriberBuffer,
+          accept: (e) => matchesFilter(viewer, e.incident, filter),
+        });
+      },
+      resolve: (e, _a, ctx) => {
+        fresh(ctx, e);
+        return e;
+      },
+    }),
+    actionChanged: t.field({
+      type: ActionCardRef,
+      description: 'Action card progress (PENDING → IN_PROGRESS → COMPLETED / FAILED …), for one incident or all of yours.',
+      args: { incidentId: t.arg.id(), after: t.arg.id() },
+      subscribe: (_r, args, ctx) => {
+        const viewer = requireViewer(ctx.viewer);
+        const incidentId = args.incidentId ? queryLocalId(String(args.incidentId), 'Incident', 'incidentId') : null;
+        const events = eventStream(ctx.hub, viewer, {
+          after: parseAfter(args.after),
+          maxBuffer: ctx.subscriberBuffer,
+          accept: (e) => e.activity.field === 'action' && !!e.activity.subjectId && (!incidentId || e.incident.id === incidentId),
+        });
+        return mapStream(events, async (e) => {
+          fresh(ctx, e);
+          const card = await ctx.loaders.action.load(e.activity.subjectId!);
+          // the card as of this event: a fast action is COMPLETED by the time IN_PROGRESS is sent
+          return card ? { ...card, status: (e.activity.toValue as ActionCardRow['status']) ?? card.status } : undefined;
+        });
+      },
+      resolve: (card: ActionCardRow) => card,
+    }),
+    chatMessageAdded: t.field({
+      type: ChatMessageRef,
+      description: 'New chat messages of one incident.',
+      args: { incidentId: t.arg.id({ required: true }), after: t.arg.id() },
+      subscribe: (_r, args, ctx) => {
+        const viewer = requireViewer(ctx.viewer);
+        const incidentId = queryLocalId(String(args.incidentId), 'Incident', 'incidentId');
+        const events = eventStream(ctx.hub, viewer, {
+          after: parseAfter(args.after),
+          maxBuffer: ctx.subscriberBuffer,
+          accept: (e) => e.activity.field === 'chat' && e.incident.id === incidentId && !!e.activity.subjectId,
+        });
+        return mapStream(events, async (e) => {
+          fresh(ctx, e);
+          return (await ctx.loaders.chatMessage.load(e.activity.subjectId!)) ?? undefined;
+        });
+      },
+      resolve: (m: ChatMessageRow) => m,
+    }),
+    managedResponseSummaryChanged: t.field({
+      type: ManagedResponseSummaryRef,
+      description: 'The banner, live: the current counts first, then every change.',
+      args: { tenantId: t.arg.id() },
+      subscribe: (_r, args, ctx) => {
+        const viewer = requireViewer(ctx.viewer);
+        const tenantId = args.tenantId ? queryLocalId(String(args.tenantId), 'Tenant', 'tenantId') : null;
+        let last = '';
+        const compute = async () => {
+          const s = await managedResponseSummary(ctx, tenantId);
+          last = JSON.stringify(s);
+          return s;
+        };
+        const events = eventStream(ctx.hub, viewer, {
+          maxBuffer: ctx.subscriberBuffer,
+          accept: (e) => e.activity.field === 'status' && (!tenantId || e.activity.tenantId === tenantId),
+        });
+        return mapStream(
+          events,
+          async () => {
+            const s = await managedResponseSummary(ctx, tenantId);
+            const key = JSON.stringify(s);
+            if (key === last) return undefined;
+            last = key;
+            return s;
+          },
+          compute,
+        );
+      },
+      resolve: (s: { awaitingCustomerAction: number; investigating: number }) => s,
+    }),
+  }),
+});
+
+export type { IncidentRow };

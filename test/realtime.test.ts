@@ -1,0 +1,188 @@
+// Subscriptions in one process: graphql-ws and SSE, tenant safety, action progress, chat, the
+// banner, resume with `after`, and resources freed when subscriptions close.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startApp, type TestApp } from './helpers/app';
+import { expertServing, newTenant } from './helpers/factory';
+import { ingest, mutate, summary, truePositive } from './helpers/response';
+import { connected, subscribe, wsClient } from './helpers/ws';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startApp({ execution: { enabled: true, actionTimeoutMs: 60_000, pollMs: 50, leaseMs: 2_000 } } as never);
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+const INCIDENT_CHANGED = `subscription($filter: IncidentFilter, $after: ID) { incidentChanged(filter: $filter, after: $after) {
+  eventId incident { id number title status tenant { id } } activity { field from to } } }`;
+
+const settle = () => new Promise((r) => setTimeout(r, 300));
+
+describe('graphql-ws', () => {
+  it('delivers only the subscriber\'s tenant events, whatever filter it sends', async () => {
+    const a = await newTenant(app);
+    const b = await newTenant(app);
+    const client = wsClient(app.url, a.tokens.READER);
+    const sub = subscribe(client, INCIDENT_CHANGED, { filter: { tenantIds: [b.tenantGid] } });
+    const plain = subscribe(client, INCIDENT_CHANGED);
+    await connected(client);
+    await settle();
+    await ingest(app, b, { title: 'B secret' });
+    const inc = await ingest(app, a, { title: 'A incident' });
+    const events = await plain.waitFor(1);
+    expect(events[0].incidentChanged.incident).toMatchObject({ id: inc.id, title: 'A incident', status: 'ACTIVE' });
+    expect(events[0].incidentChanged.activity).toMatchObject({ field: 'status', to: 'ACTIVE' });
+    await settle();
+    expect(plain.events).toHaveLength(1);
+    // a customer may not use tenantIds: the subscription is refused, nothing leaks
+    expect(sub.events).toHaveLength(0);
+    client.dispose();
+  });
+
+  it('an expert receives events of every tenant it serves', async () => {
+    const a = await newTenant(app);
+    const b = await newTenant(app);
+    const expert = await expertServing(app, [a.tenant, b.tenant]);
+    const client = wsClient(app.url, expert.token);
+    const sub = subscribe(client, INCIDENT_CHANGED);
+    await connected(client);
+    await settle();
+    await ingest(app, a);
+    await ingest(app, b);
+    const events = await sub.waitFor(2);
+    expect(new Set(events.map((e) => e.incidentChanged.incident.tenant.id))).toEqual(new Set([a.tenantGid, b.tenantGid]));
+    client.dispose();
+  });
+
+  it('closes the connection on a bad token at connection_init', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(app.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+      ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: 'Bearer mdr_nope' } })));
+      ws.on('close', (code) => resolve(code));
+    });
+    expect(closed).toBe(4403);
+  });
+
+  it('refuses subscriptions without a token (UNAUTHENTICATED)', async () => {
+    const client = wsClient(app.url, null);
+    const sub = subscribe(client, INCIDENT_CHANGED);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(JSON.stringify(sub.errors)).toMatch(/UNAUTHENTICATED|bearer token/i);
+    client.dispose();
+  });
+
+  it('streams action progress IN_PROGRESS → COMPLETED without polling', async () => {
+    const t = await newTenant(app, { serviceAccessLevel: 'READER' });
+    const inc = await truePositive(app, t);
+    const r = await mutate(app, t.tokens.EXPERT, 'publishManagedResponse', { incidentId: inc.id, summary, actions: [{ kind: 'ISOLATE_DEVICE', targetId: inc.devices[0].id }] });
+    const card = r.data.publishManagedResponse.incident.managedResponse.actions[0];
+    const client = wsClient(app.url, t.tokens.READER);
+    const sub = subscribe(client, `subscription($id: ID) { actionChanged(incidentId: $id) { id status performedBy target { ... on Device { isolated } } } }`, { id: inc.id });
+    await connected(client);
+    await settle();
+    await mutate(app, t.tokens.OPERATOR, 'performAction', { actionId: card.id }, 'action { id }');
+    const events = await sub.waitFor(2);
+    expect(events.map((e) => e.actionChanged.status)).toEqual(['IN_PROGRESS', 'COMPLETED']);
+    expect(events[1].actionChanged.target.isolated).toBe(true);
+    client.dispose();
+  });
+
+  it('delivers chat messages and the banner live', async () => {
+    const t = await newTenant(app, { serviceAccessLevel: 'READER' });
+    const inc = await truePositive(app, t);
+    const client = wsClient(app.url, t.tokens.READER);
+    const banner = subscribe(client, `subscription { managedResponseSummaryChanged { awaitingCustomerAction investigating } }`);
+    const chat = subscribe(client, `subscription($id: ID!) { chatMessageAdded(incidentId: $id) { body side author { name } } }`, { id: inc.id });
+    await connected(client);
+    await banner.waitFor(1);
+    expect(banner.events[0].managedResponseSummaryChanged).toEqual({ awaitingCustomerAction: 0, investigating: 1 });
+    await mutate(app, t.tokens.EXPERT, 'publishManagedResponse', { incidentId: inc.id, summary, actions: [{ kind: 'MANUAL', instructions: 'Reset passwords' }] });
+    await banner.waitFor(2);
+    expect(banner.events[1].managedResponseSummaryChanged).toEqual({ awaitingCustomerAction: 1, investigating: 0 });
+    await mutate(app, t.tokens.EXPERT, 'sendChatMessage', { incidentId: inc.id, body: 'Please reset the passwords' }, 'message { id }');
+    const msgs = await chat.waitFor(1);
+    expect(msgs[0].chatMessageAdded).toMatchObject({ body: 'Please reset the passwords', side: 'EXPERTS' });
+    client.dispose();
+  });
+
+  it('resumes after a given eventId without gaps or duplicates', async () => {
+    const t = await newTenant(app);
+    const client = wsClient(app.url, t.tokens.READER);
+    const first = subscribe(client, INCIDENT_CHANGED);
+    await connected(client);
+    await settle();
+    await ingest(app, t, { title: 'one' });
+    const [e1] = await first.waitFor(1);
+    first.dispose();
+    // missed while disconnected
+    await ingest(app, t, { title: 'two' });
+    await ingest(app, t, { title: 'three' });
+    const resumed = subscribe(client, INCIDENT_CHANGED, { after: e1.incidentChanged.eventId });
+    await settle();
+    await ingest(app, t, { title: 'four' });
+    const events = await resumed.waitFor(3);
+    await settle();
+    expect(resumed.events.map((e) => e.incidentChanged.incident.title)).toEqual(['two', 'three', 'four']);
+    const ids = resumed.events.map((e) => Number(e.incidentChanged.eventId));
+    expect([...ids].sort((x, y) => x - y)).toEqual(ids);
+    expect(events).toHaveLength(3);
+    client.dispose();
+  });
+
+  it('frees listeners and memory after 1,000 subscriptions open and close', async () => {
+    const t = await newTenant(app);
+    const client = wsClient(app.url, t.tokens.READER);
+    await new Promise<void>((resolve) => {
+      const s = subscribe(client, INCIDENT_CHANGED);
+      void connected(client).then(() => {
+        s.dispose();
+        resolve();
+      });
+    });
+    await settle();
+    const baseSubscribers = app.server.hub.size;
+    global.gc?.();
+    const baseHeap = process.memoryUsage().heapUsed;
+    for (let round = 0; round < 4; round++) {
+      const subs = Array.from({ length: 250 }, () => subscribe(client, INCIDENT_CHANGED));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(app.server.hub.size).toBeGreaterThanOrEqual(baseSubscribers + 200);
+      for (const s of subs) s.dispose();
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const end = Date.now() + 5_000;
+    while (app.server.hub.size > baseSubscribers && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    expect(app.server.hub.size).toBe(baseSubscribers);
+    global.gc?.();
+    expect(process.memoryUsage().heapUsed - baseHeap).toBeLessThan(30 * 1024 * 1024);
+    client.dispose();
+  });
+});
+
+describe('SSE', () => {
+  it('streams incidentChanged over GraphQL over SSE with the bearer token', async () => {
+    const t = await newTenant(app);
+    const ctrl = new AbortController();
+    const res = await fetch(app.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${t.tokens.READER}` },
+      body: JSON.stringify({ query: INCIDENT_CHANGED }),
+      signal: ctrl.signal,
+    });
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const reader = res.body!.getReader();
+    await settle();
+    await ingest(app, t, { title: 'over SSE' });
+    let text = '';
+    const end = Date.now() + 10_000;
+    while (!text.includes('over SSE') && Date.now() < end) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    ctrl.abort();
+    expect(text).toContain('"title":"over SSE"');
+  });
+});
