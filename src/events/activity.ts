@@ -1,5 +1,6 @@
 // The one place that turns a domain change into an activity entry (the audit trail), and,
 // once the transaction has committed, into an event for subscribers.
+import { sql } from 'drizzle-orm';
 import type { Tx } from '../db/client';
 import { activity, type ActivityRow } from '../db/schema';
 import type { DomainContext } from '../domain/context';
@@ -15,6 +16,9 @@ export interface ActivityEntry {
   note?: string | null;
 }
 
+/** Advisory lock that orders activity (event) ids by commit. */
+export const EVENT_ORDER_LOCK = 7_245_003;
+
 export class ActivityLog {
   private pending: ActivityEntry[] = [];
   add(entry: ActivityEntry): void {
@@ -26,6 +30,10 @@ export class ActivityLog {
   /** Write the collected entries in one statement, attributed to the viewer (or the system). */
   async flush(tx: Tx, actor: Viewer | null): Promise<ActivityRow[]> {
     if (this.pending.length === 0) return [];
+    // Event ids must follow commit order, or a client resuming "after" an id could miss an event
+    // that took a lower id but committed later. This lock, held from here to the commit (the flush
+    // is a transaction's last write, so the holder waits on nothing), makes id order commit order.
+    await tx.execute(sql`select pg_advisory_xact_lock(${EVENT_ORDER_LOCK})`);
     const rows = await tx
       .insert(activity)
       .values(
