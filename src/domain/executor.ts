@@ -126,7 +126,7 @@ export class ActionExecutor {
   private connectorFor(tenant: { edrEndpoint: string | null; edrSecret: string | null }): ResponseConnector {
     if (this.opts.connectorFor) return this.opts.connectorFor(tenant);
     if (tenant.edrEndpoint && tenant.edrSecret) {
-      return new HttpEdrConnector(tenant.edrEndpoint, tenant.edrSecret, new URL('/connectors/edr/callback', this.opts.publicUrl()).toString());
+      return new HttpEdrConnector(tenant.edrEndpoint, tenant.edrSecret, `${this.opts.publicUrl().replace(/\/+$/, '')}/connectors/edr/callback`);
     }
     return this.fleet;
   }
@@ -253,7 +253,8 @@ export async function recordEdrResult(
   const ctx = createDomainContext(database, null, { events });
   return writeTransaction(ctx, async (tx, log) => {
     const [a] = await tx.select().from(actionAttempts).where(eq(actionAttempts.id, attemptId)).for('update');
-    if (!a || (a.state !== 'SENT' && a.state !== 'RUNNING')) return 'duplicate';
+    // only attempts handed to a remote EDR can be reported on; fleet attempts are ours alone
+    if (!a || a.connector !== 'http-edr' || (a.state !== 'SENT' && a.state !== 'RUNNING')) return 'duplicate';
     if (result.status === 'FAILED') {
       await finishAttempt(tx, log, a, { kind: 'failed', reason: `EDR_FAILED: ${(result.reason ?? 'no reason given').slice(0, 500)}` });
       return 'recorded';

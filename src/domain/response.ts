@@ -224,8 +224,19 @@ export async function publishManagedResponse(ctx: DomainContext, input: PublishI
         .returning();
       log.add({ tenantId: current.tenantId, incidentId: current.id, field: 'action', subjectId: card.id, from: null, to: 'PENDING', note: card.title });
       if (expertsAct) {
-        await startAttempt(tx, log, ctx, card, viewer);
-        started.push(card.id);
+        try {
+          await startAttempt(tx, log, ctx, card, viewer);
+          started.push(card.id);
+        } catch (err) {
+          if (!(err instanceof DomainError && err.code === 'ALREADY_IN_PROGRESS')) throw err;
+          // The same action is already running on this target (e.g. another incident's card on
+          // the same device): it is not started twice, and the publish still goes through; this
+          // card stays pending, to be performed once the running one has finished.
+          await tx
+            .update(actionCards)
+            .set({ leftToCustomerReason: 'The same action was already running on this target; perform it again once that one has finished' })
+            .where(eq(actionCards.id, card.id));
+        }
       }
     }
     const tagged = await changeIncident(tx, log, current, { systemTags: withSystemTag(current.systemTags, ctx.providerName) });
@@ -305,15 +316,17 @@ export async function startAttempt(tx: Tx, log: ActivityLog, ctx: DomainContext,
   const side = actor.role === 'EXPERT' ? ('EXPERTS' as const) : ('CUSTOMER' as const);
   const now = new Date();
   try {
-    await tx.execute(sql`savepoint start_attempt`);
-    await tx
-      .update(actionCards)
-      .set({ status: 'IN_PROGRESS', performedBy: side, performedById: actor.principalId, failureReason: null, updatedAt: now })
-      .where(eq(actionCards.id, card.id));
-    await tx.execute(sql`release savepoint start_attempt`);
+    // A nested transaction (a savepoint through the driver): the unique violation rolls back this
+    // update only, and the caller's transaction stays usable. (A raw SAVEPOINT statement is not
+    // enough on postgres.js: a failed query inside begin() fails the whole transaction.)
+    await tx.transaction(async (sp) => {
+      await sp
+        .update(actionCards)
+        .set({ status: 'IN_PROGRESS', performedBy: side, performedById: actor.principalId, failureReason: null, updatedAt: now })
+        .where(eq(actionCards.id, card.id));
+    });
   } catch (err) {
     if (isUniqueViolation(err)) {
-      await tx.execute(sql`rollback to savepoint start_attempt`);
       throw new DomainError('ALREADY_IN_PROGRESS', 'An action of this kind is already running on this target; wait for it to finish');
     }
     throw err;
@@ -322,7 +335,7 @@ export async function startAttempt(tx: Tx, log: ActivityLog, ctx: DomainContext,
     .select({ n: sql<number>`coalesce(max(${actionAttempts.number}), 0)::int` })
     .from(actionAttempts)
     .where(eq(actionAttempts.actionId, card.id));
-  const [tenant] = await tx.select({ edrEndpoint: tenants.edrEndpoint }).from(tenants).where(eq(tenants.id, card.tenantId));
+  const [tenant] = await tx.select({ edrEndpoint: tenants.edrEndpoint, edrSecret: tenants.edrSecret }).from(tenants).where(eq(tenants.id, card.tenantId));
   await tx.insert(actionAttempts).values({
     tenantId: card.tenantId,
     actionId: card.id,
@@ -330,7 +343,8 @@ export async function startAttempt(tx: Tx, log: ActivityLog, ctx: DomainContext,
     side,
     principalId: actor.principalId,
     state: 'QUEUED',
-    connector: tenant.edrEndpoint ? 'http-edr' : 'fleet',
+    // the same rule as the executor's choice of connector
+    connector: tenant.edrEndpoint && tenant.edrSecret ? 'http-edr' : 'fleet',
     deadline: new Date(now.getTime() + (ctx.execution?.actionTimeoutMs ?? 30 * 60_000)),
     startedAt: now,
   });

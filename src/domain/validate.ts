@@ -17,7 +17,10 @@ export const LIMITS = {
 export function text(value: string, field: string[], max: number, opts: { allowEmpty?: boolean } = {}): string {
   const v = value.trim();
   if (!opts.allowEmpty && v.length === 0) throw invalid(`${field.join('.')} must not be empty`, field);
-  if (v.length > max) throw invalid(`${field.join('.')} is at most ${max} characters (got ${v.length})`, field);
+  // characters, not UTF-16 units: 30,000 emoji are 30,000 characters
+  if (v.length > max && Array.from(v).length > max) {
+    throw invalid(`${field.join('.')} is at most ${max} characters (got ${Array.from(v).length})`, field);
+  }
   return v;
 }
 

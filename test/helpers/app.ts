@@ -6,6 +6,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { openDatabase, type Database } from '../../src/db/client';
 import type { EventSink } from '../../src/domain/context';
 import { createLogger } from '../../src/log';
+import type { ExecutorOptions } from '../../src/domain/executor';
 import { buildServer, type RunningServer } from '../../src/server';
 
 export const backend: 'postgres' | 'pglite' =
@@ -26,15 +27,30 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startApp(overrides: Partial<Config> = {}, opts: { events?: EventSink } = {}): Promise<TestApp> {
+export interface StartAppOptions {
+  events?: EventSink;
+  /** Executor test hooks, passed through to buildServer (connectorFor, retryDelayMs...). */
+  executor?: Partial<ExecutorOptions>;
+  /**
+   * Share another app's database (a second server process on the same database). On Postgres
+   * each app opens its own pool anyway; on PGlite this is the only way two servers share data.
+   * The app that opened the database closes it; this one leaves it open.
+   */
+  database?: Database;
+}
+
+export async function startApp(overrides: Partial<Config> = {}, opts: StartAppOptions = {}): Promise<TestApp> {
   const config: Config = { ...loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', MDR_DEMO: '0' }), ...overrides };
-  const database = await openDatabase({
-    databaseUrl: backend === 'postgres' ? process.env.DATABASE_URL : undefined,
-    dataDir: 'memory://',
-    poolSize: 10,
-  });
-  await database.migrate();
-  const server = buildServer({ config, database, log: createLogger('silent'), events: opts.events });
+  const ownsDatabase = !opts.database;
+  const database =
+    opts.database ??
+    (await openDatabase({
+      databaseUrl: backend === 'postgres' ? process.env.DATABASE_URL : undefined,
+      dataDir: 'memory://',
+      poolSize: 10,
+    }));
+  if (ownsDatabase) await database.migrate();
+  const server = buildServer({ config, database, log: createLogger('silent'), events: opts.events, executor: opts.executor });
   await server.start();
   const url = `http://127.0.0.1:${server.port}/graphql`;
   return {
@@ -58,7 +74,7 @@ export async function startApp(overrides: Partial<Config> = {}, opts: { events?:
     },
     async close() {
       await server.stop();
-      await database.close();
+      if (ownsDatabase) await database.close();
     },
   };
 }
