@@ -69,8 +69,8 @@ export async function updateIncident(ctx: DomainContext, input: UpdateIncidentIn
         tenantId: current.tenantId,
         incidentId: current.id,
         field,
-        from: from == null ? null : Array.isArray(from) ? from.join(', ') : String(from),
-        to: to == null ? null : Array.isArray(to) ? to.join(', ') : String(to),
+        from: from == null || (Array.isArray(from) && from.length === 0) ? null : Array.isArray(from) ? from.join(', ') : String(from),
+        to: to == null || (Array.isArray(to) && to.length === 0) ? null : Array.isArray(to) ? to.join(', ') : String(to),
       });
 
     if (newTags && newTags.join('\u0000') !== current.customTags.join('\u0000')) {

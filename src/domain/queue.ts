@@ -213,7 +213,10 @@ export function matchesFilter(viewer: Viewer, i: IncidentRow, filter: IncidentFi
   const q = f.search?.trim().toLowerCase();
   if (q) {
     const num = /^#?(\d{1,9})$/.exec(q);
-    if (!(num && Number(num[1]) === i.number) && !i.searchText.includes(q)) return false;
+    // as in filterConditions: "#42" is only incident 42; a bare "42" is not a part of "#420"
+    const byNumber = !!num && Number(num[1]) === i.number;
+    const inText = num ? !q.startsWith('#') && i.searchText.replace(/#[0-9]+/g, '').includes(q) : i.searchText.includes(q);
+    if (!byNumber && !inText) return false;
   }
   return true;
 }

@@ -1,3 +1,4 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { loadAll } from '../domain/loaders';
 // The Incident type, the queue queries and the incident edits (ingest, update, comment).
 import { sentinelView } from '../connectors/siem';
@@ -111,13 +112,19 @@ CommentRef.implement({
   }),
 });
 
+/** Activity values that name an object are given as the object's global id (usable with node()). */
+function activityValue(field: string, value: string | null): string | null {
+  if (value && field === 'assignee') return encodeGlobalID('Principal', value);
+  return value;
+}
+
 ActivityRef.implement({
   description: 'One change to an incident: who, when, which field, from what, to what.',
   fields: (t) => ({
     id: t.id({ description: 'Commit-ordered event id.', resolve: (a) => String(a.id) }),
     field: t.exposeString('field'),
-    from: t.exposeString('fromValue', { nullable: true }),
-    to: t.exposeString('toValue', { nullable: true }),
+    from: t.string({ nullable: true, description: 'Previous value; a Principal id for `assignee`.', resolve: (a) => activityValue(a.field, a.fromValue) }),
+    to: t.string({ nullable: true, description: 'New value; a Principal id for `assignee`.', resolve: (a) => activityValue(a.field, a.toValue) }),
     note: t.exposeString('note', { nullable: true }),
     actor: t.field({
       type: PrincipalRef,

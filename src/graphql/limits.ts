@@ -77,14 +77,16 @@ export function operationCost(
       const first = argValue(sel.arguments?.find((a) => a.name.value === 'first')?.value, variables);
       const last = argValue(sel.arguments?.find((a) => a.name.value === 'last')?.value, variables);
       for (const [name, v] of [['first', first], ['last', last]] as const) {
-        if (v !== undefined && v !== null && (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_PAGE_SIZE)) {
+        // (a value of the wrong type is left to variable coercion, which says what type it wants)
+        if (typeof v === 'number' && (!Number.isInteger(v) || v < 0 || v > MAX_PAGE_SIZE)) {
           throw new GraphQLError(`"${name}" on ${sel.name.value} must be between 0 and ${MAX_PAGE_SIZE}, got ${String(v)}`, {
             extensions: { code: 'BAD_USER_INPUT', argument: name },
           });
         }
       }
       const named = getNamedType(def.type);
-      if (typeof first === 'number' || typeof last === 'number') multiplier = Math.max(Number(first ?? 0), Number(last ?? 0));
+      const size = (v: unknown) => (typeof v === 'number' ? v : 0);
+      if (typeof first === 'number' || typeof last === 'number') multiplier = Math.max(size(first), size(last));
       else if (named.name.endsWith('Connection')) multiplier = DEFAULT_PAGE_SIZE;
       // nodes(ids:) loads one object per id: a page of ids, costed like one
       const ids = argValue(sel.arguments?.find((a) => a.name.value === 'ids')?.value, variables);
