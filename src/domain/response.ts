@@ -5,6 +5,7 @@ import type { Tx } from '../db/client';
 import {
   actionAttempts,
   actionCards,
+  actionKindEnum,
   deviceFiles,
   devices,
   evidence,
@@ -29,14 +30,7 @@ import { changeIncident, withSystemTag } from './triage';
 import { LIMITS, optionalText, text } from './validate';
 import { canReadTenant, requireRole, requireViewer, type Viewer } from './viewer';
 
-export const ACTION_KINDS = [
-  'ISOLATE_DEVICE',
-  'RELEASE_FROM_ISOLATION',
-  'QUARANTINE_FILE',
-  'RESTRICT_APP_EXECUTION',
-  'REMOVE_APP_RESTRICTION',
-  'MANUAL',
-] as const;
+export const ACTION_KINDS = actionKindEnum.enumValues;
 export type ActionKind = (typeof ACTION_KINDS)[number];
 export type ActionStatus = ActionCardRow['status'];
 
