@@ -55,7 +55,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: int(env, 'PORT', 4000, 0, 65535),
     host: env.HOST || '0.0.0.0',
     databaseUrl,
-    databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
+    // at least 2: migrations and the seed hold one connection for their lock and work on another
+    databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 2, 200),
     dataDir: path.resolve(env.DATA_DIR || '.data'),
     // The embedded database is the "try it" mode: demo data unless explicitly switched off.
     demo: demoFlag === undefined || demoFlag === '' ? !databaseUrl : demoFlag === '1' || demoFlag === 'true',

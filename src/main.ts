@@ -6,6 +6,16 @@ import { seedDemo } from './db/seed';
 import { createLogger } from './log';
 import { buildServer } from './server';
 
+let shutdown: ((signal: string) => Promise<void>) | null = null;
+let startupAborted = false;
+// Registered first, so that a signal during migration or seeding still stops cleanly.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (shutdown) void shutdown(signal);
+    else startupAborted = true;
+  });
+}
+
 async function main() {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
@@ -35,21 +45,28 @@ async function main() {
   process.stdout.write(lines.join('\n') + '\n\n');
 
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
+    let code = 0;
     try {
       await server.stop();
-      await database.close();
-    } finally {
-      process.exit(0);
+    } catch (err) {
+      log.error({ err }, 'stopping the server failed');
+      code = 1;
     }
+    try {
+      await database.close();
+    } catch (err) {
+      log.error({ err }, 'closing the database failed');
+      code = 1;
+    }
+    process.exit(code);
   };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  if (startupAborted) await shutdown('SIGTERM');
 }
 
 main().catch((err) => {

@@ -86,12 +86,19 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
 
   // 'memory://' keeps the whole database in memory (tests); otherwise <dataDir>/pgdata on disk.
   let client: PGlite;
+  let releaseDirLock = () => {};
   if (opts.dataDir === 'memory://') {
     client = await PGlite.create();
   } else {
     const pgDir = path.join(opts.dataDir ?? path.resolve('.data'), 'pgdata');
     fs.mkdirSync(pgDir, { recursive: true });
-    client = await PGlite.create(pgDir);
+    releaseDirLock = lockDataDir(path.dirname(pgDir));
+    try {
+      client = await PGlite.create(pgDir);
+    } catch (err) {
+      releaseDirLock();
+      throw err;
+    }
   }
   const db = drizzlePglite({ client, schema, logger }) as unknown as Db;
   // PGlite is one connection in one process: a promise chain is the lock.
@@ -119,8 +126,40 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     },
     close: async () => {
       if (!client.closed) await client.close();
+      releaseDirLock();
     },
   };
+}
+
+/**
+ * PGlite is one process per data folder: a second process opening it would corrupt it. A lock file
+ * with our pid guards the folder; a lock left by a process that no longer runs (kill -9) is taken over.
+ */
+export function lockDataDir(dir: string): () => void {
+  const file = path.join(dir, 'mdr.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return () => fs.rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(fs.readFileSync(file, 'utf8'));
+      if (pid && pid !== process.pid && isAlive(pid)) {
+        throw new Error(`The embedded database in ${dir} is in use by process ${pid}; stop it first (PGlite is one process per folder)`);
+      }
+      fs.rmSync(file, { force: true }); // stale: its process is gone
+    }
+  }
+  throw new Error(`Could not lock ${dir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 const MIGRATION_LOCK = 7_245_001;
