@@ -21,6 +21,7 @@ import type { Viewer } from './domain/viewer';
 import type { GraphQLContext } from './graphql/context';
 import { limitPlugins } from './graphql/limits';
 import { schema } from './graphql/schema';
+import { lazyLoaders } from './graphql/subscriptions';
 import type { Logger } from './log';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './connectors/edr';
 import { actionAttempts, tenants } from './db/schema';
@@ -216,6 +217,18 @@ export function buildServer(deps: ServerDeps): RunningServer {
   // graphql-ws on the same port and path; operations go through the same yoga plugins, context
   // factory and scope checks as HTTP (yoga's graphql-ws recipe).
   const wss = new WebSocketServer({ server: http, path: '/graphql' });
+  // graphql-ws waits until each message has been handed to the kernel before it takes the next
+  // event, so a client that stops reading would stall its subscriptions while onNext (below)
+  // never sees more than one message unsent: the client was never dropped. Hand messages to the
+  // socket without waiting instead; what the client has not read shows in bufferedAmount.
+  wss.on('connection', (socket) => {
+    const send = socket.send.bind(socket);
+    socket.send = ((data: Parameters<typeof send>[0], ...rest: unknown[]) => {
+      send(data);
+      const cb = rest.find((a) => typeof a === 'function') as ((err?: Error) => void) | undefined;
+      cb?.();
+    }) as typeof socket.send;
+  });
   const wsServer = useServer<{ authorization?: string }, { viewer: Viewer | null }>(
     {
       execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
@@ -224,6 +237,9 @@ export function buildServer(deps: ServerDeps): RunningServer {
         const header = ctx.connectionParams?.authorization;
         try {
           ctx.extra.viewer = await viewerFromAuthorization(typeof header === 'string' ? header : null);
+          // graphql-ws would hold the upgrade request (headers and all) for the socket's lifetime;
+          // nothing reads it after this point (the viewer travels with the socket): ~1.3 KB each
+          (ctx.extra as { request?: unknown }).request = undefined;
           return true;
         } catch {
           return false; // closes the socket: 4403 Forbidden
@@ -247,6 +263,11 @@ export function buildServer(deps: ServerDeps): RunningServer {
         };
         const errors = validate(args.schema, args.document);
         if (errors.length) return errors;
+        // a subscription makes its loaders per event, on first use: an idle one holds none
+        if (getOperationAST(args.document, args.operationName)?.operation === 'subscription') {
+          const context = args.contextValue as unknown as GraphQLContext;
+          context.loaders = lazyLoaders(context);
+        }
         return args;
       },
       onNext: (ctx) => {

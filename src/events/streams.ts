@@ -17,26 +17,38 @@ export function eventStream(hub: EventHub, viewer: Viewer, opts: StreamOptions):
   let unsubscribe = () => {};
   const live = new EventStream<HubEvent>(opts.maxBuffer, () => unsubscribe());
   unsubscribe = hub.subscribe({ tenantIds: viewer.tenantIds, deliver: (e) => accept(e) && live.push(e) });
-  let last = opts.after ?? 0;
+  // Dedup by id, not by "highest id so far": events of different incidents can arrive out of id
+  // order (with Redis each process publishes after its own commit), and a lower id is not a duplicate.
+  const after = opts.after ?? 0;
   let replay: Promise<HubEvent[]> | null = opts.after != null ? hub.replay(viewer.tenantIds, opts.after) : null;
   let replayed: HubEvent[] = [];
+  let replayedIds: Set<number> | null = null;
+  let maxReplayed = 0;
 
   const iterator: AsyncIterableIterator<HubEvent> = {
     async next() {
       if (replay) {
         replayed = (await replay).filter(accept);
         replay = null;
+        if (replayed.length > 0) {
+          replayedIds = new Set(replayed.map((e) => e.activity.id));
+          maxReplayed = replayed[replayed.length - 1].activity.id;
+        }
       }
       const fromLog = replayed.shift();
-      if (fromLog) {
-        last = Math.max(last, fromLog.activity.id);
-        return { value: fromLog, done: false };
-      }
+      if (fromLog) return { value: fromLog, done: false };
       for (;;) {
         const r = await live.next();
         if (r.done) return r;
-        if (r.value.activity.id <= last) continue; // already replayed
-        last = r.value.activity.id;
+        const id = r.value.activity.id;
+        if (id <= after) continue; // the client saw it before resuming (e.g. on another instance)
+        if (replayedIds) {
+          if (replayedIds.delete(id)) continue; // already replayed
+          // newer than the replay: it committed after the replay's snapshot and NOTIFY arrives in
+          // commit order, so no replayed event is still to come (with Redis, a notice delayed past
+          // a newer one could at worst repeat one replayed event: rare, and the eventId shows it)
+          if (id > maxReplayed) replayedIds = null;
+        }
         return r;
       }
     },

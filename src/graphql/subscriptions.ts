@@ -2,13 +2,14 @@
 // authorizeOnSubscribe checks the scopes when the subscription starts; the hub and the stream
 // check the tenant of every event; resolvers reload through fresh tenant-scoped loaders.
 import type { ActionCardRow, ActivityRow, ChatMessageRow, IncidentRow } from '../db/schema';
+import { createLoaders, type Loaders } from '../domain/loaders';
 import { managedResponseSummary, matchesFilter, type IncidentFilter } from '../domain/queue';
 import { badInput } from '../domain/pagination';
 import { requireViewer } from '../domain/viewer';
 import type { HubEvent } from '../events/hub';
 import { eventStream, mapStream } from '../events/streams';
 import { builder } from './builder';
-import { clearLoaders, type GraphQLContext } from './context';
+import type { GraphQLContext } from './context';
 import { queryLocalId } from './common';
 import { IncidentFilterInput, ManagedResponseSummaryRef, toDomainFilter } from './incident';
 import { ActionCardRef } from './response';
@@ -21,7 +22,8 @@ const IncidentEvent = builder.objectRef<HubEvent>('IncidentEvent').implement({
     incident: t.field({
       type: IncidentRef,
       description: 'The incident as it is now.',
-      resolve: async (e, _a, ctx) => (await ctx.loaders.incident.load(e.incident.id)) ?? e.incident,
+      // what fresh() primes the loaders with: no loader (nor promise) for each subscriber
+      resolve: (e) => e.incident,
     }),
     activity: t.field({ type: ActivityRef, resolve: (e): ActivityRow => e.activity }),
   }),
@@ -35,10 +37,29 @@ function parseAfter(after: string | number | null | undefined): number | null {
 }
 
 
-/** Refresh the loaders and seed them with the incident the hub loaded once for everyone. */
+/**
+ * Loaders made on first use. createLoaders makes 17 DataLoaders (and clearing them allocates 17
+ * new hash tables): too much to hold for every idle subscriber and to redo for every event, when
+ * most events need nothing beyond the incident the hub loaded once for everyone.
+ */
+export function lazyLoaders(ctx: Pick<GraphQLContext, 'db' | 'viewer'>, seed?: IncidentRow): Loaders {
+  const target = {} as Loaders;
+  let made = false;
+  return new Proxy(target, {
+    get(t, key, receiver) {
+      if (!made) {
+        made = true;
+        Object.assign(t, createLoaders(ctx.db, ctx.viewer));
+        if (seed) t.incident.prime(seed.id, seed);
+      }
+      return Reflect.get(t, key, receiver);
+    },
+  });
+}
+
+/** Fresh loaders for this event, seeded with the incident the hub loaded once for everyone. */
 function fresh(ctx: GraphQLContext, e: HubEvent) {
-  clearLoaders(ctx);
-  ctx.loaders.incident.prime(e.incident.id, e.incident);
+  ctx.loaders = lazyLoaders(ctx, e.incident);
 }
 
 builder.subscriptionType({
