@@ -10,8 +10,3 @@ export interface GraphQLContext extends DomainContext {
   /** How many events a subscriber may have waiting before it is dropped. */
   subscriberBuffer: number;
 }
-
-/** Fresh loaders for each subscription event: resolvers must see the state after the event. */
-export function clearLoaders(ctx: GraphQLContext): void {
-  for (const loader of Object.values(ctx.loaders)) loader.clearAll();
-}
