@@ -7,6 +7,8 @@ export interface Config {
   /** Real PostgreSQL when set; embedded PGlite in `dataDir` otherwise. */
   databaseUrl: string | undefined;
   databasePoolSize: number;
+  /** Prepared statements on PostgreSQL (DATABASE_PREPARE=0 behind PgBouncer in transaction mode). */
+  databasePrepare: boolean;
   dataDir: string;
   /** Seed the demo tenants (always on for the embedded database). */
   demo: boolean;
@@ -57,6 +59,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     // at least 2: migrations and the seed hold one connection for their lock and work on another
     databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 2, 200),
+    databasePrepare: env.DATABASE_PREPARE !== '0' && env.DATABASE_PREPARE !== 'false',
     dataDir: path.resolve(env.DATA_DIR || '.data'),
     // The embedded database is the "try it" mode: demo data unless explicitly switched off.
     demo: demoFlag === undefined || demoFlag === '' ? !databaseUrl : demoFlag === '1' || demoFlag === 'true',

@@ -40,6 +40,8 @@ export interface OpenOptions {
   databaseUrl?: string;
   dataDir?: string;
   poolSize?: number;
+  /** Server-side prepared statements (default on); turn off behind PgBouncer in transaction mode. */
+  prepare?: boolean;
 }
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
@@ -55,7 +57,21 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       max: opts.poolSize ?? 10,
       onnotice: () => {},
     });
-    const db = drizzlePostgres({ client: sql, schema, logger }) as unknown as Db;
+    // drizzle's postgres-js session sends every statement unprepared (a parse and plan each time);
+    // the queue's statements repeat constantly, so let postgres.js prepare them per connection.
+    const client =
+      opts.prepare === false
+        ? sql
+        : (new Proxy(sql, {
+            get(target, prop, receiver) {
+              if (prop === 'unsafe') {
+                return (text: string, params?: unknown[], o?: Record<string, unknown>) =>
+                  target.unsafe(text, params as never[], { ...o, prepare: true });
+              }
+              return Reflect.get(target, prop, receiver);
+            },
+          }) as typeof sql);
+    const db = drizzlePostgres({ client, schema, logger }) as unknown as Db;
     const withLock = async <T>(key: number, fn: () => Promise<T>): Promise<T> => {
       const conn = await sql.reserve();
       try {

@@ -50,6 +50,42 @@ function groupBy<T>(rows: T[], key: (r: T) => string, ids: readonly string[]): T
 /** Malformed ids can never match a row; dropping them keeps a bad id from becoming a SQL error. */
 const validIds = (ids: readonly string[]) => ids.filter((id) => UUID.test(id));
 
+// The queue's nested lists, built once per database handle as prepared statements with the ids
+// as array parameters: the same SQL text every time, no query building per request.
+function buildPrepared(db: Db) {
+  return {
+    alerts: db
+      .select()
+      .from(alerts)
+      .where(
+        and(
+          sql`${alerts.incidentId} = any(${sql.placeholder('ids')}::uuid[])`,
+          sql`${alerts.tenantId} = any(${sql.placeholder('tenants')}::uuid[])`,
+        ),
+      )
+      .orderBy(asc(alerts.createdAt), asc(alerts.id))
+      .prepare('alerts_by_incident'),
+    devices: db
+      .selectDistinctOn([evidence.incidentId, devices.name, devices.id], { incidentId: evidence.incidentId, device: devices })
+      .from(evidence)
+      .innerJoin(devices, eq(devices.id, evidence.deviceId))
+      .where(
+        and(
+          sql`${evidence.incidentId} = any(${sql.placeholder('ids')}::uuid[])`,
+          sql`${evidence.tenantId} = any(${sql.placeholder('tenants')}::uuid[])`,
+        ),
+      )
+      .orderBy(evidence.incidentId, devices.name, devices.id)
+      .prepare('devices_by_incident'),
+  };
+}
+const preparedCache = new WeakMap<Db, ReturnType<typeof buildPrepared>>();
+function preparedFor(db: Db) {
+  let p = preparedCache.get(db);
+  if (!p) preparedCache.set(db, (p = buildPrepared(db)));
+  return p;
+}
+
 export function createLoaders(db: Db, viewer: Viewer | null) {
   const tenantIds = viewer ? [...viewer.tenantIds] : [];
   const none = <T>(ids: readonly string[]) => Promise.resolve(ids.map(() => null as T | null));
@@ -86,11 +122,7 @@ export function createLoaders(db: Db, viewer: Viewer | null) {
   });
 
   const alertsByIncident = new DataLoader<string, AlertRow[]>(async (incidentIds) => {
-    const rows = await db
-      .select()
-      .from(alerts)
-      .where(and(inArray(alerts.incidentId, [...incidentIds]), inArray(alerts.tenantId, tenantIds)))
-      .orderBy(asc(alerts.createdAt), asc(alerts.id));
+    const rows = await preparedFor(db).alerts.execute({ ids: validIds(incidentIds), tenants: tenantIds });
     return groupBy(rows, (r) => r.incidentId, incidentIds);
   });
 
@@ -125,15 +157,7 @@ export function createLoaders(db: Db, viewer: Viewer | null) {
 
   // Impacted devices of an incident: every device named by its evidence (device or file).
   const devicesByIncident = new DataLoader<string, DeviceRow[]>(async (incidentIds) => {
-    const rows = await db
-      .selectDistinctOn([evidence.incidentId, devices.name, devices.id], {
-        incidentId: evidence.incidentId,
-        device: devices,
-      })
-      .from(evidence)
-      .innerJoin(devices, eq(devices.id, evidence.deviceId))
-      .where(and(inArray(evidence.incidentId, [...incidentIds]), inArray(evidence.tenantId, tenantIds)))
-      .orderBy(evidence.incidentId, devices.name, devices.id);
+    const rows = await preparedFor(db).devices.execute({ ids: validIds(incidentIds), tenants: tenantIds });
     return groupBy(rows, (r) => r.incidentId, incidentIds).map((list) => list.map((r) => r.device));
   });
 

@@ -104,6 +104,32 @@ export function pageRequest(args: PageArgs, shape: readonly CursorPart[]): PageR
   };
 }
 
+/** An edge whose cursor is encoded only if the client asks for it (most ask only for nodes). */
+class LazyEdge<T extends { id: string | number }> {
+  #cursor: string | undefined;
+  constructor(
+    readonly node: T,
+    private readonly sortValues: (row: T) => unknown[],
+  ) {}
+  get cursor(): string {
+    return (this.#cursor ??= encodeCursor([...this.sortValues(this.node), this.node.id]));
+  }
+}
+
+class LazyPageInfo {
+  constructor(
+    private readonly edges: Edge<unknown>[],
+    readonly hasNextPage: boolean,
+    readonly hasPreviousPage: boolean,
+  ) {}
+  get startCursor(): string | null {
+    return this.edges[0]?.cursor ?? null;
+  }
+  get endCursor(): string | null {
+    return this.edges[this.edges.length - 1]?.cursor ?? null;
+  }
+}
+
 /** Assemble a page from up to limit+1 rows fetched in query order (reversed when backward). */
 export function buildPage<T extends { id: string | number }>(
   rows: T[],
@@ -114,15 +140,11 @@ export function buildPage<T extends { id: string | number }>(
   const more = rows.length > req.limit;
   const slice = more ? rows.slice(0, req.limit) : rows;
   if (req.backward) slice.reverse();
-  const edges = slice.map((node) => ({ cursor: encodeCursor([...sortValues(node), node.id]), node }));
+  // classes, not object literals with getters: measured faster (bench/README.md)
+  const edges = slice.map((node) => new LazyEdge(node, sortValues));
   return {
     edges,
-    pageInfo: {
-      hasNextPage: req.backward ? req.cursor !== null : more,
-      hasPreviousPage: req.backward ? more : req.cursor !== null,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
-    },
+    pageInfo: new LazyPageInfo(edges, req.backward ? req.cursor !== null : more, req.backward ? more : req.cursor !== null),
     totalCount,
   };
 }

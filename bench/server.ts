@@ -1,0 +1,18 @@
+// The GraphQL server under test, in its own process: exactly what src/main.ts serves (buildServer
+// with loadConfig + openDatabase), minus migrations and the demo seed (the driver did both).
+import { loadConfig } from '../src/config';
+import { openDatabase } from '../src/db/client';
+import { createLogger } from '../src/log';
+import { buildServer } from '../src/server';
+import { announce, exitWithParent } from './shared';
+
+const config = loadConfig({ ...process.env, PORT: process.env.PORT ?? '0', HOST: '127.0.0.1', MDR_DEMO: '0' });
+if (!config.databaseUrl) throw new Error('DATABASE_URL is required');
+const database = await openDatabase({ databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize });
+const server = buildServer({ config, database, log: createLogger(config.logLevel) });
+await server.start();
+announce(server.port, { production: config.production, logLevel: config.logLevel });
+exitWithParent(async () => {
+  await server.stop();
+  await database.close();
+});
