@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { and, asc, eq, inArray, isNull, or } from 'drizzle-orm';
+import { asc, eq, inArray, or } from 'drizzle-orm';
 import { ConfigError, loadConfig, type Config } from './config';
 import { openDatabase, type Database, type Db } from './db/client';
 import { apiTokens, expertTenants, principals, tenants, type PrincipalRow, type TenantRow } from './db/schema';

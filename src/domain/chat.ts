@@ -1,10 +1,11 @@
 // Chat between the customer and the experts, once a managed response exists.
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { chatMessages, incidents, managedResponses, type ChatMessageRow, type IncidentRow } from '../db/schema';
 import { writeTransaction } from '../events/activity';
 import type { DomainContext } from './context';
 import { DomainError, notFound } from './errors';
-import { buildPage, pageRequest, type Page, type PageArgs } from './pagination';
+import type { Page, PageArgs } from './pagination';
+import { messagePage } from './timeline';
 import { LIMITS, text } from './validate';
 import { requireRole, requireViewer } from './viewer';
 
@@ -43,19 +44,6 @@ export async function sendChatMessage(ctx: DomainContext, input: { incidentId: s
 }
 
 /** Chat of one incident (already through the tenant guard), oldest first. */
-export async function listChat(ctx: DomainContext, incident: IncidentRow, args: PageArgs): Promise<Page<ChatMessageRow>> {
-  const req = pageRequest(args, ['date']);
-  const conds = [eq(chatMessages.incidentId, incident.id), eq(chatMessages.tenantId, incident.tenantId)];
-  if (req.cursor) {
-    const [at, id] = req.cursor as [Date, string];
-    conds.push(sql`(${chatMessages.createdAt}, ${chatMessages.id}) ${sql.raw(req.backward ? '<' : '>')} (${at.toISOString()}::timestamptz, ${id}::uuid)`);
-  }
-  const dir = sql.raw(req.backward ? 'desc' : 'asc');
-  const rows = await ctx.db
-    .select()
-    .from(chatMessages)
-    .where(and(...conds))
-    .orderBy(sql`${chatMessages.createdAt} ${dir}`, sql`${chatMessages.id} ${dir}`)
-    .limit(req.limit + 1);
-  return buildPage(rows, req, (r) => [r.createdAt], () => ctx.loaders.chatCount.load(incident.id));
+export function listChat(ctx: DomainContext, incident: IncidentRow, args: PageArgs): Promise<Page<ChatMessageRow>> {
+  return messagePage(ctx.db, chatMessages, incident, args, () => ctx.loaders.chatCount.load(incident.id));
 }

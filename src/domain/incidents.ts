@@ -8,6 +8,7 @@ import type { DomainContext } from './context';
 import type { Assignment, Severity } from './enums';
 import { DomainError, invalid, notFound } from './errors';
 import { buildPage, pageRequest, type Page, type PageArgs } from './pagination';
+import { messagePage } from './timeline';
 import { priorityScore } from './priority';
 import { LIMITS, tags as cleanTags, text } from './validate';
 import { canReadTenant, requireRole, requireViewer, type Viewer } from './viewer';
@@ -183,21 +184,8 @@ export async function addComment(ctx: DomainContext, input: AddCommentInput): Pr
 }
 
 /** Comments of one incident, oldest first. The incident must already have passed the tenant guard. */
-export async function listComments(ctx: DomainContext, incident: IncidentRow, args: PageArgs): Promise<Page<CommentRow>> {
-  const req = pageRequest(args, ['date']);
-  const conds = [eq(comments.incidentId, incident.id), eq(comments.tenantId, incident.tenantId)];
-  if (req.cursor) {
-    const [at, id] = req.cursor as [Date, string];
-    conds.push(sql`(${comments.createdAt}, ${comments.id}) ${sql.raw(req.backward ? '<' : '>')} (${at.toISOString()}::timestamptz, ${id}::uuid)`);
-  }
-  const dir = req.backward ? sql`desc` : sql`asc`;
-  const rows = await ctx.db
-    .select()
-    .from(comments)
-    .where(and(...conds))
-    .orderBy(sql`${comments.createdAt} ${dir}`, sql`${comments.id} ${dir}`)
-    .limit(req.limit + 1);
-  return buildPage(rows, req, (r) => [r.createdAt], () => ctx.loaders.commentCount.load(incident.id));
+export function listComments(ctx: DomainContext, incident: IncidentRow, args: PageArgs): Promise<Page<CommentRow>> {
+  return messagePage(ctx.db, comments, incident, args, () => ctx.loaders.commentCount.load(incident.id));
 }
 
 /** The activity log of one incident, oldest first (ids are commit-ordered). */
