@@ -22,6 +22,7 @@ import type { GraphQLContext } from './graphql/context';
 import { limitPlugins } from './graphql/limits';
 import { schema } from './graphql/schema';
 import { lazyLoaders } from './graphql/subscriptions';
+import { SharedSubscriptions, shareKey } from './graphql/shared-subscriptions';
 import type { Logger } from './log';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './connectors/edr';
 import { actionAttempts, tenants } from './db/schema';
@@ -44,6 +45,8 @@ export interface RunningServer {
   executor: ActionExecutor;
   hub: EventHub;
   wss: WebSocketServer;
+  /** graphql-ws subscriptions open right now (identical ones share one hub listener). */
+  readonly subscriptions: number;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -217,6 +220,7 @@ export function buildServer(deps: ServerDeps): RunningServer {
   // graphql-ws on the same port and path; operations go through the same yoga plugins, context
   // factory and scope checks as HTTP (yoga's graphql-ws recipe).
   const wss = new WebSocketServer({ server: http, path: '/graphql' });
+  const sharedSubscriptions = new SharedSubscriptions(config.realtime.subscriberBuffer);
   // graphql-ws waits until each message has been handed to the kernel before it takes the next
   // event, so a client that stops reading would stall its subscriptions while onNext (below)
   // never sees more than one message unsent: the client was never dropped. Hand messages to the
@@ -232,7 +236,11 @@ export function buildServer(deps: ServerDeps): RunningServer {
   const wsServer = useServer<{ authorization?: string }, { viewer: Viewer | null }>(
     {
       execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
-      subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
+      // identical subscriptions (same document, variables, role and tenants) share one execution
+      subscribe: (args) =>
+        sharedSubscriptions.subscribe(shareKey(args), () =>
+          (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
+        ),
       onConnect: async (ctx) => {
         const header = ctx.connectionParams?.authorization;
         try {
@@ -290,6 +298,9 @@ export function buildServer(deps: ServerDeps): RunningServer {
     executor,
     hub,
     wss,
+    get subscriptions() {
+      return sharedSubscriptions.active;
+    },
     start: () =>
       new Promise((resolve, reject) => {
         http.once('error', reject);

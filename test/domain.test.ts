@@ -167,7 +167,8 @@ describe('page assembly', () => {
     expect(exact.pageInfo.startCursor).toBe(exact.edges[0].cursor);
     expect(exact.pageInfo.endCursor).toBe(exact.edges[2].cursor);
     const empty = buildPage([], req, sortValues, () => 0);
-    expect(empty.pageInfo).toEqual({ hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null });
+    const { hasNextPage, hasPreviousPage, startCursor, endCursor } = empty.pageInfo;
+    expect({ hasNextPage, hasPreviousPage, startCursor, endCursor }).toEqual({ hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null });
   });
 
   it('walks forward and backward over an in-memory list', () => {

@@ -73,7 +73,7 @@ describe('a client that does not read', () => {
     const app = slowApp;
     const description = 'Lateral movement from WS-1 to the file server. '.repeat(700).slice(0, 30_000);
     const inc = await ingest(app, t, { title: 'big', description });
-    const baseSubscribers = app.server.hub.size;
+    const baseSubscribers = app.server.subscriptions;
 
     // the normal client, through graphql-ws
     const client = wsClient(app.url, t.tokens.READER);
@@ -85,7 +85,7 @@ describe('a client that does not read', () => {
     const serverSide = serverSocketOf(app, slow.ws);
     let serverClosedAt = 0;
     serverSide.once('close', () => (serverClosedAt = Date.now()));
-    await until(() => app.server.hub.size === baseSubscribers + 2, 5_000, 'both subscriptions');
+    await until(() => app.server.subscriptions === baseSubscribers + 2, 5_000, 'both subscriptions');
     (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
 
     // ~30 KB per event: a few hundred fill the kernel's socket buffers (a few MB on loopback),
@@ -111,7 +111,7 @@ describe('a client that does not read', () => {
 
     // the slow client was cut off by the server (the keep-alive here is 10 minutes: not by that)
     expect(serverClosedAt, `not dropped after ${updates} events in ${writing} ms`).toBeGreaterThan(0);
-    await until(() => app.server.hub.size === baseSubscribers + 1, 5_000, 'the slow subscription to be freed');
+    await until(() => app.server.subscriptions === baseSubscribers + 1, 5_000, 'the slow subscription to be freed');
 
     // once it reads again it sees the connection is gone, after at most a bounded backlog
     const closed = new Promise<number>((resolve) => slow.ws.once('close', (code) => resolve(code)));
@@ -121,21 +121,21 @@ describe('a client that does not read', () => {
     expect(received).toBeLessThan(updates);
 
     client.dispose();
-    await until(() => app.server.hub.size === baseSubscribers, 5_000, 'the normal subscription to be freed');
+    await until(() => app.server.subscriptions === baseSubscribers, 5_000, 'the normal subscription to be freed');
   });
 
   it('sockets that just close give their subscriptions back', async () => {
     const app = slowApp;
-    const base = app.server.hub.size;
+    const base = app.server.subscriptions;
     const baseSockets = app.server.wss.clients.size;
     const sockets = await Promise.all(Array.from({ length: 20 }, () => rawSubscriber(app, t.tokens.READER, INCIDENT_CHANGED)));
-    await until(() => app.server.hub.size === base + 20, 5_000, '20 subscriptions');
+    await until(() => app.server.subscriptions === base + 20, 5_000, '20 subscriptions');
     expect(app.server.wss.clients.size).toBe(baseSockets + 20);
     for (const [i, s] of sockets.entries()) {
       if (i % 2) s.ws.terminate(); // no close frame
       else s.ws.close();
     }
-    await until(() => app.server.hub.size === base, 5_000, 'the subscriptions to be freed');
+    await until(() => app.server.subscriptions === base, 5_000, 'the subscriptions to be freed');
     await until(() => app.server.wss.clients.size === baseSockets, 5_000, 'the server sockets to close');
   });
 });
@@ -157,18 +157,18 @@ describe('keep-alive', () => {
     expect(mean).toBeLessThan(KEEPALIVE_MS * 1.6);
     expect(ws.readyState).toBe(WebSocket.OPEN); // it answers (ws replies pong by itself)
     ws.close();
-    await until(() => pingApp.server.hub.size === 0, 5_000, 'the subscription to be freed');
+    await until(() => pingApp.server.subscriptions === 0, 5_000, 'the subscription to be freed');
   });
 
   it('terminates a connection that does not answer pings, and frees its subscription', async () => {
     const t = await newTenant(pingApp);
-    const base = pingApp.server.hub.size;
+    const base = pingApp.server.subscriptions;
     const { ws } = await rawSubscriber(pingApp, t.tokens.READER, INCIDENT_CHANGED, { autoPong: false });
-    await until(() => pingApp.server.hub.size === base + 1, 5_000, 'the subscription');
+    await until(() => pingApp.server.subscriptions === base + 1, 5_000, 'the subscription');
     const opened = Date.now();
     const code = await new Promise<number>((resolve) => ws.once('close', (c) => resolve(c)));
     expect(code).toBe(1006);
     expect(Date.now() - opened).toBeLessThan(KEEPALIVE_MS * 2 + 1_000);
-    await until(() => pingApp.server.hub.size === base, 5_000, 'the subscription to be freed');
+    await until(() => pingApp.server.subscriptions === base, 5_000, 'the subscription to be freed');
   });
 });

@@ -41,6 +41,36 @@ describe('graphql-ws', () => {
     client.dispose();
   });
 
+  it('identical subscriptions share one execution and each still receives every event', async () => {
+    const t = await newTenant(app);
+    const clients = [wsClient(app.url, t.tokens.READER), wsClient(app.url, t.tokens.OPERATOR), wsClient(app.url, t.tokens.READER)];
+    // earlier tests' subscriptions are released asynchronously: start from a quiet hub
+    for (let i = 0; i < 100 && app.server.hub.size > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    const before = app.server.hub.size;
+    const subs = clients.map((c) => subscribe(c, INCIDENT_CHANGED));
+    const operatorView = subscribe(clients[1], `subscription { incidentChanged { eventId incident { viewerCanUpdate } } }`);
+    const readerView = subscribe(clients[0], `subscription { incidentChanged { eventId incident { viewerCanUpdate } } }`);
+    await Promise.all(clients.map(connected));
+    const deadline = Date.now() + 5_000;
+    while (app.server.subscriptions < 5 && Date.now() < deadline) await settle();
+    expect(app.server.subscriptions).toBe(5);
+    // one hub listener per distinct (document, variables, role, tenant): 2 roles × 2 documents
+    expect(app.server.hub.size - before).toBe(4);
+    await ingest(app, t, { title: 'shared' });
+    for (const s of subs) expect((await s.waitFor(1))[0].incidentChanged.incident.title).toBe('shared');
+    // role-dependent fields are not shared across roles
+    expect((await operatorView.waitFor(1))[0].incidentChanged.incident.viewerCanUpdate).toBe(true);
+    expect((await readerView.waitFor(1))[0].incidentChanged.incident.viewerCanUpdate).toBe(false);
+    subs[0].dispose();
+    await settle();
+    await ingest(app, t, { title: 'after one left' });
+    expect((await subs[2].waitFor(2))[1].incidentChanged.incident.title).toBe('after one left');
+    for (const c of clients) c.dispose();
+    const end = Date.now() + 5_000;
+    while (app.server.hub.size > before && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    expect(app.server.hub.size).toBe(before);
+  });
+
   it('an expert receives events of every tenant it serves', async () => {
     const a = await newTenant(app);
     const b = await newTenant(app);
@@ -146,7 +176,8 @@ describe('graphql-ws', () => {
     global.gc?.();
     const baseHeap = process.memoryUsage().heapUsed;
     for (let round = 0; round < 4; round++) {
-      const subs = Array.from({ length: 250 }, () => subscribe(client, INCIDENT_CHANGED));
+      // distinct filters: identical subscriptions would share one execution (and one hub listener)
+      const subs = Array.from({ length: 250 }, (_, i) => subscribe(client, INCIDENT_CHANGED, { filter: { search: `r${round}-${i}` } }));
       await new Promise((r) => setTimeout(r, 300));
       expect(app.server.hub.size).toBeGreaterThanOrEqual(baseSubscribers + 200);
       for (const s of subs) s.dispose();
