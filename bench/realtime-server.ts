@@ -3,7 +3,7 @@
 // Talks to the driver over stdio: one JSON line {"ready":true,"port":N} when listening, then one
 // JSON line per command read from stdin:
 //   mem   → {"mem":{rss,heapUsed,heapTotal,external,arrayBuffers,vmRss}, hub, sockets} after a full GC
-//   stats → {"hub":<subscribers>,"sockets":<open WebSockets>} (cheap, no GC)
+//   stats → {"hub":<open subscriptions>,"hubListeners":<shared hub listeners>,"sockets":<open WebSockets>}
 //   heap <file> → writes a V8 heap snapshot to <file>, then {"heap":"<file>"}
 //   exit  → stops the server and exits (so does the end of stdin: the driver went away)
 // Run with --expose-gc so that `mem` measures live memory, not garbage.
@@ -43,7 +43,8 @@ async function memory() {
   return {
     mem: { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, vmRss: vmRssBytes() },
     gc: !!gc,
-    hub: server.hub.size,
+    hub: server.subscriptions,
+    hubListeners: server.hub.size,
     sockets: server.wss.clients.size,
   };
 }
@@ -65,7 +66,7 @@ async function exit() {
 createInterface({ input: process.stdin }).on('line', (line) => {
   const cmd = line.trim();
   if (cmd === 'mem') void memory().then((m) => process.stdout.write(`${JSON.stringify(m)}\n`));
-  else if (cmd === 'stats') process.stdout.write(`${JSON.stringify({ hub: server.hub.size, sockets: server.wss.clients.size })}\n`);
+  else if (cmd === 'stats') process.stdout.write(`${JSON.stringify({ hub: server.subscriptions, hubListeners: server.hub.size, sockets: server.wss.clients.size })}\n`);
   else if (cmd.startsWith('heap ')) {
     gc?.();
     const file = v8.writeHeapSnapshot(cmd.slice(5).trim());
