@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config';
 import { startApp, type TestApp } from './helpers/app';
 import { incidentInput, newTenant } from './helpers/factory';
 import { IngestMutation, NestedQueueQuery, QueueQuery } from './ops';
 
 let app: TestApp;
 beforeAll(async () => {
-  app = await startApp();
+  // no background executor: the statement counts below must be the queries' own
+  app = await startApp({ execution: { ...loadConfig({ ...process.env, MDR_DEMO: '0' }).execution, enabled: false } });
 });
 afterAll(async () => {
   await app?.close();
