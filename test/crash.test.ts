@@ -3,70 +3,23 @@
 // the suite runs on PostgreSQL, on a fresh PostgreSQL database. Ingest mutations stream in from
 // several clients; every one acknowledged with `created: true` is recorded; the process is
 // SIGKILLed mid-stream, restarted on the same data, and every acknowledged incident must be there.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/client';
 import { createTenant, principalWithToken } from '../src/domain/admin';
 import { backend } from './helpers/app';
+import { startService } from './helpers/service';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const cleanups: (() => Promise<void> | void)[] = [];
 
 afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
 
-interface Service {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** Start `node src/main.ts` and resolve once it is listening and has printed its banner. */
-async function startService(env: NodeJS.ProcessEnv): Promise<Service> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: { ...env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the service did not start within 90 s:\n${out}`)), 90_000);
-    const onData = () => {
-      // The `listening` log line, then the banner (one write, after it).
-      const line = out.split('\n').find((l) => l.includes('"msg":"listening"'));
-      if (line && out.includes('  Playground: ')) {
-        clearTimeout(timer);
-        child.stdout!.off('data', onData);
-        resolve((JSON.parse(line) as { url: string }).url);
-      }
-    };
-    child.stdout!.on('data', onData);
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`the service exited (${code ?? signal}) before listening:\n${out}`));
-    });
-  });
-  return { child, url, output: () => out, exited };
-}
 
 async function gql(url: string, query: string, variables: Record<string, unknown>, token: string) {
   const res = await fetch(url, {
@@ -130,7 +83,7 @@ async function crashAndRestart(env: NodeJS.ProcessEnv, open: () => ReturnType<ty
   const reader = (await principalWithToken(setup.db, { tenantId: tenant.id, role: 'READER', name: 'Reader' })).token;
   await setup.close();
 
-  const first = await startService(env);
+  const first = await startService(env, cleanups);
   const acknowledged = new Map<string, number>(); // externalId → incident number
   const sent = new Set<string>();
   let killed = false;
@@ -166,7 +119,7 @@ async function crashAndRestart(env: NodeJS.ProcessEnv, open: () => ReturnType<ty
   expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
 
   // The next start works on the same data, and everything acknowledged is there, exactly once.
-  const second = await startService(env);
+  const second = await startService(env, cleanups);
   const before = await allIncidents(second.url, reader);
   const titles = new Map(before.nodes.map((n) => [n.externalId, n]));
   const lost = [...acknowledged.keys()].filter((k) => !titles.has(k));

@@ -3,17 +3,15 @@
 //   the same DATA_DIR neither seeds again nor changes the tokens;
 // - with MDR_DEMO=1 on PostgreSQL, several instances starting together seed exactly once, and each
 //   prints tokens that work on every instance.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backend } from './helpers/app';
+import { root, startService, type Service } from './helpers/service';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const TOKEN = /^mdr_[A-Za-z0-9_-]{43}$/;
 const CUSTOMER_ROLES = ['READER', 'OPERATOR', 'ADMIN', 'INTEGRATION'];
 const DEMO_INCIDENTS_PER_TENANT = 9; // demoIncidents() in src/db/seed.ts
@@ -25,51 +23,6 @@ afterEach(async () => {
 
 type Tokens = Record<string, Record<string, string>>;
 
-interface Service {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** Start `node src/main.ts` and resolve once it is listening and has printed its banner. */
-async function startService(env: NodeJS.ProcessEnv): Promise<Service> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: { ...env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the service did not start within 90 s:\n${out}`)), 90_000);
-    const onData = () => {
-      // The `listening` log line, then the banner (one write, after it).
-      const line = out.split('\n').find((l) => l.includes('"msg":"listening"'));
-      if (line && out.includes('  Playground: ')) {
-        clearTimeout(timer);
-        child.stdout!.off('data', onData);
-        resolve((JSON.parse(line) as { url: string }).url);
-      }
-    };
-    child.stdout!.on('data', onData);
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`the service exited (${code ?? signal}) before listening:\n${out}`));
-    });
-  });
-  return { child, url, output: () => out, exited };
-}
 
 async function stop(s: Service) {
   s.child.kill('SIGTERM');
@@ -148,7 +101,7 @@ describe.skipIf(backend !== 'pglite')('demo seed on embedded PGlite (npm start w
     delete env.DATABASE_URL;
     delete env.MDR_DEMO;
 
-    const first = await startService(env);
+    const first = await startService(env, cleanups);
     expect(first.output()).toContain('Demo tokens (new demo data');
     const tokens = readTokensFile(dataDir);
     expectTokenShape(tokens);
@@ -158,7 +111,7 @@ describe.skipIf(backend !== 'pglite')('demo seed on embedded PGlite (npm start w
     await stop(first);
 
     const fileBefore = fs.readFileSync(path.join(dataDir, 'demo-tokens.json'), 'utf8');
-    const second = await startService(env);
+    const second = await startService(env, cleanups);
     expect(second.output()).toContain('Demo tokens (existing demo data');
     expect(bannerTokens(second.output())).toEqual(tokens);
     expect(fs.readFileSync(path.join(dataDir, 'demo-tokens.json'), 'utf8')).toBe(fileBefore);
@@ -169,7 +122,7 @@ describe.skipIf(backend !== 'pglite')('demo seed on embedded PGlite (npm start w
     // Without the tokens file (deleted, or another DATA_DIR), the instance issues fresh tokens for
     // the same demo principals; the old ones keep working and nothing is seeded again.
     fs.rmSync(path.join(dataDir, 'demo-tokens.json'));
-    const third = await startService(env);
+    const third = await startService(env, cleanups);
     expect(third.output()).toContain('Demo tokens (existing demo data');
     const reissued = readTokensFile(dataDir);
     expectTokenShape(reissued);
@@ -196,7 +149,7 @@ describe.skipIf(backend !== 'postgres')('demo seed on PostgreSQL with MDR_DEMO=1
 
     // Both at once, on an empty database: both migrate and both try to seed.
     const [a, b] = await Promise.all(
-      dirs.map((dataDir) => startService({ ...process.env, DATABASE_URL: url.toString(), DATA_DIR: dataDir, MDR_DEMO: '1' })),
+      dirs.map((dataDir) => startService({ ...process.env, DATABASE_URL: url.toString(), DATA_DIR: dataDir, MDR_DEMO: '1' }, cleanups)),
     );
     const banners = [a.output(), b.output()];
     expect(banners.filter((o) => o.includes('Demo tokens (new demo data')).length).toBe(1);

@@ -1,0 +1,55 @@
+// The real service as a child process (`node --import tsx src/main.ts`), for tests that kill,
+// restart or run several instances. Every started service is registered for cleanup.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const root = fileURLToPath(new URL('../..', import.meta.url));
+
+export type Cleanup = () => Promise<void> | void;
+
+export interface Service {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Start `node src/main.ts` and resolve once it is listening and has printed its banner. */
+export async function startService(env: NodeJS.ProcessEnv, cleanups: Cleanup[]): Promise<Service> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env: { ...env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  cleanups.push(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the service did not start within 90 s:\n${out}`)), 90_000);
+    const onData = () => {
+      // The `listening` log line, then the banner (one write, after it).
+      const line = out.split('\n').find((l) => l.includes('"msg":"listening"'));
+      if (line && out.includes('  Playground: ')) {
+        clearTimeout(timer);
+        child.stdout!.off('data', onData);
+        resolve((JSON.parse(line) as { url: string }).url);
+      }
+    };
+    child.stdout!.on('data', onData);
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`the service exited (${code ?? signal}) before listening:\n${out}`));
+    });
+  });
+  return { child, url, output: () => out, exited };
+}
+
