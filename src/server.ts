@@ -115,6 +115,8 @@ export function buildServer(deps: ServerDeps): RunningServer {
     logging: false,
     graphiql: {
       title: 'MDR incident service',
+      // subscriptions over SSE: the headers you set (the bearer token) go with them
+      subscriptionsProtocol: 'SSE',
       defaultQuery: `# Paste a demo token into the headers tab: { "Authorization": "Bearer mdr_..." }\n{\n  viewer { role principal { name } tenant { name } }\n  incidents(first: 10) {\n    totalCount\n    nodes { number title severity status assignment }\n  }\n}\n`,
     },
     renderGraphiQL,
