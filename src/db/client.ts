@@ -29,7 +29,7 @@ export interface Database {
   migrate(): Promise<void>;
   /** Run `fn` while holding a cluster-wide lock (advisory lock on Postgres). */
   withLock<T>(key: number, fn: () => Promise<T>): Promise<T>;
-  /** Raw rows from a SQL string with $n parameters (benchmarks, health checks). */
+  /** Raw rows from a SQL string with $n parameters (prepared unless `prepare` is off): hot reads, health checks. */
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
   /** LISTEN on a channel (one dedicated connection per process on Postgres); resolves to unlisten. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
@@ -90,7 +90,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       migrate: () => withLock(MIGRATION_LOCK, () => migratePostgres(db as never, { migrationsFolder })),
       query: async <T>(text: string, params: unknown[] = []) => {
         stats.statements += 1;
-        return (await sql.unsafe(text, params as never[])) as unknown as T[];
+        return (await sql.unsafe(text, params as never[], { prepare: opts.prepare !== false })) as unknown as T[];
       },
       listen: async (channel, onPayload) => {
         const sub = await sql.listen(channel, (payload) => onPayload(payload));

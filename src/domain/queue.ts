@@ -1,8 +1,8 @@
 // The incident queue (SPEC.md section 5): filters (OR within, AND across), four orderings,
 // keyset pagination, total count, and the banner counts.
-import { and, asc, desc, eq, gte, ilike, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
-import type { AnyPgColumn } from 'drizzle-orm/pg-core';
-import { incidents, type IncidentRow } from '../db/schema';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { arrayLiteral, jsonShape, Params } from '../db/json-rows';
+import { alerts, devices, incidents, type IncidentRow } from '../db/schema';
 import type { DomainContext } from './context';
 import type { Assignment, Classification, Determination, IncidentStatus, Severity } from './enums';
 import { invalid } from './errors';
@@ -34,99 +34,137 @@ export interface IncidentOrder {
 }
 
 interface KeyPart {
-  column: AnyPgColumn;
+  sqlName: string;
   kind: CursorPart;
   cast: string;
   value: (row: IncidentRow) => unknown;
 }
-const updated: KeyPart = { column: incidents.updatedAt, kind: 'date', cast: 'timestamptz', value: (r) => r.updatedAt };
+const updated: KeyPart = { sqlName: 'updated_at', kind: 'date', cast: 'timestamptz', value: (r) => r.updatedAt };
 const KEYS: Record<IncidentOrderField, KeyPart[]> = {
   LAST_UPDATE: [updated],
-  CREATED: [{ column: incidents.createdAt, kind: 'date', cast: 'timestamptz', value: (r) => r.createdAt }],
-  SEVERITY: [{ column: incidents.severity, kind: 'string', cast: 'severity', value: (r) => r.severity }, updated],
-  PRIORITY: [{ column: incidents.priorityScore, kind: 'int', cast: 'int', value: (r) => r.priorityScore }, updated],
+  CREATED: [{ sqlName: 'created_at', kind: 'date', cast: 'timestamptz', value: (r) => r.createdAt }],
+  SEVERITY: [{ sqlName: 'severity', kind: 'string', cast: 'severity', value: (r) => r.severity }, updated],
+  PRIORITY: [{ sqlName: 'priority_score', kind: 'int', cast: 'int', value: (r) => r.priorityScore }, updated],
 };
 
 export const MAX_SEARCH_LENGTH = 200;
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-export function filterConditions(viewer: Viewer, filter: IncidentFilter | null | undefined): SQL[] {
+/**
+ * The queue's filter as SQL conditions over `incidents i` (joined with AND), values as parameters.
+ * Hand-written rather than built through drizzle: the queue is the hottest read, and its text
+ * depends only on which filters are set (and how many tenants), so each shape is prepared once.
+ */
+export function filterSql(viewer: Viewer, filter: IncidentFilter | null | undefined, params: Params): string[] {
   const f = filter ?? {};
   if (f.tenantIds && f.tenantIds.length > 0 && viewer.role !== 'EXPERT') {
     throw invalid('tenantIds is for experts; customers always see their own tenant', ['filter', 'tenantIds']);
   }
   const scope = scopeTenantIds(viewer, f.tenantIds);
-  const conds: SQL[] = [scope.length > 0 ? inArray(incidents.tenantId, scope) : sql`false`];
-  if (f.status?.length) conds.push(inArray(incidents.status, f.status));
-  if (f.severity?.length) conds.push(inArray(incidents.severity, f.severity));
-  if (f.classification?.length) conds.push(inArray(incidents.classification, f.classification));
-  if (f.determination?.length) conds.push(inArray(incidents.determination, f.determination));
+  // An IN list, not `= any(array)`: with one tenant Postgres walks the (tenant_id, sort key, id)
+  // index in order and stops at the page size; with an array it would sort the whole tenant.
+  const conds = [scope.length > 0 ? `i.tenant_id in (${scope.map((t) => params.add(t, 'uuid')).join(', ')})` : 'false'];
+  const anyOf = (column: string, values: readonly string[] | null | undefined, type: string) => {
+    if (values?.length) conds.push(`i.${column} = any(${params.add(arrayLiteral(values), `${type}[]`)})`);
+  };
+  anyOf('status', f.status, 'incident_status');
+  anyOf('severity', f.severity, 'severity');
+  anyOf('classification', f.classification, 'classification');
+  anyOf('determination', f.determination, 'determination');
   // assignment: a named user is one more option of the same filter (OR within it)
-  const assignment: SQL[] = [];
-  if (f.assignment?.length) assignment.push(inArray(incidents.assignment, f.assignment));
-  if (f.assigneeId) assignment.push(eq(incidents.assigneeId, f.assigneeId));
-  if (assignment.length) conds.push(or(...assignment)!);
+  const assignment: string[] = [];
+  if (f.assignment?.length) assignment.push(`i.assignment = any(${params.add(arrayLiteral(f.assignment), 'assignment[]')})`);
+  if (f.assigneeId) assignment.push(`i.assignee_id = ${params.add(f.assigneeId, 'uuid')}`);
+  if (assignment.length) conds.push(`(${assignment.join(' or ')})`);
   if (f.tags?.length) {
-    const tags = sql`${`{${f.tags.map((t) => `"${t.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`}::text[]`;
-    conds.push(sql`(${incidents.customTags} && ${tags} or ${incidents.systemTags} && ${tags})`);
+    const tags = params.add(arrayLiteral(f.tags), 'text[]');
+    conds.push(`(i.custom_tags && ${tags} or i.system_tags && ${tags})`);
   }
-  if (f.createdAfter) conds.push(gte(incidents.createdAt, f.createdAfter));
-  if (f.createdBefore) conds.push(lte(incidents.createdAt, f.createdBefore));
-  if (f.updatedAfter) conds.push(gte(incidents.updatedAt, f.updatedAfter));
-  if (f.updatedBefore) conds.push(lte(incidents.updatedAt, f.updatedBefore));
+  if (f.createdAfter) conds.push(`i.created_at >= ${params.add(f.createdAfter.toISOString(), 'timestamptz')}`);
+  if (f.createdBefore) conds.push(`i.created_at <= ${params.add(f.createdBefore.toISOString(), 'timestamptz')}`);
+  if (f.updatedAfter) conds.push(`i.updated_at >= ${params.add(f.updatedAfter.toISOString(), 'timestamptz')}`);
+  if (f.updatedBefore) conds.push(`i.updated_at <= ${params.add(f.updatedBefore.toISOString(), 'timestamptz')}`);
   const q = f.search?.trim();
   if (q) {
     if (q.length > MAX_SEARCH_LENGTH) {
       throw invalid(`search is at most ${MAX_SEARCH_LENGTH} characters`, ['filter', 'search']);
     }
-    const pattern = `%${likeEscape(q.toLowerCase())}%`;
+    // (every parameter added must appear in the text: Postgres cannot type an unused one)
+    const pattern = () => params.add(`%${likeEscape(q.toLowerCase())}%`, 'text');
     const num = /^#?(\d{1,9})$/.exec(q);
-    if (!num) conds.push(ilike(incidents.searchText, pattern));
+    if (!num) conds.push(`i.search_text ilike ${pattern()}`);
     else {
       // "#42" is incident 42; a bare "42" may also be text (a title, an IP), but never a part of
       // another incident's number ("#420"), so the "#n" tokens are left out of its text match.
-      const byNumber = eq(incidents.number, Number(num[1]));
-      const inText = ilike(sql`regexp_replace(${incidents.searchText}, '#[0-9]+', '', 'g')`, pattern);
-      conds.push(q.startsWith('#') ? byNumber : or(byNumber, inText)!);
+      const byNumber = `i.number = ${params.add(Number(num[1]), 'int')}`;
+      conds.push(
+        q.startsWith('#') ? byNumber : `(${byNumber} or regexp_replace(i.search_text, '#[0-9]+', '', 'g') ilike ${pattern()})`,
+      );
     }
   }
   return conds;
 }
+
+/** Which nested lists of each incident the caller will read (the GraphQL selection says). */
+export interface QueueIncludes {
+  alerts?: boolean;
+  devices?: boolean;
+}
+
+const incidentJson = jsonShape(incidents);
+const alertJson = jsonShape(alerts);
+const deviceJson = jsonShape(devices);
+
+// The page, and per incident the lists the caller asked for, in one statement: Postgres builds
+// the JSON, Node parses it once and primes the loaders the nested fields read (same rows, same
+// order as alertsByIncident / devicesByIncident; a nested list is scoped to its incident's tenant).
+const ALERTS_JSON = `(select coalesce(json_agg(${alertJson.array('a')} order by a.created_at, a.id), '[]'::json)
+    from alerts a where a.incident_id = i.id and a.tenant_id = i.tenant_id)`;
+const DEVICES_JSON = `(select coalesce(json_agg(${deviceJson.array('d')} order by d.name, d.id), '[]'::json)
+    from devices d where d.tenant_id = i.tenant_id
+      and d.id in (select e.device_id from evidence e where e.incident_id = i.id and e.tenant_id = i.tenant_id))`;
 
 export async function listIncidents(
   ctx: DomainContext,
   filter: IncidentFilter | null | undefined,
   order: IncidentOrder | null | undefined,
   args: PageArgs,
+  include: QueueIncludes = {},
 ): Promise<Page<IncidentRow>> {
   const viewer = requireViewer(ctx.viewer);
   const field = order?.field ?? 'LAST_UPDATE';
   const direction = order?.direction ?? 'DESC';
   const keys = KEYS[field];
   const req = pageRequest(args, keys.map((k) => k.kind));
-  const conds = filterConditions(viewer, filter);
-  const where = and(...conds);
+  const params = new Params();
+  const where = filterSql(viewer, filter, params);
+  const whereParams = params.values.length;
 
   // Query direction: the requested one, reversed when paging backward.
   const descending = (direction === 'DESC') !== req.backward;
-  const columns = [...keys.map((k) => k.column), incidents.id];
-  const pageConds = [...conds];
+  const columns = [...keys.map((k) => k.sqlName), 'id'];
+  const pageWhere = [...where];
   if (req.cursor) {
-    const values = req.cursor.map((v, i) => {
-      const cast = i < keys.length ? keys[i].cast : 'uuid';
-      return sql`${v instanceof Date ? v.toISOString() : v}::${sql.raw(cast)}`;
-    });
-    pageConds.push(
-      sql`(${sql.join(columns, sql`, `)}) ${sql.raw(descending ? '<' : '>')} (${sql.join(values, sql`, `)})`,
+    const values = req.cursor.map((v, i) =>
+      params.add(v instanceof Date ? v.toISOString() : v, i < keys.length ? keys[i].cast : 'uuid'),
     );
+    pageWhere.push(`(${columns.map((c) => `i.${c}`).join(', ')}) ${descending ? '<' : '>'} (${values.join(', ')})`);
   }
-  const rows = await ctx.db
-    .select()
-    .from(incidents)
-    .where(and(...pageConds))
-    .orderBy(...columns.map((c) => (descending ? desc(c) : asc(c))))
-    .limit(req.limit + 1);
-  for (const row of rows) ctx.loaders.incident.prime(row.id, row);
+  const orderBy = columns.map((c) => `i.${c} ${descending ? 'desc' : 'asc'}`).join(', ');
+  const limit = params.add(req.limit + 1, 'int');
+  const item = [incidentJson.array('i'), include.alerts ? ALERTS_JSON : 'null', include.devices ? DEVICES_JSON : 'null'];
+  const text = `select coalesce(json_agg(json_build_array(${item.join(', ')}) order by ${orderBy}), '[]'::json)::text as page
+    from (select * from incidents i where ${pageWhere.join(' and ')} order by ${orderBy} limit ${limit}) i`;
+  const [{ page }] = await ctx.database.query<{ page: string }>(text, params.values);
+
+  const rows: IncidentRow[] = [];
+  for (const [incident, alertList, deviceList] of JSON.parse(page) as [unknown[], unknown[][] | null, unknown[][] | null][]) {
+    const row = incidentJson.fromArray(incident);
+    rows.push(row);
+    ctx.loaders.incident.prime(row.id, row);
+    if (alertList) ctx.loaders.alertsByIncident.prime(row.id, alertList.map(alertJson.fromArray));
+    if (deviceList) ctx.loaders.devicesByIncident.prime(row.id, deviceList.map(deviceJson.fromArray));
+  }
 
   let count: Promise<number> | undefined;
   return buildPage(
@@ -134,10 +172,11 @@ export async function listIncidents(
     req,
     (r) => keys.map((k) => k.value(r)),
     () =>
-      (count ??= ctx.db
-        .select({ n: sql<number>`count(*)::int` })
-        .from(incidents)
-        .where(where)
+      (count ??= ctx.database
+        .query<{ n: number }>(
+          `select count(*)::int as n from incidents i where ${where.join(' and ')}`,
+          params.values.slice(0, whereParams),
+        )
         .then((r) => Number(r[0].n))),
   );
 }

@@ -6,6 +6,7 @@ import type { IncidentRow } from '../db/schema';
 import { ingestIncident } from '../domain/ingest';
 import { addComment, canEditIncident, COMMENT_ROLES, EDITOR_ROLES, listActivity, listComments, updateIncident } from '../domain/incidents';
 import { pageInMemory } from '../domain/pagination';
+import { connectionNodeFields } from './lookahead';
 import { incidentByNumber, listIncidents, managedResponseSummary, type IncidentFilter } from '../domain/queue';
 import { builder } from './builder';
 import {
@@ -194,7 +195,14 @@ builder.queryFields((t) => ({
         filter: t.arg({ type: IncidentFilterInput }),
         orderBy: t.arg({ type: IncidentOrderInput }),
       },
-      resolve: (_r, args, ctx) => listIncidents(ctx, toDomainFilter(args.filter), args.orderBy, args),
+      resolve: (_r, args, ctx, info) => {
+        // the page's alerts and impacted devices come in the same statement when they are selected
+        const selected = connectionNodeFields(info);
+        return listIncidents(ctx, toDomainFilter(args.filter), args.orderBy, args, {
+          alerts: selected.has('alerts'),
+          devices: selected.has('devices'),
+        });
+      },
     },
     { name: 'IncidentConnection', description: 'A page of incidents.' },
     { name: 'IncidentEdge' },
