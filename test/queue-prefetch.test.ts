@@ -3,10 +3,14 @@
 // drizzle reads, the same nested lists as the per-incident loaders give, whatever way the query
 // spells its selection.
 import { and, asc, eq } from 'drizzle-orm';
+import { getNamedType, isLeafType, isNonNullType, type GraphQLObjectType } from 'graphql';
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config';
 import { jsonShape } from '../src/db/json-rows';
 import { alerts, devices, incidents } from '../src/db/schema';
+import { ALERT_FIELD_COLUMNS, DEVICE_FIELD_COLUMNS, INCIDENT_FIELD_COLUMNS } from '../src/graphql/row-columns';
+import { schema } from '../src/graphql/schema';
 import { startApp, type TestApp } from './helpers/app';
 import { incidentInput, newTenant, type TenantFixture } from './helpers/factory';
 import { IngestMutation } from './ops';
@@ -37,11 +41,20 @@ beforeAll(async () => {
   await app.gql(IngestMutation, { input: bare }, t.tokens.INTEGRATION);
   // assigned and tagged: non-null values where the others have nulls and empty arrays
   const edit = await app.gql<{ updateIncident: { errors: unknown[] } }, unknown>(
-    `mutation($id: ID!) { updateIncident(input: { incidentId: $id, assignment: EXPERTS, tags: ["vip", "q\\"uote"] }) { errors { code } } }`,
-    { id: (await queueIds())[0] },
+    `mutation($id: ID!, $who: ID!) { updateIncident(input: { incidentId: $id, assignment: EXPERTS, assigneeId: $who, tags: ["vip", "q\\"uote"] }) { errors { code message } } }`,
+    { id: (await queueIds())[0], who: encodeGlobalID('Principal', t.principals.EXPERT.id) },
     t.tokens.EXPERT,
   );
   expect(edit.data?.updateIncident.errors).toEqual([]);
+  // values in the columns no command above sets yet (resolution, activity times): the row-columns
+  // tests below need a non-null value in every column to notice one missing
+  await app.database.query(
+    `update incidents set description = 'Lateral movement from WS-1', resolving_comment = 'Benign: admin script',
+       first_activity_at = created_at - interval '1 hour', last_activity_at = created_at, priority_score = 77,
+       system_tags = '{"Defender Experts"}'
+     where id = (select id from incidents where tenant_id = $1::uuid order by number limit 1)`,
+    [t.tenant.id],
+  );
 });
 afterAll(async () => {
   await app?.close();
@@ -68,7 +81,7 @@ describe('rows as JSON (jsonShape)', () => {
       [alerts, alerts.id],
       [devices, devices.id],
     ] as const) {
-      const shape = jsonShape(table);
+      const shape = jsonShape(table as typeof incidents);
       const tenantId = t.tenant.id;
       const viaDrizzle = await db
         .select()
@@ -80,10 +93,26 @@ describe('rows as JSON (jsonShape)', () => {
         `select array_to_json(array(select ${shape.array('x')} from ${name} x where x.tenant_id = $1::uuid order by x.id))::text as rows`,
         [tenantId],
       );
-      const viaJson = (JSON.parse(rows) as unknown[][]).map(shape.fromArray);
+      const viaJson = (JSON.parse(rows) as unknown[][]).map((v) => shape.fromArray(v, {}));
       expect(viaDrizzle.length).toBeGreaterThan(0);
       expect(viaJson).toEqual(viaDrizzle);
     }
+  });
+
+  it('fills the columns a nested row inherits from its parent', async () => {
+    const shape = jsonShape(alerts, ['tenantId', 'incidentId']);
+    const viaDrizzle = await app.database.db.select().from(alerts).where(eq(alerts.tenantId, t.tenant.id)).orderBy(asc(alerts.id));
+    const [{ rows }] = await app.database.query<{ rows: string }>(
+      `select array_to_json(array(select json_build_array(x.tenant_id, x.incident_id, ${shape.array('x')})
+         from alerts x where x.tenant_id = $1::uuid order by x.id))::text as rows`,
+      [t.tenant.id],
+    );
+    const viaJson = (JSON.parse(rows) as [string, string, unknown[]][]).map(([tenantId, incidentId, v]) =>
+      shape.fromArray(v, { tenantId, incidentId }),
+    );
+    expect(viaJson).toEqual(viaDrizzle);
+    expect(Object.keys(viaJson[0])).toEqual(Object.keys(viaDrizzle[0]));
+    expect(() => jsonShape(alerts, ['nope' as 'id'])).toThrow(/no column nope/);
   });
 });
 
@@ -149,5 +178,106 @@ describe('the queue page in one statement', () => {
     const mine = await statementsOf(`{ incidents(first: 50) { nodes { alerts(first: 10) { nodes { id } } devices { id } } } }`);
     const myIds = new Set(JSON.stringify(mine.data).match(/"id":"[^"]+"/g));
     for (const id of JSON.stringify(r.data).match(/"id":"[^"]+"/g) ?? []) expect(myIds.has(id)).toBe(false);
+  });
+});
+
+// Every field of the three types the queue reads in one statement, asked through the queue (rows
+// narrowed to the columns row-columns.ts lists for the selection) and through nodes(ids) (whole
+// rows from the loaders): the answers must be the same. A field listed with too few columns, or a
+// new field wrongly listed, fails here.
+describe('row columns: the queue reads only what the selected fields need', () => {
+  const selectionOf = (type: string) => {
+    const object = schema.getType(type) as GraphQLObjectType;
+    return Object.values(object.getFields())
+      .filter((f) => f.args.every((a) => !isNonNullType(a.type) || a.defaultValue !== undefined))
+      .map((f) => {
+        const named = getNamedType(f.type);
+        return isLeafType(named) ? f.name : `${f.name} { __typename }`;
+      });
+  };
+
+  const values = (data: unknown, field: string): unknown[] => {
+    // every value of `field` anywhere in the answer
+    const out: unknown[] = [];
+    const walk = (v: unknown) => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) (k === field ? out.push(x) : walk(x));
+    };
+    walk(data);
+    return out;
+  };
+
+  async function sameThroughQueueAndNodes(
+    token: string,
+    wrap: (field: string) => string,
+    fields: string[],
+    listed: Readonly<Record<string, unknown>>,
+  ) {
+    const ids = await queueIds();
+    expect(ids.length).toBeGreaterThan(5);
+    for (const field of fields) {
+      const viaQueue = await app.gql<{ incidents: { nodes: unknown[] } }, unknown>(
+        `{ incidents(first: 50) { nodes { id ${wrap(field)} } } }`,
+        {},
+        token,
+      );
+      const viaNodes = await app.gql<{ nodes: unknown[] }, unknown>(
+        `query($ids: [ID!]!) { nodes(ids: $ids) { ... on Incident { id ${wrap(field)} } } }`,
+        { ids },
+        token,
+      );
+      expect({ field, data: viaQueue.data?.incidents.nodes, errors: viaQueue.errors?.length ?? 0 }).toEqual({
+        field,
+        data: viaNodes.data?.nodes,
+        errors: viaNodes.errors?.length ?? 0,
+      });
+      // a field read from narrowed rows must be exercised by the data: some non-null, non-empty
+      // value somewhere (unlisted fields read whole rows anyway)
+      const name = field.split(' ')[0];
+      if (!Object.hasOwn(listed, name)) continue;
+      const seen = values(viaNodes.data, name).filter((v) => v !== null && !(Array.isArray(v) && v.length === 0));
+      expect({ field: name, exercised: seen.length > 0 }).toEqual({ field: name, exercised: true });
+    }
+  }
+
+  for (const role of ['READER', 'EXPERT'] as const) {
+    it(`gives every Incident field the same answer (${role})`, async () => {
+      const fields = selectionOf('Incident');
+      expect(fields.length).toBeGreaterThan(20);
+      await sameThroughQueueAndNodes(t.tokens[role], (f) => f, fields, INCIDENT_FIELD_COLUMNS);
+    });
+
+    it(`gives every Alert and Device field the same answer (${role})`, async () => {
+      await sameThroughQueueAndNodes(t.tokens[role], (f) => `alerts(first: 10) { totalCount nodes { id ${f} } }`, selectionOf('Alert'), ALERT_FIELD_COLUMNS);
+      await sameThroughQueueAndNodes(t.tokens[role], (f) => `devices { id ${f} }`, selectionOf('Device'), DEVICE_FIELD_COLUMNS);
+    });
+  }
+
+  it('narrows the statement to the selected columns, and reads whole rows for an unlisted field', async () => {
+    const texts: string[] = [];
+    const query = app.database.query.bind(app.database);
+    app.database.query = (text, params) => {
+      texts.push(text);
+      return query(text, params);
+    };
+    try {
+      await statementsOf(`{ incidents(first: 5) { nodes { id title alerts(first: 1) { nodes { title } } devices { name } } } }`);
+      const narrow = texts.at(-1)!;
+      for (const column of ['"description"', '"search_text"', '"category"', '"os_platform"']) expect(narrow).not.toContain(column);
+      for (const column of ['"title"', '"name"']) expect(narrow).toContain(column);
+      // managedResponse is not listed in row-columns.ts: whole incident rows
+      await statementsOf(`{ incidents(first: 5) { nodes { id managedResponse { __typename } } } }`);
+      expect(texts.at(-1)).toContain('"search_text"');
+    } finally {
+      app.database.query = query;
+    }
+  });
+
+  it('keeps two pages of one request apart when they select different columns', async () => {
+    const one = (f: string) => `incidents(first: 50) { nodes { id alerts(first: 10) { nodes { id ${f} } } devices { id ${f === 'title' ? 'name' : 'osPlatform'} } } }`;
+    const both = await statementsOf(`{ a: ${one('title')} b: ${one('category')} }`);
+    const a = await statementsOf(`{ a: ${one('title')} }`);
+    const b = await statementsOf(`{ b: ${one('category')} }`);
+    expect(both.data).toEqual({ ...a.data, ...b.data });
   });
 });

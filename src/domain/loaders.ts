@@ -249,6 +249,16 @@ export function createLoaders(db: Db, viewer: Viewer | null) {
   });
 
   return {
+    /**
+     * Lists read ahead with a page (listIncidents), keyed by the incident row object they came
+     * with: the nested resolvers of that page take them synchronously (no promise per incident
+     * and field). They may hold only the columns that page's query selects, so they are never
+     * shared with another page of the same request (its row objects are its own).
+     */
+    prefetched: {
+      alertsByIncident: new WeakMap<IncidentRow, AlertRow[]>(),
+      devicesByIncident: new WeakMap<IncidentRow, DeviceRow[]>(),
+    },
     managedResponse,
     action,
     actionsByIncident,

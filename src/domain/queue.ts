@@ -2,7 +2,7 @@
 // keyset pagination, total count, and the banner counts.
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { arrayLiteral, jsonShape, Params } from '../db/json-rows';
-import { alerts, devices, incidents, type IncidentRow } from '../db/schema';
+import { alerts, devices, incidents, type AlertRow, type DeviceRow, type IncidentRow } from '../db/schema';
 import type { DomainContext } from './context';
 import type { Assignment, Classification, Determination, IncidentStatus, Severity } from './enums';
 import { invalid } from './errors';
@@ -35,16 +35,17 @@ export interface IncidentOrder {
 
 interface KeyPart {
   sqlName: string;
+  prop: keyof IncidentRow & string;
   kind: CursorPart;
   cast: string;
   value: (row: IncidentRow) => unknown;
 }
-const updated: KeyPart = { sqlName: 'updated_at', kind: 'date', cast: 'timestamptz', value: (r) => r.updatedAt };
+const updated: KeyPart = { sqlName: 'updated_at', prop: 'updatedAt', kind: 'date', cast: 'timestamptz', value: (r) => r.updatedAt };
 const KEYS: Record<IncidentOrderField, KeyPart[]> = {
   LAST_UPDATE: [updated],
-  CREATED: [{ sqlName: 'created_at', kind: 'date', cast: 'timestamptz', value: (r) => r.createdAt }],
-  SEVERITY: [{ sqlName: 'severity', kind: 'string', cast: 'severity', value: (r) => r.severity }, updated],
-  PRIORITY: [{ sqlName: 'priority_score', kind: 'int', cast: 'int', value: (r) => r.priorityScore }, updated],
+  CREATED: [{ sqlName: 'created_at', prop: 'createdAt', kind: 'date', cast: 'timestamptz', value: (r) => r.createdAt }],
+  SEVERITY: [{ sqlName: 'severity', prop: 'severity', kind: 'string', cast: 'severity', value: (r) => r.severity }, updated],
+  PRIORITY: [{ sqlName: 'priority_score', prop: 'priorityScore', kind: 'int', cast: 'int', value: (r) => r.priorityScore }, updated],
 };
 
 export const MAX_SEARCH_LENGTH = 200;
@@ -105,22 +106,33 @@ export function filterSql(viewer: Viewer, filter: IncidentFilter | null | undefi
   return conds;
 }
 
-/** Which nested lists of each incident the caller will read (the GraphQL selection says). */
+/**
+ * What the caller will read of each incident (the GraphQL selection says): which nested lists to
+ * fetch with the page, and, when it knows, which columns its readers use. Rows narrowed to some
+ * columns are handed only to the caller (and the `prefetched` lists its nested resolvers read),
+ * never primed into the DataLoaders, which promise whole rows to every reader.
+ */
 export interface QueueIncludes {
-  alerts?: boolean;
-  devices?: boolean;
+  /** Incident columns read (whole rows when absent or null). */
+  columns?: readonly (keyof IncidentRow & string)[] | null;
+  /** The alerts of each incident: false/absent not fetched, true whole rows, a list those columns. */
+  alerts?: boolean | readonly (keyof AlertRow & string)[];
+  /** The impacted devices of each incident, likewise. */
+  devices?: boolean | readonly (keyof DeviceRow & string)[];
 }
 
 const incidentJson = jsonShape(incidents);
-const alertJson = jsonShape(alerts);
-const deviceJson = jsonShape(devices);
+// a nested row's tenant (and an alert's incident) are its incident's: the query makes sure
+const alertJson = jsonShape(alerts, ['tenantId', 'incidentId']);
+const deviceJson = jsonShape(devices, ['tenantId']);
 
 // The page, and per incident the lists the caller asked for, in one statement: Postgres builds
-// the JSON, Node parses it once and primes the loaders the nested fields read (same rows, same
-// order as alertsByIncident / devicesByIncident; a nested list is scoped to its incident's tenant).
-const ALERTS_JSON = `(select coalesce(json_agg(${alertJson.array('a')} order by a.created_at, a.id), '[]'::json)
+// the JSON, Node parses it once. Same rows and order as alertsByIncident / devicesByIncident (the
+// alerts' order is also what their in-memory paging needs); a nested list is scoped to its
+// incident's tenant.
+const alertsJson = (shape: typeof alertJson) => `(select coalesce(json_agg(${shape.array('a')} order by a.created_at, a.id), '[]'::json)
     from alerts a where a.incident_id = i.id and a.tenant_id = i.tenant_id)`;
-const DEVICES_JSON = `(select coalesce(json_agg(${deviceJson.array('d')} order by d.name, d.id), '[]'::json)
+const devicesJson = (shape: typeof deviceJson) => `(select coalesce(json_agg(${shape.array('d')} order by d.name, d.id), '[]'::json)
     from devices d where d.tenant_id = i.tenant_id
       and d.id in (select e.device_id from evidence e where e.incident_id = i.id and e.tenant_id = i.tenant_id))`;
 
@@ -152,18 +164,39 @@ export async function listIncidents(
   }
   const orderBy = columns.map((c) => `i.${c} ${descending ? 'desc' : 'asc'}`).join(', ');
   const limit = params.add(req.limit + 1, 'int');
-  const item = [incidentJson.array('i'), include.alerts ? ALERTS_JSON : 'null', include.devices ? DEVICES_JSON : 'null'];
+  // narrowed shapes keep what the page itself needs: ids, the tenant (nested rows inherit it),
+  // the sort keys (cursors), and an alert's creation time (its paging)
+  const incidentShape = include.columns
+    ? incidentJson.pick([...include.columns, 'id', 'tenantId', ...keys.map((k) => k.prop)])
+    : incidentJson;
+  const alertShape = Array.isArray(include.alerts) ? alertJson.pick([...include.alerts, 'id', 'createdAt']) : alertJson;
+  const deviceShape = Array.isArray(include.devices) ? deviceJson.pick([...include.devices, 'id']) : deviceJson;
+  const item = [
+    incidentShape.array('i'),
+    include.alerts ? alertsJson(alertShape) : 'null',
+    include.devices ? devicesJson(deviceShape) : 'null',
+  ];
   const text = `select coalesce(json_agg(json_build_array(${item.join(', ')}) order by ${orderBy}), '[]'::json)::text as page
     from (select * from incidents i where ${pageWhere.join(' and ')} order by ${orderBy} limit ${limit}) i`;
   const [{ page }] = await ctx.database.query<{ page: string }>(text, params.values);
 
   const rows: IncidentRow[] = [];
+  const { prefetched } = ctx.loaders;
   for (const [incident, alertList, deviceList] of JSON.parse(page) as [unknown[], unknown[][] | null, unknown[][] | null][]) {
-    const row = incidentJson.fromArray(incident);
+    const row = incidentShape.fromArray(incident, {});
     rows.push(row);
-    ctx.loaders.incident.prime(row.id, row);
-    if (alertList) ctx.loaders.alertsByIncident.prime(row.id, alertList.map(alertJson.fromArray));
-    if (deviceList) ctx.loaders.devicesByIncident.prime(row.id, deviceList.map(deviceJson.fromArray));
+    if (incidentShape === incidentJson) ctx.loaders.incident.prime(row.id, row);
+    if (alertList) {
+      const parent = { tenantId: row.tenantId, incidentId: row.id };
+      const list = alertList.map((a) => alertShape.fromArray(a, parent));
+      prefetched.alertsByIncident.set(row, list);
+      if (alertShape === alertJson) ctx.loaders.alertsByIncident.prime(row.id, list);
+    }
+    if (deviceList) {
+      const list = deviceList.map((d) => deviceShape.fromArray(d, row));
+      prefetched.devicesByIncident.set(row, list);
+      if (deviceShape === deviceJson) ctx.loaders.devicesByIncident.prime(row.id, list);
+    }
   }
 
   let count: Promise<number> | undefined;

@@ -2,11 +2,11 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { loadAll } from '../domain/loaders';
 // The Incident type, the queue queries and the incident edits (ingest, update, comment).
 import { sentinelView } from '../connectors/siem';
-import type { IncidentRow } from '../db/schema';
+import type { AlertRow, IncidentRow } from '../db/schema';
 import { ingestIncident } from '../domain/ingest';
 import { addComment, canEditIncident, COMMENT_ROLES, EDITOR_ROLES, listActivity, listComments, updateIncident } from '../domain/incidents';
 import { pageInMemory } from '../domain/pagination';
-import { connectionNodeFields } from './lookahead';
+import { queueIncludes } from './row-columns';
 import { incidentByNumber, listIncidents, managedResponseSummary, type IncidentFilter } from '../domain/queue';
 import { builder } from './builder';
 import {
@@ -70,8 +70,11 @@ builder.node(IncidentRef, {
       {
         type: AlertRef,
         description: 'The alerts of the incident, oldest first.',
-        resolve: async (i, args, ctx) =>
-          pageInMemory(await ctx.loaders.alertsByIncident.load(i.id), args, (a) => [a.createdAt], ['date']),
+        resolve: (i, args, ctx) => {
+          const page = (all: AlertRow[]) => pageInMemory(all, args, (a) => [a.createdAt], ['date']);
+          const prefetched = ctx.loaders.prefetched.alertsByIncident.get(i);
+          return prefetched ? page(prefetched) : ctx.loaders.alertsByIncident.load(i.id).then(page);
+        },
       },
       { name: 'AlertConnection', description: 'A page of alerts.' },
       { name: 'AlertEdge' },
@@ -79,7 +82,7 @@ builder.node(IncidentRef, {
     devices: t.field({
       type: [DeviceRef],
       description: 'Impacted devices: every device the evidence names.',
-      resolve: (i, _a, ctx) => ctx.loaders.devicesByIncident.load(i.id),
+      resolve: (i, _a, ctx) => ctx.loaders.prefetched.devicesByIncident.get(i) ?? ctx.loaders.devicesByIncident.load(i.id),
     }),
     comments: t.connection(
       { type: CommentRef, description: 'Comments, oldest first.', resolve: (i, args, ctx) => listComments(ctx, i, args) },
@@ -195,14 +198,9 @@ builder.queryFields((t) => ({
         filter: t.arg({ type: IncidentFilterInput }),
         orderBy: t.arg({ type: IncidentOrderInput }),
       },
-      resolve: (_r, args, ctx, info) => {
-        // the page's alerts and impacted devices come in the same statement when they are selected
-        const selected = connectionNodeFields(info);
-        return listIncidents(ctx, toDomainFilter(args.filter), args.orderBy, args, {
-          alerts: selected.has('alerts'),
-          devices: selected.has('devices'),
-        });
-      },
+      // the page, with the alerts and devices the query selects, in one statement, reading only
+      // the columns the selected fields need (see row-columns.ts)
+      resolve: (_r, args, ctx, info) => listIncidents(ctx, toDomainFilter(args.filter), args.orderBy, args, queueIncludes(info)),
     },
     { name: 'IncidentConnection', description: 'A page of incidents.' },
     { name: 'IncidentEdge' },

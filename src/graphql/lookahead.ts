@@ -1,48 +1,39 @@
-// Look-ahead: which fields of a connection's nodes the query selects, so a list resolver can fetch
-// the nested lists it will be asked for in the same statement as the page (see listIncidents).
-// A field under @skip/@include counts as selected: fetching a list nobody reads costs a little,
-// missing one only means the nested resolver loads it itself (through its DataLoader).
+// Look-ahead: what a query selects below a field, so a list resolver can fetch in one statement
+// the nested lists (and only the columns) the query will read (see listIncidents).
+// Aliases are merged (a field asked twice under two names is one field here), fragments are
+// followed, and a field under @skip/@include counts as selected: fetching something nobody reads
+// costs a little, while leaving out something read is what must never happen.
 import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 
-function collect(info: GraphQLResolveInfo, set: SelectionSetNode | undefined, out: FieldNode[], name: string, seen: Set<string>) {
-  if (!set) return;
-  for (const selection of set.selections) {
-    if (selection.kind === Kind.FIELD) {
-      if (selection.name.value === name) out.push(selection);
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      collect(info, selection.selectionSet, out, name, seen);
-    } else if (!seen.has(selection.name.value)) {
-      seen.add(selection.name.value);
-      collect(info, info.fragments[selection.name.value]?.selectionSet, out, name, seen);
-    }
-  }
-}
-
-/** The fields named `name` directly under each of `parents` (fragments followed). */
-function fieldsNamed(info: GraphQLResolveInfo, parents: readonly FieldNode[], name: string): FieldNode[] {
-  const out: FieldNode[] = [];
-  for (const parent of parents) collect(info, parent.selectionSet, out, name, new Set());
-  return out;
-}
-
-/** For a connection field: the names of the node fields selected through `nodes` or `edges.node`. */
-export function connectionNodeFields(info: GraphQLResolveInfo): Set<string> {
-  const nodes = [
-    ...fieldsNamed(info, info.fieldNodes, 'nodes'),
-    ...fieldsNamed(info, fieldsNamed(info, info.fieldNodes, 'edges'), 'node'),
-  ];
-  const names = new Set<string>();
-  const add = (set: SelectionSetNode | undefined, seen: Set<string>) => {
+/** The fields selected directly under `parents`, by field name (not alias). */
+export function childFields(info: GraphQLResolveInfo, parents: readonly FieldNode[]): Map<string, FieldNode[]> {
+  const out = new Map<string, FieldNode[]>();
+  const visit = (set: SelectionSetNode | undefined, seen: Set<string>) => {
     if (!set) return;
     for (const selection of set.selections) {
-      if (selection.kind === Kind.FIELD) names.add(selection.name.value);
-      else if (selection.kind === Kind.INLINE_FRAGMENT) add(selection.selectionSet, seen);
-      else if (!seen.has(selection.name.value)) {
+      if (selection.kind === Kind.FIELD) {
+        const name = selection.name.value;
+        const list = out.get(name);
+        if (list) list.push(selection);
+        else out.set(name, [selection]);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        visit(selection.selectionSet, seen);
+      } else if (!seen.has(selection.name.value)) {
         seen.add(selection.name.value);
-        add(info.fragments[selection.name.value]?.selectionSet, seen);
+        visit(info.fragments[selection.name.value]?.selectionSet, seen);
       }
     }
   };
-  for (const node of nodes) add(node.selectionSet, new Set());
-  return names;
+  for (const parent of parents) visit(parent.selectionSet, new Set());
+  return out;
+}
+
+/**
+ * For connection fields: the node fields (`nodes`, and `node` under `edges`), whose selections
+ * say what is read of each node. Anything else on a connection (totalCount, pageInfo, cursors)
+ * reads nothing of the node rows beyond what the list itself keeps.
+ */
+export function connectionNodes(info: GraphQLResolveInfo, connections: readonly FieldNode[]): FieldNode[] {
+  const fields = childFields(info, connections);
+  return [...(fields.get('nodes') ?? []), ...(childFields(info, fields.get('edges') ?? []).get('node') ?? [])];
 }
