@@ -109,6 +109,9 @@ describe('cost', () => {
     await expectRefused(query, 'QUERY_TOO_COMPLEX', /Query is too complex/, { a: 100, b: 100 });
     const { r } = await send(query, { a: 10, b: 10 });
     expect(r.errors).toBeUndefined();
+    // the cost is remembered per document and variables, never per document alone
+    await expectRefused(query, 'QUERY_TOO_COMPLEX', /Query is too complex/, { a: 100, b: 100 });
+    expect((await send(query, { a: 10, b: 10 })).r.errors).toBeUndefined();
   });
 
   it('counts lists hidden in fragments and inline fragments', async () => {

@@ -5,6 +5,7 @@ import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { GraphQLError } from 'graphql';
 import type { Role } from '../domain/viewer';
+import { encodeGlobalId } from './global-ids';
 import type { GraphQLContext } from './context';
 
 export interface SchemaTypes {
@@ -32,6 +33,7 @@ export const builder = new SchemaBuilder<SchemaTypes>({
   defaultFieldNullability: false,
   relay: {
     clientMutationId: 'omit',
+    encodeGlobalID: (typename, id) => encodeGlobalId(typename, id),
     cursorType: 'String',
     nodesOnConnection: { description: 'The items of this page, without cursors.' },
     edgesFieldOptions: { nullable: false },

@@ -105,12 +105,30 @@ export function operationCost(
   return visit(op.selectionSet, root, new Set());
 }
 
+// The cost of a document depends only on it, the operation and the variables; yoga hands the same
+// parsed document back for the same text, so repeated requests (a dashboard polling one query) look
+// their cost up instead of walking the document again. A few variable sets per document are kept.
+const costCache = new WeakMap<DocumentNode, Map<string, number>>();
+const COSTS_PER_DOCUMENT = 32;
+
+function cachedCost(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown>) {
+  let byVariables = costCache.get(document);
+  if (!byVariables) costCache.set(document, (byVariables = new Map()));
+  const key = `${operationName ?? ''}\u0000${JSON.stringify(variables)}`;
+  let cost = byVariables.get(key);
+  if (cost === undefined) {
+    cost = operationCost(schema, document, operationName, variables);
+    if (byVariables.size < COSTS_PER_DOCUMENT) byVariables.set(key, cost);
+  }
+  return cost;
+}
+
 function costError(
   args: { schema: GraphQLSchema; document: DocumentNode; operationName?: string | null; variableValues?: unknown },
   maxCost: number,
 ): GraphQLError | null {
   try {
-    const cost = operationCost(args.schema, args.document, args.operationName, (args.variableValues ?? {}) as Record<string, unknown>);
+    const cost = cachedCost(args.schema, args.document, args.operationName, (args.variableValues ?? {}) as Record<string, unknown>);
     if (cost <= maxCost) return null;
     return new GraphQLError(
       `Query is too complex: cost ${cost} exceeds the limit of ${maxCost}. Ask for smaller pages or fewer nested lists.`,

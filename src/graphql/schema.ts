@@ -1,5 +1,6 @@
 // The schema: imports every type file (for their side effects on the builder), then builds.
 import { builder } from './builder';
+import { syncNodeIds } from './global-ids';
 import './common';
 import './tenant';
 import './evidence';
@@ -9,4 +10,5 @@ import './chat';
 import './settings';
 import './subscriptions';
 
-export const schema = builder.toSchema({ sortSchema: false });
+// (Node ids resolved synchronously: see global-ids.ts)
+export const schema = syncNodeIds(builder.toSchema({ sortSchema: false }));
