@@ -1,9 +1,12 @@
 // Every environment variable the service reads, parsed and validated in one place.
+import os from 'node:os';
 import path from 'node:path';
 
 export interface Config {
   port: number;
   host: string;
+  /** Server processes sharing the port (node:cluster); more than one needs DATABASE_URL. */
+  workers: number;
   /** Real PostgreSQL when set; embedded PGlite in `dataDir` otherwise. */
   databaseUrl: string | undefined;
   databasePoolSize: number;
@@ -53,9 +56,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://');
   }
   const demoFlag = env.MDR_DEMO;
+  const cores = os.availableParallelism();
+  const workers = env.WORKERS === 'auto' ? cores : int(env, 'WORKERS', 1, 1, 256);
+  if (workers > 1 && !databaseUrl) {
+    throw new ConfigError('WORKERS above 1 needs DATABASE_URL: the embedded database belongs to one process');
+  }
   return {
     port: int(env, 'PORT', 4000, 0, 65535),
     host: env.HOST || '0.0.0.0',
+    workers,
     databaseUrl,
     // at least 2: migrations and the seed hold one connection for their lock and work on another
     databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 2, 200),

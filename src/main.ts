@@ -1,9 +1,16 @@
 // Entry point: read config, open the database (Postgres or embedded), migrate, seed the demo,
 // serve, and stop cleanly on SIGINT/SIGTERM.
-import { ConfigError, loadConfig } from './config';
-import { openDatabase } from './db/client';
+//
+// With WORKERS=N (N > 1, real PostgreSQL only) this process is the primary of a node:cluster: it
+// migrates and seeds once, then starts N server processes that share the port, replaces one that
+// dies, and stops them all on SIGINT/SIGTERM. The workers are the same server as the single
+// process; everything they share goes through the database (and Redis, if set), as it does for
+// instances on several machines.
+import cluster, { type Worker } from 'node:cluster';
+import { ConfigError, loadConfig, type Config } from './config';
+import { openDatabase, type Database } from './db/client';
 import { seedDemo } from './db/seed';
-import { createLogger } from './log';
+import { createLogger, type Logger } from './log';
 import { buildServer } from './server';
 
 let shutdown: ((signal: string) => Promise<void>) | null = null;
@@ -16,24 +23,24 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-async function main() {
-  const config = loadConfig();
-  const log = createLogger(config.logLevel);
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize, prepare: config.databasePrepare });
+type Demo = Awaited<ReturnType<typeof seedDemo>>;
+
+const open = (config: Config) =>
+  openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize, prepare: config.databasePrepare });
+
+/** Migrations and the demo seed: once per start, before anything serves. */
+async function prepare(config: Config, log: Logger, database: Database): Promise<Demo | null> {
   await database.migrate();
   log.info({ database: database.kind }, 'database ready');
+  return config.demo ? seedDemo(database, { dataDir: config.dataDir, providerName: config.providerName }) : null;
+}
 
-  const server = buildServer({ config, database, log });
-  let demo: Awaited<ReturnType<typeof seedDemo>> | null = null;
-  if (config.demo) demo = await seedDemo(database, { dataDir: config.dataDir, providerName: config.providerName });
-  await server.start();
-  log.info({ url: server.url, database: database.kind }, 'listening');
-
-  // The banner is for people at a terminal: plain text on stdout (logs are JSON lines).
+/** The banner is for people at a terminal: plain text on stdout (logs are JSON lines). */
+function banner(config: Config, kind: Database['kind'], url: string, demo: Demo | null) {
   const lines = [
     '',
-    `  MDR incident service on ${database.kind === 'pglite' ? `embedded PostgreSQL (${config.dataDir})` : 'PostgreSQL'}`,
-    `  Playground: ${server.url}`,
+    `  MDR incident service on ${kind === 'pglite' ? `embedded PostgreSQL (${config.dataDir})` : 'PostgreSQL'}${config.workers > 1 ? `, ${config.workers} worker processes` : ''}`,
+    `  Playground: ${url}`,
   ];
   if (demo) {
     lines.push(`  Demo tokens (${demo.seeded ? 'new demo data' : 'existing demo data'}; also in ${demo.tokensFile}):`);
@@ -43,6 +50,21 @@ async function main() {
     lines.push('  In the playground, open Headers and paste { "Authorization": "Bearer <token>" }');
   }
   process.stdout.write(lines.join('\n') + '\n\n');
+}
+
+/** One server process: the whole service (WORKERS=1), or one worker of the cluster. */
+async function serve(config: Config, log: Logger) {
+  const database = await open(config);
+  const demo = cluster.isWorker ? null : await prepare(config, log, database);
+  const server = buildServer({ config, database, log });
+  await server.start();
+  if (cluster.isWorker) {
+    log.info({ url: server.url, pid: process.pid }, 'worker listening');
+    process.send?.({ type: 'listening', url: server.url });
+  } else {
+    log.info({ url: server.url, database: database.kind }, 'listening');
+    banner(config, database.kind, server.url, demo);
+  }
 
   let stopping = false;
   shutdown = async (signal: string) => {
@@ -67,6 +89,86 @@ async function main() {
     process.exit(code);
   };
   if (startupAborted) await shutdown('SIGTERM');
+}
+
+/** The cluster's primary: prepares the database, runs the workers, and stops them. */
+async function primary(config: Config, log: Logger) {
+  const database = await open({ ...config, databasePoolSize: 2 });
+  let demo: Demo | null;
+  try {
+    demo = await prepare(config, log, database);
+  } finally {
+    await database.close();
+  }
+  if (startupAborted) process.exit(0);
+
+  let stopping = false;
+  let announced = false;
+  const restarts: number[] = [];
+  const listening = new Set<Worker>();
+  const start = () => {
+    const worker = cluster.fork();
+    worker.on('message', (message: { type?: string; url?: string }) => {
+      if (message?.type !== 'listening' || !message.url) return;
+      listening.add(worker);
+      if (!announced && listening.size === config.workers) {
+        announced = true;
+        log.info({ url: message.url, database: 'postgres', workers: config.workers }, 'listening');
+        banner(config, 'postgres', message.url, demo);
+      }
+    });
+    worker.on('exit', (code, signal) => {
+      listening.delete(worker);
+      if (stopping) return;
+      // a worker that dies is replaced; one that keeps dying stops the service (it would only
+      // keep failing: a bad configuration, an unreachable database)
+      const now = Date.now();
+      restarts.push(now);
+      while (restarts.length && restarts[0] < now - 60_000) restarts.shift();
+      if (!announced || restarts.length > config.workers * 3) {
+        log.error({ pid: worker.process.pid, code, signal }, 'worker exited; stopping the service');
+        void stop(1);
+        return;
+      }
+      log.error({ pid: worker.process.pid, code, signal }, 'worker exited; starting another');
+      start();
+    });
+  };
+
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    const force = setTimeout(() => {
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+      process.exit(1);
+    }, 15_000);
+    force.unref();
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w);
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            if (w.isDead()) return resolve();
+            w.once('exit', () => resolve());
+            w.process.kill('SIGTERM');
+          }),
+      ),
+    );
+    process.exit(code);
+  };
+  shutdown = async (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    await stop(0);
+  };
+
+  for (let i = 0; i < config.workers; i++) start();
+}
+
+async function main() {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  if (config.workers > 1 && cluster.isPrimary) await primary(config, log);
+  else await serve(config, log);
 }
 
 main().catch((err) => {
