@@ -13,13 +13,15 @@
 // Knobs (environment): BENCH_DURATION=10 BENCH_WARMUP=3 BENCH_CONNECTIONS=10 BENCH_ROUNDS=1
 // BENCH_INCIDENTS=10000 BENCH_DEVICES=2500 DATABASE_POOL_SIZE=10 BASELINE_MODE=json|rows
 // BENCH_SERVER=bench/server.ts BENCH_SERVER_ENV='{"K":"V"}' (extra env for the GraphQL child)
-// BENCH_ONLY=graphql|baseline|none (none: only the variants) BENCH_KEEP_DB=1 BENCH_WATCHDOG=170
+// BENCH_ROUNDS=3 (medians; the order alternates) BENCH_ONLY=graphql|baseline|none (none: only the
+// variants) BENCH_KEEP_DB=1 BENCH_WATCHDOG=<s> (default: enough for the rounds asked)
 // BENCH_QUIET_WAIT=<s>: before each run, wait up to <s> seconds for other processes to use less
 //   than BENCH_QUIET_CORES (0.3) cores; 'other load' in the table is what they used during the run
 // BENCH_CPU_PROF=1: CPU-profile every GraphQL server during its measured runs only, into
 //   bench/.results/prof/ (summarise with `npx tsx bench/profile.ts FILE`)
-// BENCH_VARIANTS='[{"name":"prepared","server":"bench/variant.ts","env":{"V_PREPARE":"1"}}]':
-//   more GraphQL servers measured in the same run against the same data (see bench/variant.ts)
+// BENCH_VARIANTS='[{"name":"unprepared","env":{"DATABASE_PREPARE":"0"}},
+//   {"name":"2 workers","server":"bench/cluster.ts","env":{"CLUSTER_WORKERS":"2"}}]':
+//   more servers measured in the same run against the same data (default script bench/server.ts)
 import { deepStrictEqual } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -46,7 +48,7 @@ const opts = {
   duration: envInt('BENCH_DURATION', 10),
   warmup: envInt('BENCH_WARMUP', 3),
   connections: envInt('BENCH_CONNECTIONS', 10),
-  rounds: Math.max(1, envInt('BENCH_ROUNDS', 1)),
+  rounds: Math.max(1, envInt('BENCH_ROUNDS', 3)),
   incidents: envInt('BENCH_INCIDENTS', 10_000),
   devices: envInt('BENCH_DEVICES', 2_500),
   poolSize: envInt('DATABASE_POOL_SIZE', 10),
@@ -56,7 +58,11 @@ const opts = {
   cpuProf: process.env.BENCH_CPU_PROF === '1',
   only: process.env.BENCH_ONLY as 'graphql' | 'baseline' | 'none' | undefined,
   variants: JSON.parse(process.env.BENCH_VARIANTS || '[]') as { name: string; server?: string; env?: Record<string, string> }[],
-  watchdogSeconds: envInt('BENCH_WATCHDOG', 170),
+  // seeding, then per round and target: start, warm-up, measure, checks
+  watchdogSeconds: envInt(
+    'BENCH_WATCHDOG',
+    120 + Math.max(1, envInt('BENCH_ROUNDS', 3)) * (2 + JSON.parse(process.env.BENCH_VARIANTS || '[]').length) * (envInt('BENCH_DURATION', 10) + envInt('BENCH_WARMUP', 3) + 15),
+  ),
 };
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
@@ -480,7 +486,7 @@ async function main(): Promise<number> {
       ...(opts.only === 'baseline' || opts.only === 'none'
         ? []
         : [{ name: 'graphql', script: opts.server, env: opts.serverEnv, profile: opts.cpuProf }]),
-      ...opts.variants.map((v) => ({ name: `variant:${v.name}`, script: v.server ?? 'bench/variant.ts', env: v.env ?? {}, profile: opts.cpuProf })),
+      ...opts.variants.map((v) => ({ name: `variant:${v.name}`, script: v.server ?? 'bench/server.ts', env: v.env ?? {}, profile: opts.cpuProf })),
     ];
 
     // The reference answer: the baseline's.

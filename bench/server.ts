@@ -8,7 +8,7 @@ import { announce, exitWithParent } from './shared';
 
 const config = loadConfig({ ...process.env, PORT: process.env.PORT ?? '0', HOST: '127.0.0.1', MDR_DEMO: '0' });
 if (!config.databaseUrl) throw new Error('DATABASE_URL is required');
-const database = await openDatabase({ databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize });
+const database = await openDatabase({ databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize, prepare: config.databasePrepare });
 const server = buildServer({ config, database, log: createLogger(config.logLevel) });
 await server.start();
 announce(server.port, { production: config.production, logLevel: config.logLevel });

@@ -273,6 +273,18 @@ describe('row columns: the queue reads only what the selected fields need', () =
     }
   });
 
+  it('keeps lists narrowed for a page away from the same incident loaded elsewhere in the request', async () => {
+    // viewerCanUpdate is unlisted: whole incident rows (shareable through the incident loader);
+    // the page's alerts are narrowed to what their selection reads. Alert.incident then loads the
+    // same incident through the loader, after the page, and reads its alerts' categories.
+    const nested = `alerts(first: 10) { nodes { title incident { alerts(first: 10) { nodes { title category } } } } }`;
+    const page = await statementsOf(`{ incidents(first: 50) { nodes { id viewerCanUpdate ${nested} } } }`);
+    const ids = await queueIds();
+    const one = await statementsOf(`query($ids: [ID!]!) { nodes(ids: $ids) { ... on Incident { id viewerCanUpdate ${nested} } } }`, { ids });
+    expect(page.data.incidents).toEqual({ nodes: one.data.nodes });
+    expect(JSON.stringify(page.data)).toContain('"category":"Execution"');
+  });
+
   it('keeps two pages of one request apart when they select different columns', async () => {
     const one = (f: string) => `incidents(first: 50) { nodes { id alerts(first: 10) { nodes { id ${f} } } devices { id ${f === 'title' ? 'name' : 'osPlatform'} } } }`;
     const both = await statementsOf(`{ a: ${one('title')} b: ${one('category')} }`);

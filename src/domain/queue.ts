@@ -182,10 +182,15 @@ export async function listIncidents(
 
   const rows: IncidentRow[] = [];
   const { prefetched } = ctx.loaders;
+  // Whole incident rows go to the incident loader (another field of the request may load them),
+  // unless they carry narrowed lists: the row object keys its prefetched lists, and a reader that
+  // reached the same object through the loader must not find lists narrowed for this page.
+  const share =
+    incidentShape === incidentJson && (!include.alerts || alertShape === alertJson) && (!include.devices || deviceShape === deviceJson);
   for (const [incident, alertList, deviceList] of JSON.parse(page) as [unknown[], unknown[][] | null, unknown[][] | null][]) {
     const row = incidentShape.fromArray(incident, {});
     rows.push(row);
-    if (incidentShape === incidentJson) ctx.loaders.incident.prime(row.id, row);
+    if (share) ctx.loaders.incident.prime(row.id, row);
     if (alertList) {
       const parent = { tenantId: row.tenantId, incidentId: row.id };
       const list = alertList.map((a) => alertShape.fromArray(a, parent));
