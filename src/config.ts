@@ -25,6 +25,34 @@ export interface Config {
     actionTimeoutMs: number;
     pollMs: number;
     leaseMs: number;
+    /** Jobs (action attempts, later notifications and webhooks) this process runs at once. */
+    concurrency: number;
+    /** Of those, at most this many for one tenant: a tenant's hanging endpoint never blocks another. */
+    tenantConcurrency: number;
+  };
+  /** Token → principal cache; revocation, disabling and unserving reach every transport within it. */
+  tokenCacheTtlMs: number;
+  security: {
+    /** Origins allowed to call the API from a browser with credentials; empty = no CORS headers. */
+    corsOrigins: string[];
+    /** Show internal error details (messages, stacks) to clients. Never in production. */
+    debugErrors: boolean;
+    /** HTTP request body limit before the token is checked. */
+    maxUnauthenticatedBodyBytes: number;
+    /** HTTP request body limit for an authenticated request (ingestion carries evidence). */
+    maxBodyBytes: number;
+    /** graphql-ws: any one message (the socket is closed with 1009 above it). */
+    maxWsMessageBytes: number;
+    /** graphql-ws: the connection_init message (sent before authentication). */
+    maxConnectionInitBytes: number;
+    /** A request (or a WebSocket that never authenticates) is cut off after this. */
+    requestTimeoutMs: number;
+    /** Operations one WebSocket may run at once. */
+    maxOperationsPerConnection: number;
+    /** Operations per token per minute (HTTP and WebSocket together); 0 = unlimited. */
+    rateLimitPerMinute: number;
+    /** Events one resuming subscription may replay before it is told to reload (EVENTS_EXPIRED). */
+    maxReplayEvents: number;
   };
   realtime: {
     /** Redis pub/sub for the fan-out between processes instead of PostgreSQL LISTEN/NOTIFY. */
@@ -81,6 +109,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       actionTimeoutMs: int(env, 'ACTION_TIMEOUT_MS', 30 * 60_000, 100, 7 * 24 * 3_600_000),
       pollMs: int(env, 'EXECUTOR_POLL_MS', 1_000, 10, 60_000),
       leaseMs: int(env, 'EXECUTOR_LEASE_MS', 30_000, 100, 3_600_000),
+      concurrency: int(env, 'EXECUTOR_CONCURRENCY', 8, 1, 1_000),
+      tenantConcurrency: int(env, 'EXECUTOR_TENANT_CONCURRENCY', 2, 1, 1_000),
+    },
+    tokenCacheTtlMs: int(env, 'TOKEN_CACHE_TTL_MS', 10_000, 0, 3_600_000),
+    security: {
+      corsOrigins: (env.CORS_ORIGINS ?? '')
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean)
+        .map((o) => {
+          if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)) {
+            throw new ConfigError(`CORS_ORIGINS holds "${o}": each entry must be an origin like https://soc.example.com (no path)`);
+          }
+          if (o === '*') throw new ConfigError('CORS_ORIGINS may not be "*": the API takes credentials; list the origins');
+          return o;
+        }),
+      debugErrors: env.DEBUG_ERRORS === '1' || env.DEBUG_ERRORS === 'true',
+      maxUnauthenticatedBodyBytes: int(env, 'MAX_UNAUTHENTICATED_BODY_BYTES', 64 * 1024, 1024, 1024 * 1024 * 1024),
+      maxBodyBytes: int(env, 'MAX_BODY_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      maxWsMessageBytes: int(env, 'WS_MAX_MESSAGE_BYTES', 256 * 1024, 1024, 1024 * 1024 * 1024),
+      maxConnectionInitBytes: int(env, 'WS_MAX_CONNECTION_INIT_BYTES', 8 * 1024, 256, 1024 * 1024),
+      requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
+      maxOperationsPerConnection: int(env, 'WS_MAX_OPERATIONS', 50, 1, 100_000),
+      rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 1_200, 0, 10_000_000),
+      maxReplayEvents: int(env, 'MAX_REPLAY_EVENTS', 10_000, 1, 10_000_000),
     },
     realtime: {
       redisUrl: env.REDIS_URL || undefined,

@@ -89,7 +89,7 @@ function maskError(log: Logger, production: boolean) {
 
 export function buildServer(deps: ServerDeps): RunningServer {
   const { config, database, log } = deps;
-  const tokens = new TokenCache(Number(process.env.TOKEN_CACHE_TTL_MS ?? 10_000));
+  const tokens = new TokenCache(config.tokenCacheTtlMs);
   const hub = new EventHub(database, log, { redisUrl: config.realtime.redisUrl });
   const events: EventSink = deps.events ?? hub;
   const executor = new ActionExecutor(database, events, log, {

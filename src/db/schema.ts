@@ -97,6 +97,8 @@ export const principals = pgTable(
     email: text('email'),
     role: roleEnum('role').notNull(),
     createdAt: ts('created_at').notNull().defaultNow(),
+    // A disabled principal keeps its history (activity, chat) but none of its tokens work.
+    disabledAt: ts('disabled_at'),
   },
   (t) => [index('principals_tenant_idx').on(t.tenantId)],
 );
