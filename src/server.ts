@@ -4,21 +4,20 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { PothosSchemaError, PothosValidationError } from '@pothos/core';
 import { getOperationAST, GraphQLError } from 'graphql';
-import { createYoga, maskError as defaultMaskError, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { EventHub } from './events/hub';
 import type { Config } from './config';
 import type { Database } from './db/client';
 import type { EventSink } from './domain/context';
-import { AccessError, DomainError } from './domain/errors';
 import { ActionExecutor, recordEdrResult, type ExecutorOptions } from './domain/executor';
 import { createLoaders } from './domain/loaders';
 import { TokenCache } from './domain/tokens';
 import type { Viewer } from './domain/viewer';
 import type { GraphQLContext } from './graphql/context';
+import { maskError } from './graphql/errors';
 import { limitPlugins } from './graphql/limits';
 import { schema } from './graphql/schema';
 import { lazyLoaders } from './graphql/subscriptions';
@@ -54,39 +53,6 @@ export interface RunningServer {
 const unauthenticated = (message: string) =>
   new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
 
-/** Map our error classes to GraphQL error codes; everything unexpected is masked (and logged). */
-function maskError(log: Logger, production: boolean) {
-  return (error: unknown, message: string, isDev?: boolean): Error => {
-    const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
-    if (original instanceof AccessError) {
-      return new GraphQLError(original.message, {
-        extensions: { code: original.code },
-        path: error instanceof GraphQLError ? error.path : undefined,
-      });
-    }
-    if (original instanceof DomainError) {
-      return new GraphQLError(original.message, {
-        extensions: { code: original.code === 'INVALID_INPUT' ? 'BAD_USER_INPUT' : original.code, field: original.field },
-        path: error instanceof GraphQLError ? error.path : undefined,
-      });
-    }
-    if (original instanceof GraphQLError && original.extensions?.code) return original;
-    // The caller's mistakes that Pothos and graphql-jit raise without a code: a malformed global
-    // id (or one of a type that has no ids), a variable of the wrong type. Bad input, not a crash.
-    const path = error instanceof GraphQLError ? error.path : undefined;
-    const nodeLookup = path?.length === 1 && (path[0] === 'node' || path[0] === 'nodes');
-    if (original instanceof PothosValidationError || (original instanceof PothosSchemaError && nodeLookup)) {
-      const text = original instanceof PothosSchemaError ? 'Invalid global ID: it names no loadable type' : original.message;
-      return new GraphQLError(text, { extensions: { code: 'BAD_USER_INPUT' }, path });
-    }
-    if (original instanceof GraphQLError && !path && /^Variable "\$/.test(original.message)) {
-      return new GraphQLError(original.message, { nodes: original.nodes, extensions: { code: 'BAD_USER_INPUT' } });
-    }
-    log.error({ err: original }, 'unexpected error');
-    return defaultMaskError(error, message, isDev ?? !production);
-  };
-}
-
 export function buildServer(deps: ServerDeps): RunningServer {
   const { config, database, log } = deps;
   const tokens = new TokenCache(config.tokenCacheTtlMs);
@@ -120,7 +86,7 @@ export function buildServer(deps: ServerDeps): RunningServer {
       defaultQuery: `# Paste a demo token into the headers tab: { "Authorization": "Bearer mdr_..." }\n{\n  viewer { role principal { name } tenant { name } }\n  incidents(first: 10) {\n    totalCount\n    nodes { number title severity status assignment }\n  }\n}\n`,
     },
     renderGraphiQL,
-    maskedErrors: { maskError: maskError(log, config.production) },
+    maskedErrors: { maskError: maskError(log, { production: config.production, debug: config.security.debugErrors }) },
     context: async (initial) => {
       // HTTP carries the token in the Authorization header; graphql-ws in connectionParams,
       // already checked at connection_init (the viewer travels with the socket).
