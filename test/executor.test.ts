@@ -31,12 +31,27 @@ const execution = (over: Partial<Config['execution']> = {}) =>
 /** Root app: owns the database, serves the API, runs no executor. */
 let root: TestApp;
 const extra: TestApp[] = [];
+/**
+ * This file's tenants. Its executors claim only their work: on a shared PostgreSQL a process
+ * that hangs or dies on purpose here must never take (and strand) another test file's actions.
+ */
+const mine = new Set<string>();
 
 /** Another server process on the same database. */
 async function process2(over: Partial<Config['execution']>, opts: StartAppOptions = {}) {
-  const app = await startApp(execution(over), { ...opts, database: backend === 'pglite' ? root.database : undefined });
+  const app = await startApp(execution(over), {
+    ...opts,
+    executor: { scope: () => [...mine], ...opts.executor },
+    database: backend === 'pglite' ? root.database : undefined,
+  });
   extra.push(app);
   return app;
+}
+
+async function tenant(opts: Parameters<typeof newTenant>[1]) {
+  const t = await newTenant(root, opts);
+  mine.add(t.tenant.id);
+  return t;
 }
 
 beforeAll(async () => {
@@ -61,7 +76,7 @@ const attemptsOf = (cardGid: string) =>
 
 /** A READER tenant's card performed by its operator: one QUEUED attempt, no executor running yet. */
 async function queuedCard(kind: 'QUARANTINE_FILE' | 'ISOLATE_DEVICE' = 'QUARANTINE_FILE') {
-  const t = await newTenant(root, { serviceAccessLevel: 'READER' });
+  const t = await tenant({ serviceAccessLevel: 'READER' });
   const inc = await truePositive(root, t);
   const targetId = kind === 'QUARANTINE_FILE' ? inc.devices[0].files[0].id : inc.devices[0].id;
   const pub = await mutate(root, t.tokens.EXPERT, 'publishManagedResponse', { incidentId: inc.id, summary, actions: [{ kind, targetId }] });
@@ -221,7 +236,7 @@ describe('crash recovery', () => {
 
 describe('several processes running executors', () => {
   it('two executors on one database with many queued cards: every card executed exactly once', async () => {
-    const t = await newTenant(root, { serviceAccessLevel: 'OPERATOR' });
+    const t = await tenant({ serviceAccessLevel: 'OPERATOR' });
     const executions = new Map<string, number>();
     const fleet = new FleetConnector();
     const counting = (): ResponseConnector => ({

@@ -413,6 +413,10 @@ export const actionAttempts = pgTable(
     leaseUntil: ts('lease_until'),
     /** After this the attempt fails with TIMED_OUT (e.g. the device stayed offline). */
     deadline: ts('deadline').notNull(),
+    /** Times the connector could not be reached and the attempt went back to the queue (the backoff exponent). */
+    retries: smallint('retries').notNull().default(0),
+    /** Why the last try did not get through (kept while the attempt waits for its retry). */
+    lastError: text('last_error'),
     failureReason: text('failure_reason'),
     startedAt: ts('started_at').notNull().defaultNow(),
     finishedAt: ts('finished_at'),

@@ -1,39 +1,70 @@
-// The execution engine: every server process runs an executor that claims queued attempts from
-// the database (FOR UPDATE SKIP LOCKED, under a lease), runs them through the tenant's response
-// connector, and records the outcome. A crashed executor's lease expires and another process (or
-// the same one restarted) takes the attempt over: none is stuck, none runs twice, because the
-// built-in effect commits in the same transaction as the attempt's completion and a remote EDR
-// receives the attempt id as its idempotency key.
-import { randomUUID } from 'node:crypto';
-import os from 'node:os';
-import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+// Action attempts, the first job kind of the job engine (src/domain/jobs/engine.ts): every server
+// process runs an executor that claims queued attempts from the database (FOR UPDATE SKIP LOCKED,
+// under a lease), runs them through the tenant's response connector, and records the outcome. A
+// crashed executor's lease expires and another process (or the same one restarted) takes the
+// attempt over: none is stuck, none runs twice, because the built-in effect commits in the same
+// transaction as the attempt's completion and a remote EDR receives the attempt id as its
+// idempotency key. The engine runs several attempts at once, fairly across tenants.
+import { and, asc, eq, gt, inArray, isNull, lt, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Database, Tx } from '../db/client';
-import { actionAttempts, actionCards, deviceFiles, devices, tenants, type ActionAttemptRow } from '../db/schema';
+import { actionAttempts, actionCards, deviceFiles, devices, tenants, type ActionAttemptRow, type DeviceRow, type TenantRow } from '../db/schema';
 import { applyEffect, FleetConnector, HttpEdrConnector, type ExecutionOutcome, type OneClickKind, type ResponseConnector } from '../connectors/edr';
 import { writeTransaction, type ActivityLog } from '../events/activity';
 import type { Logger } from '../log';
 import { createDomainContext, type EventSink } from './context';
+import { backoffMs, JobEngine, type JobQueue, type RunResult } from './jobs/engine';
 import { settleIncident } from './response';
+import { excludedGroup } from './settings';
 
 export interface ExecutorOptions {
   pollMs: number;
   leaseMs: number;
   /** Base URL of this service, for remote EDR callbacks (known once the server listens). */
   publicUrl: () => string;
+  /** Attempts run at once by this process (EXECUTOR_CONCURRENCY). Default 8. */
+  concurrency?: number;
+  /** Of those, at most this many for one tenant (EXECUTOR_TENANT_CONCURRENCY). Default 2. */
+  tenantConcurrency?: number;
+  /** First retry delay when the EDR cannot be reached; doubles per retry, with jitter. Default 5 s. */
   retryDelayMs?: number;
+  /** Longest retry delay. Default 5 minutes. */
+  maxRetryDelayMs?: number;
+  /** A run longer than this stops renewing its lease (it counts as hung). Default 2 × leaseMs. */
+  maxRunMs?: number;
+  /** Claim only these tenants' attempts (tests sharing one database); every tenant when absent. */
+  scope?: () => readonly string[];
   /** Swap connectors in tests (e.g. a connector that hangs, to simulate a crash mid-action). */
   connectorFor?: (tenant: { edrEndpoint: string | null; edrSecret: string | null }) => ResponseConnector;
 }
 
-export class ActionExecutor {
-  readonly id = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  /** Not woken by timers or wake() until start(). */
-  private stopped = true;
-  /** stop() was called: a pass in progress ends after its current attempt. */
-  private halted = false;
-  private again = false;
+/** What a run of an attempt produced, for settle(). */
+type AttemptRun =
+  | ExecutionOutcome
+  /** The experts' target became excluded after the attempt was queued: nothing was executed. */
+  | { kind: 'excluded'; group: string }
+  /** Recorded by the run itself, in the transaction of the effect (the built-in fleet). */
+  | { kind: 'recorded' };
+
+// Ready to claim: queued (and not backing off), running under an expired lease (its executor
+// died or hung), or waiting on a device that is back online; and not past its deadline (the
+// sweep fails those as TIMED_OUT: an action never runs later than its timeout).
+const ready = and(
+  gt(actionAttempts.deadline, sql`now()`),
+  or(
+    and(eq(actionAttempts.state, 'QUEUED'), or(isNull(actionAttempts.leaseUntil), lt(actionAttempts.leaseUntil, sql`now()`))),
+    and(eq(actionAttempts.state, 'RUNNING'), lt(actionAttempts.leaseUntil, sql`now()`)),
+    and(eq(actionAttempts.state, 'WAITING'), eq(devices.healthStatus, 'ACTIVE')),
+  ),
+)!;
+
+/** The experts never act on an excluded target; the customer may. Null when the attempt may run. */
+function exclusionOf(attempt: ActionAttemptRow, tenant: Pick<TenantRow, 'remediationExclusions'>, device: Pick<DeviceRow, 'deviceGroup'>): string | null {
+  return attempt.side === 'EXPERTS' ? excludedGroup(tenant.remediationExclusions, device.deviceGroup) : null;
+}
+
+/** The action-attempt queue: action_attempts rows, run through the tenant's response connector. */
+class ActionAttemptQueue implements JobQueue<ActionAttemptRow, AttemptRun> {
+  readonly kind = 'action-attempt';
   private readonly fleet = new FleetConnector();
 
   constructor(
@@ -43,84 +74,55 @@ export class ActionExecutor {
     private readonly opts: ExecutorOptions,
   ) {}
 
-  start(): void {
-    this.stopped = false;
-    this.halted = false;
-    this.wake();
+  private ctx() {
+    return createDomainContext(this.database, null, { events: this.events });
   }
 
-  /** Stop claiming; waits for the current pass. An attempt in flight keeps its lease and is retaken after it expires. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.halted = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running?.catch(() => {});
+  async readyTenants(q: { scope: readonly string[] | null; exclude: readonly string[]; after: string | null; limit: number }): Promise<string[]> {
+    const conds: SQL[] = [ready];
+    if (q.scope) conds.push(inArray(actionAttempts.tenantId, [...q.scope]));
+    if (q.exclude.length) conds.push(notInArray(actionAttempts.tenantId, [...q.exclude]));
+    const rows = await this.database.db
+      .select({ tenantId: actionAttempts.tenantId })
+      .from(actionAttempts)
+      .innerJoin(actionCards, eq(actionCards.id, actionAttempts.actionId))
+      .leftJoin(devices, eq(devices.id, actionCards.targetDeviceId))
+      .where(and(...conds))
+      .groupBy(actionAttempts.tenantId)
+      // round robin: the tenants after the one served last, then from the start again
+      .orderBy(...(q.after ? [sql`${actionAttempts.tenantId} <= ${q.after}::uuid`, asc(actionAttempts.tenantId)] : [asc(actionAttempts.tenantId)]))
+      .limit(q.limit);
+    return rows.map((r) => r.tenantId);
   }
 
-  /** Run a pass soon (new work was committed). */
-  wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.running = this.pass()
-      .catch((err) => this.log.error({ err }, 'executor pass failed'))
-      .finally(() => {
-        this.running = null;
-        if (this.stopped) return;
-        if (this.again) {
-          this.again = false;
-          setImmediate(() => this.wake());
-        } else {
-          this.timer = setTimeout(() => this.wake(), this.opts.pollMs);
-          this.timer.unref();
-        }
-      });
-  }
-
-  /** One pass: time out overdue attempts, then claim and run ready ones until none is left. */
-  async pass(): Promise<void> {
-    await this.timeOutOverdue();
-    for (let i = 0; i < 100 && !this.halted; i++) {
-      const attempt = await this.claim();
-      if (!attempt) return;
-      await this.run(attempt);
-    }
-  }
-
-  private async claim(): Promise<ActionAttemptRow | null> {
-    const db = this.database.db;
-    const leaseUntil = new Date(Date.now() + this.opts.leaseMs);
-    return db.transaction(async (tx) => {
-      // Ready: queued (and not backing off), running under an expired lease (its executor died),
-      // or waiting on a device that is back online.
-      const [candidate] = await tx
+  async claim(q: { tenantId: string; limit: number; owner: string; leaseUntil: Date; skip: readonly string[] }): Promise<ActionAttemptRow[]> {
+    return this.database.db.transaction(async (tx) => {
+      const conds: SQL[] = [eq(actionAttempts.tenantId, q.tenantId), ready];
+      if (q.skip.length) conds.push(notInArray(actionAttempts.id, [...q.skip]));
+      // SKIP LOCKED: rows another executor is claiming right now are passed over, not waited for.
+      const candidates = await tx
         .select({ id: actionAttempts.id })
         .from(actionAttempts)
         .innerJoin(actionCards, eq(actionCards.id, actionAttempts.actionId))
         .leftJoin(devices, eq(devices.id, actionCards.targetDeviceId))
-        .where(
-          or(
-            and(eq(actionAttempts.state, 'QUEUED'), or(isNull(actionAttempts.leaseUntil), lt(actionAttempts.leaseUntil, sql`now()`))),
-            and(eq(actionAttempts.state, 'RUNNING'), lt(actionAttempts.leaseUntil, sql`now()`)),
-            and(eq(actionAttempts.state, 'WAITING'), eq(devices.healthStatus, 'ACTIVE')),
-          ),
-        )
+        .where(and(...conds))
         .orderBy(actionAttempts.startedAt)
-        .limit(1)
+        .limit(q.limit)
         .for('update', { of: actionAttempts, skipLocked: true });
-      if (!candidate) return null;
-      const [row] = await tx
+      if (!candidates.length) return [];
+      return tx
         .update(actionAttempts)
-        .set({ state: 'RUNNING', claimedBy: this.id, leaseUntil })
-        .where(eq(actionAttempts.id, candidate.id))
+        .set({ state: 'RUNNING', claimedBy: q.owner, leaseUntil: q.leaseUntil })
+        .where(inArray(actionAttempts.id, candidates.map((c) => c.id)))
         .returning();
-      return row;
     });
+  }
+
+  async renew(ids: readonly string[], owner: string, leaseUntil: Date): Promise<void> {
+    await this.database.db
+      .update(actionAttempts)
+      .set({ leaseUntil })
+      .where(and(inArray(actionAttempts.id, [...ids]), eq(actionAttempts.state, 'RUNNING'), eq(actionAttempts.claimedBy, owner)));
   }
 
   private connectorFor(tenant: { edrEndpoint: string | null; edrSecret: string | null }): ResponseConnector {
@@ -131,81 +133,159 @@ export class ActionExecutor {
     return this.fleet;
   }
 
-  private async run(attempt: ActionAttemptRow): Promise<void> {
+  async run(attempt: ActionAttemptRow, owner: string): Promise<AttemptRun> {
     const db = this.database.db;
     const [card] = await db.select().from(actionCards).where(eq(actionCards.id, attempt.actionId));
     const [tenant] = await db.select().from(tenants).where(eq(tenants.id, attempt.tenantId));
     const [device] = card.targetDeviceId ? await db.select().from(devices).where(eq(devices.id, card.targetDeviceId)) : [];
     const [file] = card.targetFileId ? await db.select().from(deviceFiles).where(eq(deviceFiles.id, card.targetFileId)) : [];
+    if (!device) return { kind: 'failed', reason: 'DEVICE_NOT_FOUND: the target device is gone' };
     const connector = this.connectorFor(tenant);
     const request = { attemptId: attempt.id, actionId: card.id, tenantId: card.tenantId, kind: card.kind as OneClickKind, device, file: file ?? null };
-    const ctx = createDomainContext(this.database, null, { events: this.events });
 
-    if (!device) {
-      await writeTransaction(ctx, (tx, log) => this.record(tx, log, attempt, { kind: 'failed', reason: 'DEVICE_NOT_FOUND: the target device is gone' }));
-      return;
-    }
     if (connector.remote) {
+      // Exclusions are checked again right before the action leaves for the EDR: an admin may
+      // have excluded the device's group since the experts published.
+      const group = exclusionOf(attempt, tenant, device);
+      if (group) return { kind: 'excluded', group };
       // network I/O outside any transaction; the lease keeps others off meanwhile
-      const outcome = await connector.execute(undefined as unknown as Tx, request);
-      await writeTransaction(ctx, (tx, log) => this.record(tx, log, attempt, outcome));
-      return;
+      return connector.execute(undefined as unknown as Tx, request);
     }
-    await writeTransaction(ctx, async (tx, log) => {
+    return writeTransaction(this.ctx(), async (tx, log): Promise<AttemptRun> => {
       // Take the attempt row lock and make sure we still own it: if our lease expired and
       // another executor took over, this transaction does nothing.
       const [mine] = await tx
         .select({ id: actionAttempts.id })
         .from(actionAttempts)
-        .where(and(eq(actionAttempts.id, attempt.id), eq(actionAttempts.state, 'RUNNING'), eq(actionAttempts.claimedBy, this.id)))
+        .where(and(eq(actionAttempts.id, attempt.id), eq(actionAttempts.state, 'RUNNING'), eq(actionAttempts.claimedBy, owner)))
         .for('update');
-      if (!mine) return;
-      const outcome = await connector.execute(tx, request);
-      await this.record(tx, log, attempt, outcome);
+      if (!mine) return { kind: 'recorded' };
+      // the exclusions and the device's group as they are now, in the effect's own transaction
+      const [settings] = await tx.select({ remediationExclusions: tenants.remediationExclusions }).from(tenants).where(eq(tenants.id, attempt.tenantId));
+      const [target] = await tx.select({ deviceGroup: devices.deviceGroup }).from(devices).where(eq(devices.id, device.id));
+      const group = target ? exclusionOf(attempt, settings, target) : null;
+      const outcome: AttemptRun = group ? { kind: 'excluded', group } : await connector.execute(tx, request);
+      await this.record(tx, log, attempt, outcome, owner);
+      return { kind: 'recorded' };
     });
   }
 
-  /** Write an outcome for an attempt this executor holds. */
-  private async record(tx: Tx, log: ActivityLog, attempt: ActionAttemptRow, outcome: ExecutionOutcome): Promise<void> {
+  async settle(attempt: ActionAttemptRow, result: RunResult<AttemptRun>, owner: string): Promise<void> {
+    if (result.ok && result.value.kind === 'recorded') return;
+    // A run that threw (a deadlock, a dropped connection, a connector bug) is retried like an
+    // unreachable EDR: the attempt goes back to the queue with a backoff, until its deadline.
+    const outcome: AttemptRun = result.ok ? result.value : { kind: 'retry', reason: `internal error: ${(result.error as Error)?.message ?? String(result.error)}` };
+    if (!result.ok) this.log.error({ err: result.error, attemptId: attempt.id }, 'action attempt run failed; will retry');
+    await writeTransaction(this.ctx(), (tx, log) => this.record(tx, log, attempt, outcome, owner));
+  }
+
+  /** Write an outcome for an attempt `owner` holds; nothing if it no longer does. */
+  private async record(tx: Tx, log: ActivityLog, attempt: ActionAttemptRow, outcome: AttemptRun, owner: string): Promise<void> {
     const [current] = await tx.select().from(actionAttempts).where(eq(actionAttempts.id, attempt.id)).for('update');
-    if (!current || current.state !== 'RUNNING' || current.claimedBy !== this.id) return;
+    if (!current || current.state !== 'RUNNING' || current.claimedBy !== owner) return;
     switch (outcome.kind) {
+      case 'recorded':
+        return;
       case 'waiting':
         await tx.update(actionAttempts).set({ state: 'WAITING', claimedBy: null, leaseUntil: null }).where(eq(actionAttempts.id, attempt.id));
         return;
       case 'sent':
-        await tx.update(actionAttempts).set({ state: 'SENT', leaseUntil: null }).where(eq(actionAttempts.id, attempt.id));
+        await tx.update(actionAttempts).set({ state: 'SENT', leaseUntil: null, lastError: null }).where(eq(actionAttempts.id, attempt.id));
         return;
-      case 'retry':
-        this.log.warn({ attemptId: attempt.id, reason: outcome.reason }, 'response connector unavailable; will retry');
+      case 'retry': {
+        const delay = backoffMs(current.retries, { baseMs: this.opts.retryDelayMs ?? 5_000, maxMs: this.opts.maxRetryDelayMs ?? 300_000 });
+        this.log.warn({ attemptId: attempt.id, reason: outcome.reason, retry: current.retries + 1, delayMs: delay }, 'response connector unavailable; will retry');
         await tx
           .update(actionAttempts)
-          .set({ state: 'QUEUED', claimedBy: null, leaseUntil: new Date(Date.now() + (this.opts.retryDelayMs ?? 5_000)) })
+          // a QUEUED attempt with a lease in the future is backing off: not claimable before then
+          .set({ state: 'QUEUED', claimedBy: null, leaseUntil: new Date(Date.now() + delay), retries: current.retries + 1, lastError: outcome.reason.slice(0, 500) })
           .where(eq(actionAttempts.id, attempt.id));
         return;
+      }
+      case 'excluded': {
+        const reason = `TARGET_EXCLUDED: device group "${outcome.group}" was excluded from expert remediation before the action ran; nothing was executed`;
+        await finishAttempt(tx, log, current, { kind: 'failed', reason });
+        // back to the customer, who may still perform it (exclusions bind the experts only)
+        await tx
+          .update(actionCards)
+          .set({ leftToCustomerReason: `Device group "${outcome.group}" is excluded from expert remediation` })
+          .where(eq(actionCards.id, current.actionId));
+        return;
+      }
       default:
         await finishAttempt(tx, log, current, outcome);
     }
   }
 
   /** Fail every open attempt past its deadline (TIMED_OUT), e.g. a device that stayed offline. */
-  private async timeOutOverdue(): Promise<void> {
+  async sweep(): Promise<void> {
+    const conds: SQL[] = [inArray(actionAttempts.state, ['QUEUED', 'WAITING', 'SENT', 'RUNNING']), lt(actionAttempts.deadline, sql`now()`)];
+    const scope = this.opts.scope?.();
+    if (scope) conds.push(scope.length ? inArray(actionAttempts.tenantId, [...scope]) : sql`false`);
     const overdue = await this.database.db
       .select({ id: actionAttempts.id })
       .from(actionAttempts)
-      .where(and(inArray(actionAttempts.state, ['QUEUED', 'WAITING', 'SENT', 'RUNNING']), lt(actionAttempts.deadline, sql`now()`)))
+      .where(and(...conds))
       .limit(100);
     for (const { id } of overdue) {
-      const ctx = createDomainContext(this.database, null, { events: this.events });
-      await writeTransaction(ctx, async (tx, log) => {
+      await writeTransaction(this.ctx(), async (tx, log) => {
         const [a] = await tx.select().from(actionAttempts).where(eq(actionAttempts.id, id)).for('update', { skipLocked: true });
         if (!a || !['QUEUED', 'WAITING', 'SENT', 'RUNNING'].includes(a.state) || a.deadline.getTime() > Date.now()) return;
         // a RUNNING attempt under a live lease is being executed right now: let it finish
         if (a.state === 'RUNNING' && a.leaseUntil && a.leaseUntil.getTime() > Date.now()) return;
         const why = a.state === 'SENT' ? 'the EDR did not report a result in time' : a.state === 'WAITING' ? 'the device stayed offline' : 'the action could not run in time';
-        await finishAttempt(tx, log, a, { kind: 'failed', reason: `TIMED_OUT: ${why}` });
+        await finishAttempt(tx, log, a, { kind: 'failed', reason: `TIMED_OUT: ${why}${a.lastError ? ` (last error: ${a.lastError})` : ''}` });
       });
     }
+  }
+}
+
+/**
+ * The action executor of one process: the job engine over the action-attempt queue. Its surface
+ * (start, stop, wake, pass, id) is what the server, the demo seed and the tests use.
+ */
+export class ActionExecutor {
+  private readonly engine: JobEngine<ActionAttemptRow, AttemptRun>;
+
+  constructor(database: Database, events: EventSink, log: Logger, opts: ExecutorOptions) {
+    this.engine = new JobEngine(new ActionAttemptQueue(database, events, log, opts), {
+      concurrency: opts.concurrency ?? 8,
+      tenantConcurrency: opts.tenantConcurrency ?? 2,
+      pollMs: opts.pollMs,
+      leaseMs: opts.leaseMs,
+      maxRunMs: opts.maxRunMs,
+      scope: opts.scope,
+      log,
+    });
+  }
+
+  /** The claimant id written on the attempts this executor holds. */
+  get id(): string {
+    return this.engine.id;
+  }
+
+  /** Attempts running in this process now, in total and per tenant. */
+  get active() {
+    return this.engine.active;
+  }
+
+  start(): void {
+    this.engine.start();
+  }
+
+  /** Stop claiming and wait for running attempts (up to a grace period); the rest are retaken after their leases expire. */
+  stop(): Promise<void> {
+    return this.engine.stop();
+  }
+
+  /** Claim soon (new work was committed). */
+  wake(): void {
+    this.engine.wake();
+  }
+
+  /** Time out overdue attempts, then run every ready one and wait for them (the demo seed, without start()). */
+  pass(): Promise<void> {
+    return this.engine.drain();
   }
 }
 

@@ -10,6 +10,7 @@ import type { DomainContext } from './context';
 import type { Severity } from './enums';
 import { AccessError, invalid } from './errors';
 import { priorityScore } from './priority';
+import { normaliseDeviceGroup, sameDeviceGroup } from './settings';
 import { LIMITS, optionalText, pastOrPresent, text } from './validate';
 import { requireRole, requireViewer } from './viewer';
 
@@ -216,16 +217,29 @@ function cleanInput(input: IngestIncidentInput) {
   return { externalId, title, description, severity: input.severity, firstActivityAt, alerts: cleanAlerts };
 }
 
-/** Devices named in evidence join the tenant's fleet (matched by name) and count as ACTIVE. */
+/** Evidence naming a known device with another group than the tenant's inventory holds. */
+interface GroupDiscrepancy {
+  deviceId: string;
+  deviceName: string;
+  inventory: string;
+  claimed: string;
+}
+
+/**
+ * Devices named in evidence join the tenant's fleet (matched by name) and count as ACTIVE. The
+ * group is tenant inventory (remediation exclusions match on it): evidence sets it for a new
+ * device, or one with no group yet, and never moves a known device to another group. A
+ * different group in evidence is returned as a discrepancy, for the tenant to confirm.
+ */
 async function upsertDevice(tx: Tx, tenantId: string, e: CleanEvidence, cache: Map<string, { id: string; group: string | null }>) {
   const key = e.deviceName!.toLowerCase();
   const hit = cache.get(key);
-  if (hit && !e.deviceGroup && !e.osPlatform) return hit;
+  if (hit && !e.deviceGroup && !e.osPlatform) return { ...hit, discrepancy: null };
   const rows = await tx.execute<{ id: string; device_group: string | null }>(sql`
     insert into ${devices} (tenant_id, name, device_group, os_platform, health_status, last_seen_at)
     values (${tenantId}, ${e.deviceName}, ${e.deviceGroup ?? null}, ${e.osPlatform ?? null}, 'ACTIVE', now())
     on conflict (tenant_id, lower(name)) do update set
-      device_group = coalesce(excluded.device_group, ${devices}.device_group),
+      device_group = coalesce(${devices}.device_group, excluded.device_group),
       os_platform = coalesce(excluded.os_platform, ${devices}.os_platform),
       health_status = 'ACTIVE',
       last_seen_at = now()
@@ -233,7 +247,11 @@ async function upsertDevice(tx: Tx, tenantId: string, e: CleanEvidence, cache: M
   const row = rowsOf<{ id: string; device_group: string | null }>(rows)[0];
   const out = { id: row.id, group: row.device_group };
   cache.set(key, out);
-  return out;
+  const discrepancy: GroupDiscrepancy | null =
+    e.deviceGroup && row.device_group && !sameDeviceGroup(e.deviceGroup, row.device_group)
+      ? { deviceId: row.id, deviceName: e.deviceName!, inventory: row.device_group, claimed: e.deviceGroup }
+      : null;
+  return { ...out, discrepancy };
 }
 
 /** postgres.js returns an array of rows, PGlite a { rows } object. */
@@ -257,10 +275,11 @@ async function insertAlerts(
   tenantId: string,
   incidentId: string,
   list: CleanAlert[],
-): Promise<{ inserted: number; names: string[]; groups: (string | null)[] }> {
+): Promise<{ inserted: number; names: string[]; groups: (string | null)[]; discrepancies: GroupDiscrepancy[] }> {
   const deviceCache = new Map<string, { id: string; group: string | null }>();
   const names: string[] = [];
   const groups: (string | null)[] = [];
+  const discrepancies = new Map<string, GroupDiscrepancy>();
   let inserted = 0;
   for (const a of list) {
     const [row] = await tx
@@ -285,6 +304,7 @@ async function insertAlerts(
       let fileId: string | null = null;
       if (e.deviceName) {
         const d = await upsertDevice(tx, tenantId, e, deviceCache);
+        if (d.discrepancy) discrepancies.set(`${d.id}:${normaliseDeviceGroup(d.discrepancy.claimed)}`, d.discrepancy);
         deviceId = d.id;
         groups.push(d.group);
         names.push(e.deviceName);
@@ -305,7 +325,22 @@ async function insertAlerts(
     }
     if (values.length) await tx.insert(evidence).values(values);
   }
-  return { inserted, names, groups };
+  return { inserted, names, groups, discrepancies: [...discrepancies.values()] };
+}
+
+/** The tenant sees every group the evidence claimed and the inventory kept, on the incident ingested. */
+function logDiscrepancies(log: ActivityLog, tenantId: string, incidentId: string, list: GroupDiscrepancy[]) {
+  for (const d of list) {
+    log.add({
+      tenantId,
+      incidentId,
+      field: 'deviceGroup',
+      subjectId: d.deviceId,
+      from: d.inventory,
+      to: d.claimed,
+      note: `Device "${d.deviceName}": the evidence names group "${d.claimed}" but the inventory says "${d.inventory}". Not applied: a known device's group changes only when the tenant confirms it.`,
+    });
+  }
 }
 
 function searchText(title: string, number: number, names: string[]): string {
@@ -339,7 +374,7 @@ async function ingestInTx(
   const now = new Date();
 
   if (existing) {
-    const { inserted, names, groups } = await insertAlerts(tx, tenantId, existing.id, input.alerts);
+    const { inserted, names, groups, discrepancies } = await insertAlerts(tx, tenantId, existing.id, input.alerts);
     if (inserted === 0) return { incident: existing, created: false };
     const [{ n: alertCount }] = await tx
       .select({ n: sql<number>`count(*)::int` })
@@ -371,6 +406,7 @@ async function ingestInTx(
       to: String(alertCount),
       note: `${inserted} new alert(s) ingested`,
     });
+    logDiscrepancies(log, tenantId, existing.id, discrepancies);
     return { incident: updated, created: false };
   }
 
@@ -409,7 +445,7 @@ async function ingestInTx(
       lastActivityAt: now,
     })
     .returning();
-  const { names, groups } = await insertAlerts(tx, tenantId, created.id, fresh);
+  const { names, groups, discrepancies } = await insertAlerts(tx, tenantId, created.id, fresh);
   const [incident] = await tx
     .update(incidents)
     .set({
@@ -425,6 +461,7 @@ async function ingestInTx(
     .where(eq(incidents.id, created.id))
     .returning();
   log.add({ tenantId, incidentId: incident.id, field: 'status', from: null, to: 'ACTIVE', note: 'incident ingested' });
+  logDiscrepancies(log, tenantId, incident.id, discrepancies);
   return { incident, created: true };
 }
 

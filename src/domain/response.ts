@@ -27,6 +27,7 @@ import type { DomainContext } from './context';
 import { DomainError, invalid, notFound } from './errors';
 import { lockIncident } from './incidents';
 import { changeIncident, withSystemTag } from './triage';
+import { excludedGroup } from './settings';
 import { LIMITS, optionalText, text } from './validate';
 import { canReadTenant, requireRole, requireViewer, type Viewer } from './viewer';
 
@@ -79,8 +80,9 @@ export function performCheck(
     if (tenant.serviceAccessLevel !== 'OPERATOR') {
       return { allowed: false, code: 'NOT_PERMITTED_FOR_ACCESS_LEVEL', reason: 'The customer granted the READER access level: experts recommend, the customer acts' };
     }
-    if (target?.deviceGroup && tenant.remediationExclusions.includes(target.deviceGroup)) {
-      return { allowed: false, code: 'TARGET_EXCLUDED', reason: `Device group "${target.deviceGroup}" is excluded from expert remediation` };
+    const excluded = excludedGroup(tenant.remediationExclusions, target?.deviceGroup);
+    if (excluded) {
+      return { allowed: false, code: 'TARGET_EXCLUDED', reason: `Device group "${excluded}" is excluded from expert remediation` };
     }
   }
   if (action === 'perform') {
@@ -189,17 +191,15 @@ export async function publishManagedResponse(ctx: DomainContext, input: PublishI
       .from(actionCards)
       .where(eq(actionCards.incidentId, current.id));
     for (const [i, c] of cards.entries()) {
-      const expertsAct =
-        isOneClick(c.kind) &&
-        tenant.serviceAccessLevel === 'OPERATOR' &&
-        !(c.device?.deviceGroup && tenant.remediationExclusions.includes(c.device.deviceGroup));
+      const excluded = excludedGroup(tenant.remediationExclusions, c.device?.deviceGroup);
+      const expertsAct = isOneClick(c.kind) && tenant.serviceAccessLevel === 'OPERATOR' && !excluded;
       const leftReason = expertsAct
         ? null
         : c.kind === 'MANUAL'
           ? 'Manual action: performed by the customer outside the service'
           : tenant.serviceAccessLevel !== 'OPERATOR'
             ? 'The tenant granted the READER access level: the customer performs response actions'
-            : `Device group "${c.device?.deviceGroup}" is excluded from expert remediation`;
+            : `Device group "${excluded}" is excluded from expert remediation`;
       const [card] = await tx
         .insert(actionCards)
         .values({

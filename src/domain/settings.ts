@@ -1,5 +1,6 @@
-// Tenant settings by the tenant's ADMIN: service access level, remediation exclusions, device
-// health; and the action center (every card across the viewer's incidents).
+// Tenant settings by the tenant's ADMIN: service access level, remediation exclusions (and how a
+// device group matches them, for every caller), device health; and the action center (every
+// card across the viewer's incidents).
 import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { actionCards, devices, tenants, type ActionCardRow, type DeviceRow, type TenantRow } from '../db/schema';
 import { writeTransaction } from '../events/activity';
@@ -10,6 +11,29 @@ import { buildPage, pageRequest, type Page, type PageArgs } from './pagination';
 import type { ActionKind, ActionStatus } from './response';
 import { LIMITS, text } from './validate';
 import { requireRole, requireViewer, type Viewer } from './viewer';
+
+// ---------------------------------------------------------------- remediation exclusions
+
+/**
+ * The one way device groups compare (exclusions, ingestion's inventory check): case and
+ * surrounding whitespace do not count, so "domain controllers " names "Domain Controllers".
+ */
+export function normaliseDeviceGroup(group: string): string {
+  return group.normalize('NFC').trim().toLowerCase();
+}
+
+export function sameDeviceGroup(a: string, b: string): boolean {
+  return normaliseDeviceGroup(a) === normaliseDeviceGroup(b);
+}
+
+/** The device's group when the tenant excludes it from expert remediation, else null. */
+export function excludedGroup(exclusions: readonly string[], group: string | null | undefined): string | null {
+  const key = group ? normaliseDeviceGroup(group) : '';
+  if (!key) return null;
+  return exclusions.some((e) => normaliseDeviceGroup(e) === key) ? group!.trim() : null;
+}
+
+// ---------------------------------------------------------------- settings
 
 /** The tenant an ADMIN manages: its own; naming another tenant is NOT_FOUND (no existence leak). */
 function adminTenant(viewer: Viewer, tenantId: string | null | undefined): string {
@@ -33,8 +57,14 @@ export async function setServiceAccessLevel(ctx: DomainContext, input: { tenantI
 export async function setRemediationExclusions(ctx: DomainContext, input: { tenantId?: string | null; deviceGroups: string[] }) {
   const tenantId = adminTenant(requireViewer(ctx.viewer), input.tenantId);
   if (input.deviceGroups.length > 200) throw invalid('at most 200 excluded device groups', ['deviceGroups']);
-  const groups = [...new Set(input.deviceGroups.map((g, i) => text(g, ['deviceGroups', String(i)], LIMITS.name)))];
-  return updateTenant(ctx, tenantId, { remediationExclusions: groups });
+  // one entry per group as matching sees it; the first spelling is kept
+  const groups = new Map<string, string>();
+  input.deviceGroups.forEach((g, i) => {
+    const name = text(g, ['deviceGroups', String(i)], LIMITS.name);
+    if (!groups.has(normaliseDeviceGroup(name))) groups.set(normaliseDeviceGroup(name), name);
+  });
+  // (attempts already queued for the experts are checked again by the executor before they run)
+  return updateTenant(ctx, tenantId, { remediationExclusions: [...groups.values()] });
 }
 
 /**
