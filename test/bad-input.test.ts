@@ -4,9 +4,10 @@
 import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { activity, comments, incidents } from '../src/db/schema';
+import { activity, comments, incidents, tenants } from '../src/db/schema';
 import { startApp, type GqlResult, type TestApp } from './helpers/app';
 import { encodeGlobalID, incidentInput, newTenant, type TenantFixture } from './helpers/factory';
+import { subscribe, wsClient } from './helpers/ws';
 import {
   AddCommentMutation,
   IncidentByNumberQuery,
@@ -268,5 +269,223 @@ describe('transport', () => {
     });
     expect(res.status).toBe(405);
     expect(await footprint()).toEqual(before);
+  });
+});
+
+// ---- hostile text: NUL characters, impossible dates (tampered cursors: pagination.test.ts)
+
+describe('NUL characters in any string argument', () => {
+  const NUL = '\u0000';
+  type Case = [string, () => Promise<GqlResult<unknown>>, string[], RegExp];
+  const cases: Case[] = [
+    ['a comment body (variable)', () => app.gql(AddCommentMutation, { input: { incidentId: aIncident, body: `a${NUL}b` } }, A.tokens.OPERATOR), ['input', 'body'], /input\.body of addComment/],
+    [
+      'a comment body (literal in the query text)',
+      () => app.gql(`mutation { addComment(input: { incidentId: "${aIncident}", body: "a\\u0000b" }) { errors { code } } }`, {}, A.tokens.OPERATOR),
+      ['input', 'body'],
+      /input\.body/,
+    ],
+    ['a tag', () => app.gql(UpdateIncidentMutation, { input: { incidentId: aIncident, tags: ['fine', `x${NUL}`] } }, A.tokens.OPERATOR), ['input', 'tags', '1'], /input\.tags\[1\] of updateIncident/],
+    ['an incident id', () => app.gql(UpdateIncidentMutation, { input: { incidentId: `${aIncident}${NUL}`, severity: 'LOW' } }, A.tokens.OPERATOR), ['input', 'incidentId'], /input\.incidentId/],
+    ['the queue search (variable)', () => app.gql(QueueQuery, { filter: { search: `ws${NUL}` } }, A.tokens.READER), ['filter', 'search'], /filter\.search of incidents/],
+    ['the queue search (literal)', () => app.gql('{ incidents(filter: { search: "\\u0000" }) { totalCount } }', {}, A.tokens.READER), ['filter', 'search'], /filter\.search/],
+    ['a queue tag filter', () => app.gql(QueueQuery, { filter: { tags: [`t${NUL}`] } }, A.tokens.READER), ['filter', 'tags', '0'], /filter\.tags\[0\]/],
+    ['a cursor', () => app.gql(QueueQuery, { first: 1, after: `abc${NUL}` }, A.tokens.READER), ['after'], /after of incidents/],
+    [
+      'an alert title deep in an ingest',
+      () => app.gql(IngestMutation, { input: incidentInput({ alerts: [{ ...incidentInput().alerts[0], title: `t${NUL}` }] }) as never }, A.tokens.INTEGRATION),
+      ['input', 'alerts', '0', 'title'],
+      /input\.alerts\[0\]\.title of ingestIncident/,
+    ],
+    [
+      'an evidence file name deep in an ingest',
+      () => {
+        const input = incidentInput();
+        input.alerts[0].evidence[1] = { file: { deviceName: 'WS-1', fileName: `evil${NUL}.ps1` } };
+        return app.gql(IngestMutation, { input: input as never }, A.tokens.INTEGRATION);
+      },
+      ['input', 'alerts', '0', 'evidence', '1', 'file', 'fileName'],
+      /input\.alerts\[0\]\.evidence\[1\]\.file\.fileName/,
+    ],
+    ['an incident external id', () => app.gql(IngestMutation, { input: incidentInput({ externalId: `e${NUL}` }) as never }, A.tokens.INTEGRATION), ['input', 'externalId'], /input\.externalId/],
+    [
+      'a remediation exclusion',
+      () => app.gql('mutation($input: SetRemediationExclusionsInput!) { setRemediationExclusions(input: $input) { errors { code } } }', { input: { deviceGroups: ['Servers', `DC${NUL}`] } }, A.tokens.ADMIN),
+      ['input', 'deviceGroups', '1'],
+      /input\.deviceGroups\[1\]/,
+    ],
+    ['a global id of node(id:)', () => app.gql(NodeQuery, { id: `${aIncident}${NUL}` }, A.tokens.READER), ['id'], /id of node/],
+  ];
+
+  it.each(cases)('in %s: BAD_USER_INPUT naming the field, nothing written', async (_label, run, field, message) => {
+    const before = await footprint();
+    const exclusions = async () => (await app.database.db.select({ e: tenants.remediationExclusions }).from(tenants).where(eq(tenants.id, A.tenant.id)))[0].e;
+    const excludedBefore = await exclusions();
+    const r = await run();
+    expect(r.data ?? null).toBeNull();
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors![0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field } });
+    expect(r.errors![0].message).toMatch(message);
+    expect(r.errors![0].message).toMatch(/NUL/);
+    expect(await footprint()).toEqual(before);
+    expect(await exclusions()).toEqual(excludedBefore);
+  });
+
+  it('in a subscription argument over graphql-ws: BAD_USER_INPUT before it starts', async () => {
+    const client = wsClient(app.url, A.tokens.READER);
+    try {
+      const sub = subscribe(client, 'subscription($f: IncidentFilter) { incidentChanged(filter: $f) { eventId } }', { f: { search: `x${NUL}` } });
+      const end = Date.now() + 5_000;
+      while (!sub.errors.length && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      const [errors] = sub.errors as { message: string; extensions: Record<string, unknown> }[][];
+      expect(errors[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: ['filter', 'search'] } });
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('other unicode is text like any other: stored and read back', async () => {
+    const body = 'emoji 🛡️, RTL \u202e, zero-width \u200b, lone surrogate \ud800 end';
+    const r = await app.gql(AddCommentMutation, { input: { incidentId: aIncident, body } }, A.tokens.OPERATOR);
+    expect(r.errors).toBeUndefined();
+    expect(r.data!.addComment.errors).toEqual([]);
+    const stored = r.data!.addComment.incident!.comments.nodes.map((c) => c.body);
+    expect(stored.some((b) => b.startsWith('emoji 🛡️, RTL \u202e, zero-width \u200b, lone surrogate'))).toBe(true);
+  });
+});
+
+describe('impossible and out-of-range dates', () => {
+  it.each([
+    ['2026-02-30T00:00:00Z', /not a valid date/],
+    ['2025-02-29T12:00:00Z', /not a valid date/],
+    ['2026-04-31T00:00:00Z', /not a valid date/],
+    ['2026-01-01T24:00:00Z', /not a valid date/],
+    ['2026-01-01T23:60:00Z', /not a valid date/],
+    ['2026-01-01T23:59:60Z', /not a valid date/],
+    ['2026-01-01T00:00:00+24:00', /not a valid date/],
+    ['0000-01-01T00:00:00Z', /from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z/],
+    ['1969-12-31T23:59:59Z', /from 1970/],
+    ['1970-01-01T00:30:00+01:00', /from 1970/],
+    ['+275760-09-13T00:00:00Z', /ISO-8601/],
+    ['2026-01-01T00:00:00.1234567890Z', /ISO-8601/],
+  ])('%s is BAD_USER_INPUT naming the field', async (value, message) => {
+    const r = await app.gql(QueueQuery, { filter: { createdAfter: value } }, A.tokens.READER);
+    expect(r.data ?? null).toBeNull();
+    expectTopLevel(r, 'BAD_USER_INPUT', message);
+    expect(r.errors![0].message).toMatch(/createdAfter/);
+    const literal = await app.gql(`{ incidents(filter: { createdAfter: ${JSON.stringify(value)} }) { totalCount } }`, {}, A.tokens.READER);
+    expect(literal.data ?? null).toBeNull();
+    expect(literal.errors?.[0].extensions?.code).toMatch(/BAD_USER_INPUT|GRAPHQL_VALIDATION_FAILED/);
+    expect(literal.errors?.[0].message).toMatch(message);
+  });
+
+  it.each([
+    ['2024-02-29T00:00:00Z', '2024-02-29T00:00:00.000Z'],
+    ['2026-01-31T12:00:00.5+02:00', '2026-01-31T10:00:00.500Z'],
+    ['2026-01-31T23:30-01:00', '2026-02-01T00:30:00.000Z'],
+    ['1970-01-01T00:00:00Z', '1970-01-01T00:00:00.000Z'],
+  ])('%s is a real instant (%s)', async (value, utc) => {
+    const before = await footprint();
+    const input = incidentInput({ firstActivityAt: value });
+    const r = await app.gql<{ ingestIncident: { incident: { firstActivityAt: string }; errors: unknown[] } }, unknown>(
+      'mutation($input: IngestIncidentInput!) { ingestIncident(input: $input) { incident { firstActivityAt } errors { code } } }',
+      { input },
+      A.tokens.INTEGRATION,
+    );
+    expect(r.errors).toBeUndefined();
+    expect(r.data!.ingestIncident.incident.firstActivityAt).toBe(utc);
+    expect((await footprint()).incidents).toBe(before.incidents + 1);
+    // and a filter at the far end of the range works
+    const q = await app.gql(QueueQuery, { filter: { createdBefore: '9999-12-31T23:59:59.999Z' } }, A.tokens.READER);
+    expect(q.errors).toBeUndefined();
+  });
+
+  it('an impossible date in an ingest is refused, not stored as another day', async () => {
+    const before = await footprint();
+    const r = await app.gql(IngestMutation, { input: incidentInput({ firstActivityAt: '2026-02-30T10:00:00Z' }) as never }, A.tokens.INTEGRATION);
+    expectTopLevel(r, 'BAD_USER_INPUT', /not a valid date/);
+    expect(r.errors![0].message).toMatch(/firstActivityAt/);
+    expect(await footprint()).toEqual(before);
+  });
+});
+
+// ---- internals never reach a client unless the debug switch is on
+
+describe('unexpected errors', () => {
+  const secret = { sql: 'select secret_column from secret_table where id = $1', param: 's3cr3t-param-value' };
+
+  /** An app on the same database whose raw queries fail like a PostgreSQL error would. */
+  async function failingApp(opts: { debugErrors: boolean; nodeEnv?: string; production?: boolean }) {
+    const previous = process.env.NODE_ENV;
+    if (opts.nodeEnv) process.env.NODE_ENV = opts.nodeEnv;
+    let failing = false;
+    const database = Object.create(app.database, {
+      query: {
+        value: async (text: string, params?: unknown[]) => {
+          if (failing) {
+            throw Object.assign(new Error(`relation "secret_table" does not exist: ${secret.sql}`), {
+              query: secret.sql,
+              parameters: [secret.param],
+              code: '42P01',
+            });
+          }
+          return app.database.query(text as never, params as never);
+        },
+      },
+    }) as TestApp['database'];
+    try {
+      const other = await startApp(
+        { security: { ...app.config.security, debugErrors: opts.debugErrors }, production: opts.production ?? false },
+        { database },
+      );
+      failing = true;
+      return other;
+    } finally {
+      process.env.NODE_ENV = previous;
+    }
+  }
+
+  it.each([
+    ['test mode', 'test'],
+    ['development mode', 'development'],
+  ])('in %s without DEBUG_ERRORS: "Unexpected error." and nothing else, on HTTP and graphql-ws', async (_label, nodeEnv) => {
+    const other = await failingApp({ debugErrors: false, nodeEnv });
+    try {
+      const r = await other.gql(QueueQuery, { first: 5 }, A.tokens.READER);
+      expect(r.errors).toEqual([{ message: 'Unexpected error.', path: ['incidents'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+      const client = wsClient(other.url, A.tokens.READER);
+      try {
+        const c = subscribe(client, '{ incidents(first: 5) { totalCount } }');
+        const end = Date.now() + 5_000;
+        while (!c.errors.length && Date.now() < end) await new Promise((res) => setTimeout(res, 20));
+        const text = JSON.stringify(c.errors);
+        expect(text).toContain('Unexpected error.');
+        for (const leak of ['secret', 's3cr3t', 'stack', 'originalError', 'at ']) expect(text).not.toContain(leak);
+      } finally {
+        await client.dispose();
+      }
+      const text = JSON.stringify(r);
+      for (const leak of ['secret', 's3cr3t', 'stack', 'originalError']) expect(text).not.toContain(leak);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('with DEBUG_ERRORS outside production the details are shown; in production never', async () => {
+    const debug = await failingApp({ debugErrors: true });
+    try {
+      const r = await debug.gql(QueueQuery, { first: 5 }, A.tokens.READER);
+      expect(r.errors?.[0].message).toBe('Unexpected error.');
+      expect(JSON.stringify(r.errors?.[0].extensions)).toContain('secret_table');
+    } finally {
+      await debug.close();
+    }
+    const production = await failingApp({ debugErrors: true, production: true });
+    try {
+      const r = await production.gql(QueueQuery, { first: 5 }, A.tokens.READER);
+      expect(r.errors).toEqual([{ message: 'Unexpected error.', path: ['incidents'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+    } finally {
+      await production.close();
+    }
   });
 });

@@ -95,7 +95,7 @@ describe('pagination cursors', () => {
     expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/); // opaque, URL-safe
     expect(decodeCursor(cursor, ['string', 'date', 'int'], 'after')).toEqual(['HIGH', at, 42, id]);
     // activity cursors are just the numeric id
-    expect(decodeCursor(encodeCursor([17]), [], 'after')).toEqual([17]);
+    expect(decodeCursor(encodeCursor([17]), [], 'after', 'int')).toEqual([17]);
   });
 
   it.each<[string, string, CursorPart[]]>([

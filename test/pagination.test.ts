@@ -296,3 +296,87 @@ describe('paging an incident\'s alerts', () => {
     expect(bad.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   });
 });
+
+describe('tampered cursors', () => {
+  // Cursors are opaque base64url JSON, and anyone can write one: every part is checked against
+  // what a cursor of that list holds, so a forged one is BAD_USER_INPUT naming the argument,
+  // never a database error (an enum cast, an integer overflow, a year PostgreSQL refuses...).
+  const forge = (parts: unknown[]) => Buffer.from(JSON.stringify(parts), 'utf8').toString('base64url');
+  const uuid = '0b5f0c8e-7d0a-4f4e-9a57-4f1d2c3b4a59';
+  const date = '2026-01-10T09:00:00.000Z';
+  let T: TenantFixture;
+  let incidentId: string;
+
+  beforeAll(async () => {
+    T = await newTenant(app);
+    incidentId = (await ingest(T)).id;
+    for (let i = 0; i < 3; i++) {
+      const r = await app.gql(UpdateIncidentMutation, { input: { incidentId, tags: [`t${i}`] } }, T.tokens.OPERATOR);
+      expect(r.data?.updateIncident.errors).toEqual([]);
+    }
+  });
+
+  type List = [string, (page: { first?: number; after?: string; last?: number; before?: string }) => Promise<{ errors?: { message: string; extensions?: Record<string, unknown> }[] }>];
+  const queue = (field: IncidentOrderField): List[1] => (page) => app.gql(QueueQuery, { ...page, orderBy: { field, direction: 'ASC' } }, T.tokens.READER);
+  const nested = (list: string): List[1] => (page) =>
+    app.gql(
+      `query($id: ID!, $first: Int, $after: String, $last: Int, $before: String) { node(id: $id) { ... on Incident { ${list}(first: $first, after: $after, last: $last, before: $before) { totalCount } } } }`,
+      { id: incidentId, ...page },
+      T.tokens.READER,
+    );
+  const actions: List[1] = (page) =>
+    app.gql('query($first: Int, $after: String, $last: Int, $before: String) { responseActions(first: $first, after: $after, last: $last, before: $before) { totalCount } }', page, T.tokens.READER);
+
+  const cases: [string, List[1], unknown[]][] = [
+    ['the queue by severity, with an enum value that does not exist', queue('SEVERITY'), ['BOGUS', date, uuid]],
+    ['the queue by severity, with a NUL in the enum value', queue('SEVERITY'), ['LOW\u0000', date, uuid]],
+    ['the queue by priority, with a number beyond 32 bits', queue('PRIORITY'), [2 ** 40, date, uuid]],
+    ['the queue by priority, with 1e308', queue('PRIORITY'), [1e308, date, uuid]],
+    ['the queue by priority, with a fraction', queue('PRIORITY'), [1.5, date, uuid]],
+    ['the queue by priority, with a string', queue('PRIORITY'), ['50', date, uuid]],
+    ['the queue by update, with year 0000', queue('LAST_UPDATE'), ['0000-01-01T00:00:00.000Z', uuid]],
+    ['the queue by update, with year 275760', queue('LAST_UPDATE'), ['+275760-09-13T00:00:00.000Z', uuid]],
+    ['the queue by creation, with February 30', queue('CREATED'), ['2026-02-30T00:00:00.000Z', uuid]],
+    ['the queue by creation, with a date that is not an instant', queue('CREATED'), ['2026-01-10', uuid]],
+    ['the queue, with a row number for a uuid', queue('LAST_UPDATE'), [date, 5]],
+    ['the queue, with an id that is no uuid', queue('LAST_UPDATE'), [date, "x' or 1=1 --"]],
+    ['the queue, with a missing part', queue('PRIORITY'), [50, uuid]],
+    ["an incident's alerts, with year 0000", nested('alerts'), ['0000-01-01T00:00:00.000Z', uuid]],
+    ["an incident's comments, with year 0000", nested('comments'), ['0000-01-01T00:00:00.000Z', uuid]],
+    ["an incident's comments, with a number for a date", nested('comments'), [1e20, uuid]],
+    ["an incident's activity, with a uuid for its row number", nested('activity'), [uuid]],
+    ["an incident's activity, with a row number beyond 2^53", nested('activity'), [2 ** 60]],
+    ["an incident's activity, with a negative row number", nested('activity'), [-1]],
+    ['the action center, with year 0000', actions, ['0000-01-01T00:00:00.000Z', uuid]],
+  ];
+
+  it.each(cases)('%s: BAD_USER_INPUT naming after/before', async (_label, run, parts) => {
+    for (const [page, argument] of [
+      [{ first: 2, after: forge(parts) }, 'after'],
+      [{ last: 2, before: forge(parts) }, 'before'],
+    ] as const) {
+      const r = await run(page);
+      expect(r.errors, JSON.stringify(r)).toHaveLength(1);
+      expect(r.errors![0]).toMatchObject({
+        message: `"${argument}" is not a cursor of this list`,
+        extensions: { code: 'BAD_USER_INPUT', argument, field: [argument] },
+      });
+    }
+  });
+
+  it("the activity log's own cursors (row numbers) still page", async () => {
+    const page = async (after: string | null) => {
+      const r = await app.gql<{ node: { activity: { nodes: { field: string }[]; pageInfo: { endCursor: string; hasNextPage: boolean } } } }, unknown>(
+        'query($id: ID!, $after: String) { node(id: $id) { ... on Incident { activity(first: 2, after: $after) { nodes { field } pageInfo { endCursor hasNextPage } } } } }',
+        { id: incidentId, after },
+        T.tokens.READER,
+      );
+      expect(r.errors).toBeUndefined();
+      return r.data!.node.activity;
+    };
+    const p1 = await page(null);
+    const p2 = await page(p1.pageInfo.endCursor);
+    expect(p1.nodes).toHaveLength(2);
+    expect(p2.nodes.length).toBeGreaterThan(0);
+  });
+});

@@ -190,7 +190,7 @@ export function listComments(ctx: DomainContext, incident: IncidentRow, args: Pa
 
 /** The activity log of one incident, oldest first (ids are commit-ordered). */
 export async function listActivity(ctx: DomainContext, incident: IncidentRow, args: PageArgs): Promise<Page<ActivityRow>> {
-  const req = pageRequest(args, []);
+  const req = pageRequest(args, [], 'int');
   const conds = [eq(activity.incidentId, incident.id), eq(activity.tenantId, incident.tenantId)];
   // The activity id alone orders the log: the cursor is just the id.
   if (req.cursor) conds.push(req.backward ? sql`${activity.id} < ${req.cursor[0]}` : gt(activity.id, req.cursor[0] as number));

@@ -13,7 +13,13 @@ export interface PageArgs {
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
-export type CursorPart = 'date' | 'string' | 'int';
+/**
+ * One sort key of a cursor: a date (millisecond ISO string, 1970 to 9999), an int (a PostgreSQL
+ * integer), a short string, or one of a list of enum values (the list itself).
+ */
+export type CursorPart = 'date' | 'string' | 'int' | readonly string[];
+/** The row id a cursor ends with: a uuid, or a bigserial (positive safe integer). */
+export type CursorId = 'uuid' | 'int';
 
 export interface PageRequest {
   limit: number;
@@ -39,7 +45,7 @@ export interface Page<T> {
 }
 
 export const badInput = (message: string, argument?: string) =>
-  new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...(argument ? { argument } : {}) } });
+  new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...(argument ? { argument, field: [argument] } : {}) } });
 
 export function checkPageSize(name: string, value: number | null | undefined): void {
   if (value === null || value === undefined) return;
@@ -55,39 +61,56 @@ export function encodeCursor(values: unknown[]): string {
   ).toString('base64url');
 }
 
-export function decodeCursor(cursor: string, shape: readonly CursorPart[], argument: string): unknown[] {
+const MIN_CURSOR_DATE = Date.UTC(1970, 0, 1);
+const MAX_CURSOR_DATE = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const INT_MIN = -(2 ** 31);
+const INT_MAX = 2 ** 31 - 1;
+const MAX_CURSOR_LENGTH = 1_000;
+
+/**
+ * A cursor of a list sorted by `shape` (then the row id), as the values to compare rows with.
+ * Cursors are opaque but not signed: a tampered one is checked part by part against what this
+ * list's cursors hold (a date this service could have written, an integer PostgreSQL takes, an
+ * enum value, a uuid or row number), so it is bad input naming the argument, never a database error.
+ */
+export function decodeCursor(cursor: string, shape: readonly CursorPart[], argument: string, idKind: CursorId = 'uuid'): unknown[] {
   const fail = () => badInput(`"${argument}" is not a cursor of this list`, argument);
+  if (cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]*={0,2}$/.test(cursor)) throw fail();
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     throw fail();
   }
-  // the last element is always the row id (a uuid)
+  // the last element is always the row id
   if (!Array.isArray(parsed) || parsed.length !== shape.length + 1) throw fail();
   const out = shape.map((kind, i) => {
-    const v = parsed[i];
+    const v: unknown = parsed[i];
     if (kind === 'date') {
+      // exactly what encodeCursor writes (toISOString), in the range a DateTime may take
       const d = typeof v === 'string' ? new Date(v) : null;
-      if (!d || Number.isNaN(d.getTime())) throw fail();
+      const t = d?.getTime() ?? Number.NaN;
+      if (!d || !(t >= MIN_CURSOR_DATE && t <= MAX_CURSOR_DATE) || d.toISOString() !== v) throw fail();
       return d;
     }
     if (kind === 'int') {
-      if (!Number.isInteger(v)) throw fail();
+      if (!Number.isInteger(v) || (v as number) < INT_MIN || (v as number) > INT_MAX) throw fail();
       return v;
     }
-    if (typeof v !== 'string' || v.length > 200) throw fail();
+    if (typeof v !== 'string' || v.length > 200 || v.includes('\u0000')) throw fail();
+    if (kind !== 'string' && !kind.includes(v)) throw fail();
     return v;
   });
   const id = parsed[shape.length];
-  const validId = typeof id === 'string' ? UUID.test(id) : Number.isSafeInteger(id) && (id as number) > 0;
+  const validId = idKind === 'uuid' ? typeof id === 'string' && UUID.test(id) : Number.isSafeInteger(id) && (id as number) > 0;
   if (!validId) throw fail();
   return [...out, id];
 }
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function pageRequest(args: PageArgs, shape: readonly CursorPart[]): PageRequest {
+/** Relay arguments checked, as a page to fetch; `idKind` is what the list's row ids are. */
+export function pageRequest(args: PageArgs, shape: readonly CursorPart[], idKind: CursorId = 'uuid'): PageRequest {
   checkPageSize('first', args.first);
   checkPageSize('last', args.last);
   if (args.first != null && args.last != null) throw badInput('Pass either "first" or "last", not both', 'last');
@@ -100,7 +123,7 @@ export function pageRequest(args: PageArgs, shape: readonly CursorPart[]): PageR
   return {
     limit: (backward ? args.last : args.first) ?? DEFAULT_PAGE_SIZE,
     backward,
-    cursor: raw != null ? decodeCursor(raw, shape, backward ? 'before' : 'after') : null,
+    cursor: raw != null ? decodeCursor(raw, shape, backward ? 'before' : 'after', idKind) : null,
   };
 }
 

@@ -5,6 +5,7 @@ import { arrayLiteral, jsonShape, Params } from '../db/json-rows';
 import { alerts, devices, incidents, type AlertRow, type DeviceRow, type IncidentRow } from '../db/schema';
 import type { DomainContext } from './context';
 import type { Assignment, Classification, Determination, IncidentStatus, Severity } from './enums';
+import { SEVERITIES } from './enums';
 import { invalid } from './errors';
 import { buildPage, pageRequest, type CursorPart, type Page, type PageArgs } from './pagination';
 import { requireViewer, scopeTenantIds, type Viewer } from './viewer';
@@ -44,7 +45,7 @@ const updated: KeyPart = { sqlName: 'updated_at', prop: 'updatedAt', kind: 'date
 const KEYS: Record<IncidentOrderField, KeyPart[]> = {
   LAST_UPDATE: [updated],
   CREATED: [{ sqlName: 'created_at', prop: 'createdAt', kind: 'date', cast: 'timestamptz', value: (r) => r.createdAt }],
-  SEVERITY: [{ sqlName: 'severity', prop: 'severity', kind: 'string', cast: 'severity', value: (r) => r.severity }, updated],
+  SEVERITY: [{ sqlName: 'severity', prop: 'severity', kind: SEVERITIES, cast: 'severity', value: (r) => r.severity }, updated],
   PRIORITY: [{ sqlName: 'priority_score', prop: 'priorityScore', kind: 'int', cast: 'int', value: (r) => r.priorityScore }, updated],
 };
 

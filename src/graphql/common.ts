@@ -19,24 +19,46 @@ import { ORDER_FIELDS } from '../domain/queue';
 import { ROLES } from '../domain/viewer';
 import { builder } from './builder';
 
-const parseDate = (value: unknown): Date => {
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
-    throw new GraphQLError(`DateTime must be an ISO-8601 string with a time zone, e.g. 2026-01-31T12:00:00Z`, {
-      extensions: { code: 'BAD_USER_INPUT' },
-    });
+/** The instants a DateTime may name: 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z. */
+export const MIN_DATE_TIME = Date.UTC(1970, 0, 1);
+export const MAX_DATE_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:Z|([+-])(\d{2}):(\d{2}))$/;
+const leap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+const badDate = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+
+/**
+ * A DateTime input: an ISO-8601 instant with a time zone (Z or ±hh:mm), every part in range and
+ * a day its month has (2026-02-30 is refused, not moved to March 2), within 1970 to 9999.
+ */
+export function parseDateTime(value: unknown): Date {
+  const m = typeof value === 'string' ? ISO_INSTANT.exec(value) : null;
+  if (!m) throw badDate('DateTime must be an ISO-8601 string with a time zone, e.g. 2026-01-31T12:00:00Z');
+  const [year, month, day, hour, minute] = [m[1], m[2], m[3], m[4], m[5]].map(Number);
+  const second = m[6] ? Number(m[6]) : 0;
+  const ms = m[7] ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0;
+  const [offH, offM] = [Number(m[9] ?? 0), Number(m[10] ?? 0)];
+  const daysInMonth = [31, leap(year) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] ?? 0;
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59 || offH > 23 || offM > 59) {
+    throw badDate(`"${value as string}" is not a valid date and time`);
   }
-  const d = new Date(value);
-  if (Number.isNaN(d.getTime())) {
-    throw new GraphQLError(`"${value}" is not a valid date`, { extensions: { code: 'BAD_USER_INPUT' } });
+  const utc = new Date(0);
+  utc.setUTCFullYear(year, month - 1, day); // (Date.UTC would read years 0-99 as 1900-1999)
+  utc.setUTCHours(hour, minute, second, ms);
+  const t = utc.getTime() - (m[8] === '-' ? -1 : 1) * (offH * 60 + offM) * 60_000;
+  if (!(t >= MIN_DATE_TIME && t <= MAX_DATE_TIME)) {
+    throw badDate(`DateTime must be from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z, got "${value as string}"`);
   }
-  return d;
-};
+  return new Date(t);
+}
 
 builder.scalarType('DateTime', {
-  description: 'An ISO-8601 date and time in UTC, e.g. 2026-11-27T18:23:00.000Z.',
+  description:
+    'An ISO-8601 date and time, e.g. 2026-11-27T18:23:00.000Z. Inputs need a time zone (Z or ±hh:mm), a real calendar ' +
+    'date and a year from 1970 to 9999; outputs are always UTC with milliseconds.',
   serialize: (d) => (d instanceof Date ? d : new Date(d as string)).toISOString(),
-  parseValue: parseDate,
-  parseLiteral: (ast) => parseDate(ast.kind === Kind.STRING ? ast.value : undefined),
+  parseValue: parseDateTime,
+  parseLiteral: (ast) => parseDateTime(ast.kind === Kind.STRING ? ast.value : undefined),
 });
 
 export const SeverityEnum = builder.enumType('Severity', {

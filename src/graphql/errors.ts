@@ -22,7 +22,14 @@ export function maskError(log: Logger, opts: { production: boolean; debug: boole
         path: error instanceof GraphQLError ? error.path : undefined,
       });
     }
-    if (original instanceof GraphQLError && original.extensions?.code) return original;
+    if (original instanceof GraphQLError && original.extensions?.code) {
+      if (!(error instanceof GraphQLError) || error === original) return original;
+      // A coded error wrapped by graphql (a scalar refusing a literal or a variable): keep the
+      // wrapper's words, which say where ("Variable "$f" got invalid value ... at "f.createdAfter""),
+      // and the code and fields of the original; never the original's stack.
+      const message = error.message.includes(original.message) ? error.message : `${error.message} ${original.message}`;
+      return new GraphQLError(message, { nodes: error.nodes, path: error.path, extensions: { ...original.extensions } });
+    }
     // The caller's mistakes that Pothos and graphql-jit raise without a code: a malformed global
     // id (or one of a type that has no ids), a variable of the wrong type. Bad input, not a crash.
     const path = error instanceof GraphQLError ? error.path : undefined;

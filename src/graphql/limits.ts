@@ -1,26 +1,30 @@
 // Query limits, all checked before any resolver runs (so before any database work):
 // depth, aliases and tokens by GraphQL Armor (validation errors), and the cost of the operation
-// here, because Armor's cost limit counts fields without multiplying by page sizes: a query
-// for 100 incidents × 100 alerts each must cost what it loads.
+// by graphql-query-complexity with our page-size estimator, because Armor's cost limit counts
+// fields without multiplying by page sizes: a query for 100 incidents × 100 alerts each must cost
+// what it loads.
+//
+// The cost is computed in the execute/subscribe hooks (not as a validation rule: yoga caches
+// validation per document, and the cost depends on the variables), so it runs for every transport
+// that executes through the envelop: GraphQL over HTTP (GET, POST, SSE) and graphql-ws.
 import type { Plugin } from '@envelop/core';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import {
   getNamedType,
+  getOperationAST,
   GraphQLError,
-  isObjectType,
-  isInterfaceType,
   Kind,
+  type DefinitionNode,
   type DocumentNode,
-  type FragmentDefinitionNode,
-  type GraphQLNamedType,
   type GraphQLSchema,
-  type SelectionSetNode,
+  type GraphQLType,
   type ValidationContext,
-  type ValueNode,
 } from 'graphql';
+import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain/pagination';
+import { coerceVariables, useInputGuard } from './input-guard';
 
 export interface Limits {
   maxDepth: number;
@@ -29,80 +33,86 @@ export interface Limits {
   maxTokens: number;
 }
 
-function argValue(node: ValueNode | undefined, variables: Record<string, unknown>): unknown {
-  if (!node) return undefined;
-  if (node.kind === Kind.VARIABLE) return variables[node.name.value];
-  if (node.kind === Kind.INT) return Number(node.value);
-  if (node.kind === Kind.NULL) return null;
-  if (node.kind === Kind.LIST) return node.values.map((v) => argValue(v, variables));
-  return undefined;
+/**
+ * Fields the cost walk evaluates at most (every fragment spread counts its fragment again): a
+ * document of nested fragments spread many times is refused instead of walked for seconds.
+ */
+export const MAX_COST_NODES = 20_000;
+
+const badInput = (message: string, argument: string) =>
+  new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', argument, field: [argument] } });
+
+/** A connection or paginated list: it returns a *Connection or takes first/last. */
+export function isPaginated(field: { type: GraphQLType; args: readonly { name: string }[] }): boolean {
+  return getNamedType(field.type).name.endsWith('Connection') || field.args.some((a) => a.name === 'first' || a.name === 'last');
 }
 
-/** Cost = every field 1, times the page size of every connection or paginated list above it. */
+/**
+ * Every field costs 1 plus its selection, and the selection counts once per item the field can
+ * return: the page size of a connection or paginated list (`first`/`last`, DEFAULT_PAGE_SIZE
+ * when neither is given), the number of ids of `nodes(ids:)`. The arguments arrive coerced
+ * (literals, variables and variable defaults alike). Page sizes out of range are refused here,
+ * before any resolver runs.
+ */
+const pageSizeEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
+  let multiplier = 1;
+  if (isPaginated(field)) {
+    for (const name of ['first', 'last'] as const) {
+      const v = args[name] as unknown;
+      if (typeof v === 'number' && (!Number.isInteger(v) || v < 0 || v > MAX_PAGE_SIZE)) {
+        throw badInput(`"${name}" on ${field.name} must be between 0 and ${MAX_PAGE_SIZE}, got ${String(v)}`, name);
+      }
+    }
+    const first = typeof args.first === 'number' ? args.first : null;
+    const last = typeof args.last === 'number' ? args.last : null;
+    multiplier = first === null && last === null ? DEFAULT_PAGE_SIZE : Math.max(first ?? 0, last ?? 0);
+  }
+  // nodes(ids:) loads one object per id: a page of ids, costed like one
+  if (Array.isArray(args.ids)) {
+    if (args.ids.length > MAX_PAGE_SIZE) {
+      throw badInput(`"ids" on ${field.name} takes at most ${MAX_PAGE_SIZE} ids, got ${args.ids.length}`, 'ids');
+    }
+    multiplier = Math.max(multiplier, args.ids.length);
+  }
+  return 1 + multiplier * childComplexity;
+};
+
+/**
+ * The cost of the operation `operationName` of `document` with these (raw, uncoerced) variables:
+ * every field 1, times the page size of every connection or paginated list above it. Variables are
+ * coerced as execution will (so their defaults apply); when they cannot be coerced the cost is 0
+ * and execution refuses them with its own error. Throws a BAD_USER_INPUT GraphQLError for a page
+ * size out of range, a QUERY_TOO_COMPLEX one for a document too large to walk.
+ */
 export function operationCost(
   schema: GraphQLSchema,
   document: DocumentNode,
   operationName: string | null | undefined,
   variables: Record<string, unknown>,
 ): number {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
-  const ops = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
-  const op = operationName ? ops.find((o) => o.name?.value === operationName) : ops[0];
-  if (!op) return 0;
-  const root =
-    op.operation === 'query' ? schema.getQueryType() : op.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
-  if (!root) return 0;
-
-  const visit = (set: SelectionSetNode, type: GraphQLNamedType, seen: Set<string>): number => {
-    let cost = 0;
-    for (const sel of set.selections) {
-      if (sel.kind === Kind.FRAGMENT_SPREAD) {
-        const frag = fragments.get(sel.name.value);
-        if (!frag || seen.has(frag.name.value)) continue;
-        const on = schema.getType(frag.typeCondition.name.value) ?? type;
-        cost += visit(frag.selectionSet, on, new Set([...seen, frag.name.value]));
-        continue;
-      }
-      if (sel.kind === Kind.INLINE_FRAGMENT) {
-        const on = sel.typeCondition ? (schema.getType(sel.typeCondition.name.value) ?? type) : type;
-        cost += visit(sel.selectionSet, on, seen);
-        continue;
-      }
-      if (sel.name.value.startsWith('__')) continue;
-      const fields = isObjectType(type) || isInterfaceType(type) ? type.getFields() : null;
-      const def = fields?.[sel.name.value];
-      if (!def) continue;
-      let multiplier = 1;
-      const first = argValue(sel.arguments?.find((a) => a.name.value === 'first')?.value, variables);
-      const last = argValue(sel.arguments?.find((a) => a.name.value === 'last')?.value, variables);
-      for (const [name, v] of [['first', first], ['last', last]] as const) {
-        // (a value of the wrong type is left to variable coercion, which says what type it wants)
-        if (typeof v === 'number' && (!Number.isInteger(v) || v < 0 || v > MAX_PAGE_SIZE)) {
-          throw new GraphQLError(`"${name}" on ${sel.name.value} must be between 0 and ${MAX_PAGE_SIZE}, got ${String(v)}`, {
-            extensions: { code: 'BAD_USER_INPUT', argument: name },
-          });
-        }
-      }
-      const named = getNamedType(def.type);
-      const size = (v: unknown) => (typeof v === 'number' ? v : 0);
-      if (typeof first === 'number' || typeof last === 'number') multiplier = Math.max(size(first), size(last));
-      else if (named.name.endsWith('Connection')) multiplier = DEFAULT_PAGE_SIZE;
-      // nodes(ids:) loads one object per id: a page of ids, costed like one
-      const ids = argValue(sel.arguments?.find((a) => a.name.value === 'ids')?.value, variables);
-      if (Array.isArray(ids)) {
-        if (ids.length > MAX_PAGE_SIZE) {
-          throw new GraphQLError(`"ids" on ${sel.name.value} takes at most ${MAX_PAGE_SIZE} ids, got ${ids.length}`, {
-            extensions: { code: 'BAD_USER_INPUT', argument: 'ids' },
-          });
-        }
-        multiplier = Math.max(multiplier, ids.length);
-      }
-      cost += 1 + (sel.selectionSet ? multiplier * visit(sel.selectionSet, named, seen) : 0);
+  const op = getOperationAST(document, operationName);
+  if (!op) return 0; // no such operation: execution says so
+  if (coerceVariables(schema, op, variables).errors) return 0;
+  // only the operation that runs (and the fragments), so the walk never sees another operation
+  const definitions: DefinitionNode[] = [op, ...document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION)];
+  try {
+    return getComplexity({
+      schema,
+      query: { kind: Kind.DOCUMENT, definitions },
+      variables,
+      estimators: [pageSizeEstimator],
+      maxQueryNodes: MAX_COST_NODES,
+    });
+  } catch (err) {
+    if (err instanceof GraphQLError && !err.extensions?.code) {
+      // the walk's own limit (graphql-query-complexity raises it without a code)
+      throw new GraphQLError(
+        `Query is too complex: more than ${MAX_COST_NODES} fields to cost (counting every spread of a fragment). Spread fewer fragments.`,
+        { extensions: { code: 'QUERY_TOO_COMPLEX' } },
+      );
     }
-    return cost;
-  };
-  return visit(op.selectionSet, root, new Set());
+    throw err;
+  }
 }
 
 // The cost of a document depends only on it, the operation and the variables; yoga hands the same
@@ -123,7 +133,7 @@ function cachedCost(schema: GraphQLSchema, document: DocumentNode, operationName
   return cost;
 }
 
-function costError(
+export function costError(
   args: { schema: GraphQLSchema; document: DocumentNode; operationName?: string | null; variableValues?: unknown },
   maxCost: number,
 ): GraphQLError | null {
@@ -140,6 +150,7 @@ function costError(
   }
 }
 
+/** The cost limit, for queries, mutations and subscriptions on every transport. */
 export function useQueryCost(maxCost: number): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
@@ -169,11 +180,16 @@ const tooComplex = {
   ],
 };
 
+/**
+ * Everything checked before any resolver runs, on every transport: the limits above, and the
+ * input guard (no NUL character in any argument, see input-guard.ts).
+ */
 export function limitPlugins(limits: Limits): Plugin[] {
   return [
     maxTokensPlugin({ n: limits.maxTokens, ...tooComplex }),
     maxDepthPlugin({ n: limits.maxDepth, flattenFragments: true, ...tooComplex }),
     maxAliasesPlugin({ n: limits.maxAliases, ...tooComplex }),
     useQueryCost(limits.maxCost),
+    useInputGuard(),
   ];
 }
