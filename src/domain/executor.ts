@@ -14,7 +14,7 @@ import type { Logger } from '../log';
 import { createDomainContext, type EventSink } from './context';
 import { backoffMs, JobEngine, type JobQueue, type RunResult } from './jobs/engine';
 import { settleIncident } from './response';
-import { excludedGroup } from './settings';
+import { excludedGroup } from './exclusions';
 
 export interface ExecutorOptions {
   pollMs: number;

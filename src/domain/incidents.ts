@@ -1,6 +1,6 @@
 // Edits to an incident available to customers and experts: tags, assignment, severity, comments.
 // Every change is an activity entry; an optional expected version guards against lost updates.
-import { and, asc, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import type { Tx } from '../db/client';
 import { activity, comments, incidents, principals, type ActivityRow, type CommentRow, type IncidentRow } from '../db/schema';
 import { writeTransaction } from '../events/activity';
@@ -11,13 +11,11 @@ import { buildPage, pageRequest, type Page, type PageArgs } from './pagination';
 import { messagePage } from './timeline';
 import { priorityScore } from './priority';
 import { LIMITS, tags as cleanTags, text } from './validate';
-import { canReadTenant, requireRole, requireViewer, type Viewer } from './viewer';
-
-/** Roles that may change an incident's tags, assignment and severity. */
-export const EDITOR_ROLES = ['OPERATOR', 'ADMIN', 'EXPERT'] as const;
+import { allowsOn, authorize, lockOwned } from './access';
+import type { Viewer } from './viewer';
 
 export function canEditIncident(viewer: Viewer | null, incident: IncidentRow): boolean {
-  return !!viewer && (EDITOR_ROLES as readonly string[]).includes(viewer.role) && canReadTenant(viewer, incident.tenantId);
+  return allowsOn(viewer, 'updateIncident', incident.tenantId);
 }
 
 /**
@@ -30,12 +28,7 @@ export async function lockIncident(
   incidentId: string,
   expectedVersion?: number | null,
 ): Promise<IncidentRow> {
-  const [row] = await tx
-    .select()
-    .from(incidents)
-    .where(and(eq(incidents.id, incidentId), inArray(incidents.tenantId, [...viewer.tenantIds])))
-    .for('update');
-  if (!row) throw notFound('Incident', ['incidentId']);
+  const row = await lockOwned(tx, incidents, incidentId, viewer, 'Incident', ['incidentId']);
   if (expectedVersion != null && expectedVersion !== row.version) {
     throw new DomainError(
       'VERSION_CONFLICT',
@@ -56,8 +49,7 @@ export interface UpdateIncidentInput {
 }
 
 export async function updateIncident(ctx: DomainContext, input: UpdateIncidentInput): Promise<IncidentRow> {
-  const viewer = requireViewer(ctx.viewer);
-  requireRole(viewer, EDITOR_ROLES, 'update incidents');
+  const viewer = authorize(ctx.viewer, 'updateIncident');
   const newTags = input.tags != null ? cleanTags(input.tags, ['tags']) : null;
   if (input.assigneeId && input.assignment === 'UNASSIGNED') {
     throw invalid('an UNASSIGNED incident cannot name an assignee', ['assigneeId']);
@@ -158,11 +150,8 @@ export interface AddCommentInput {
   body: string;
 }
 
-export const COMMENT_ROLES = ['OPERATOR', 'ADMIN', 'EXPERT'] as const;
-
 export async function addComment(ctx: DomainContext, input: AddCommentInput): Promise<{ incident: IncidentRow; comment: CommentRow }> {
-  const viewer = requireViewer(ctx.viewer);
-  requireRole(viewer, COMMENT_ROLES, 'comment on incidents');
+  const viewer = authorize(ctx.viewer, 'addComment');
   const body = text(input.body, ['body'], LIMITS.comment);
   const result = await writeTransaction(ctx, async (tx, log) => {
     const current = await lockIncident(tx, viewer, input.incidentId);

@@ -10,9 +10,9 @@ import type { DomainContext } from './context';
 import type { Severity } from './enums';
 import { AccessError, invalid } from './errors';
 import { priorityScore } from './priority';
-import { normaliseDeviceGroup, sameDeviceGroup } from './settings';
+import { normaliseDeviceGroup, sameDeviceGroup } from './exclusions';
 import { LIMITS, optionalText, pastOrPresent, text } from './validate';
-import { requireRole, requireViewer } from './viewer';
+import { authorize } from './access';
 
 export interface DeviceEvidenceInput {
   deviceName: string;
@@ -348,8 +348,7 @@ function searchText(title: string, number: number, names: string[]): string {
 }
 
 export async function ingestIncident(ctx: DomainContext, raw: IngestIncidentInput): Promise<IngestResult> {
-  const viewer = requireViewer(ctx.viewer);
-  requireRole(viewer, ['INTEGRATION'], 'ingest incidents');
+  const viewer = authorize(ctx.viewer, 'ingestIncident');
   const tenantId = viewer.tenantId;
   if (!tenantId) throw new AccessError('FORBIDDEN', 'An integration principal must belong to a tenant');
   const input = cleanInput(raw);

@@ -8,7 +8,8 @@ import type { Assignment, Classification, Determination, IncidentStatus, Severit
 import { SEVERITIES } from './enums';
 import { invalid } from './errors';
 import { buildPage, pageRequest, type CursorPart, type Page, type PageArgs } from './pagination';
-import { requireViewer, scopeTenantIds, type Viewer } from './viewer';
+import { scopeTenantIds } from './access';
+import { requireViewer, type Viewer } from './viewer';
 
 export interface IncidentFilter {
   status?: IncidentStatus[] | null;

@@ -1,6 +1,6 @@
 // Managed response (SPEC.md section 4): publishing the investigation summary and action cards,
 // who may act on a card, the customer's actions, and how card changes move the incident.
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Tx } from '../db/client';
 import {
   actionAttempts,
@@ -27,9 +27,10 @@ import type { DomainContext } from './context';
 import { DomainError, invalid, notFound } from './errors';
 import { lockIncident } from './incidents';
 import { changeIncident, withSystemTag } from './triage';
-import { excludedGroup } from './settings';
+import { excludedGroup } from './exclusions';
 import { LIMITS, optionalText, text } from './validate';
-import { canReadTenant, requireRole, requireViewer, type Viewer } from './viewer';
+import { allows, authorize, canReadTenant, lockOwned } from './access';
+import type { Viewer } from './viewer';
 
 export const ACTION_KINDS = actionKindEnum.enumValues;
 export type ActionKind = (typeof ACTION_KINDS)[number];
@@ -61,6 +62,8 @@ export interface PerformCheck {
   reason?: string;
 }
 
+const ACTION_OPERATION = { perform: 'performAction', complete: 'completeManualAction', skip: 'skipAction' } as const;
+
 /** The API's greyed-out button: may this viewer perform (or retry) this card now, and if not, why. */
 export function performCheck(
   viewer: Viewer | null,
@@ -71,10 +74,18 @@ export function performCheck(
 ): PerformCheck {
   if (!viewer || !canReadTenant(viewer, card.tenantId)) return { allowed: false, code: 'FORBIDDEN', reason: 'Not your tenant' };
   const kind = card.kind as ActionKind;
-  if (viewer.role === 'READER') return { allowed: false, code: 'FORBIDDEN', reason: 'Readers cannot act on response actions; ask an operator' };
-  if (viewer.role === 'INTEGRATION') return { allowed: false, code: 'FORBIDDEN', reason: 'Integrations cannot act on response actions' };
+  // the role, from the access policy; then the domain's rules for experts
+  if (!allows(viewer, ACTION_OPERATION[action])) {
+    const reason =
+      viewer.role === 'READER'
+        ? 'Readers cannot act on response actions; ask an operator'
+        : viewer.role === 'EXPERT'
+          ? "Manual actions and skipping are the customer's decision"
+          : 'Integrations cannot act on response actions';
+    return { allowed: false, code: 'FORBIDDEN', reason };
+  }
   if (viewer.role === 'EXPERT') {
-    if (action !== 'perform' || !isOneClick(kind)) {
+    if (!isOneClick(kind)) {
       return { allowed: false, code: 'FORBIDDEN', reason: 'Manual actions and skipping are the customer\'s decision' };
     }
     if (tenant.serviceAccessLevel !== 'OPERATOR') {
@@ -162,8 +173,7 @@ function cleanSummary(s: PublishInput['summary']) {
  * waits for the customer. Publishing again after a reopen adds cards and replaces the summary.
  */
 export async function publishManagedResponse(ctx: DomainContext, input: PublishInput): Promise<IncidentRow> {
-  const viewer = requireViewer(ctx.viewer);
-  requireRole(viewer, ['EXPERT'], 'publish managed responses');
+  const viewer = authorize(ctx.viewer, 'publishManagedResponse');
   const summary = cleanSummary(input.summary);
   if (input.actions.length > 50) throw invalid('at most 50 action cards', ['actions']);
   const started: string[] = [];
@@ -376,12 +386,7 @@ export async function settleIncident(tx: Tx, log: ActivityLog, incidentId: strin
 // ---------------------------------------------------------------- customer (and expert) actions
 
 async function lockCard(tx: Tx, viewer: Viewer, actionId: string) {
-  const [card] = await tx
-    .select()
-    .from(actionCards)
-    .where(and(eq(actionCards.id, actionId), inArray(actionCards.tenantId, [...viewer.tenantIds])))
-    .for('update');
-  if (!card) throw notFound('Action', ['actionId']);
+  const card = await lockOwned(tx, actionCards, actionId, viewer, 'Action', ['actionId']);
   const [tenant] = await tx.select().from(tenants).where(eq(tenants.id, card.tenantId));
   const [device] = card.targetDeviceId ? await tx.select().from(devices).where(eq(devices.id, card.targetDeviceId)) : [null];
   return { card, tenant, device: device ?? null };
@@ -402,8 +407,7 @@ async function reloadCard(tx: Tx, id: string) {
 
 /** Perform a pending one-click action, or retry a failed one. */
 export async function performAction(ctx: DomainContext, input: { actionId: string }): Promise<ActionCardRow> {
-  const viewer = requireViewer(ctx.viewer);
-  requireRole(viewer, ['OPERATOR', 'ADMIN', 'EXPERT'], 'perform response actions');
+  const viewer = authorize(ctx.viewer, 'performAction');
   const card = await writeTransaction(ctx, async (tx, log) => {
     const c = await lockCard(tx, viewer, input.actionId);
     check(viewer, c, 'perform');
@@ -418,8 +422,7 @@ export async function performAction(ctx: DomainContext, input: { actionId: strin
 
 /** The customer confirms "I've completed this action" on a MANUAL card. */
 export async function completeManualAction(ctx: DomainContext, input: { actionId: string }): Promise<ActionCardRow> {
-  const viewer = requireViewer(ctx.viewer);
-  requireRole(viewer, ['OPERATOR', 'ADMIN'], 'confirm manual actions');
+  const viewer = authorize(ctx.viewer, 'completeManualAction');
   const card = await writeTransaction(ctx, async (tx, log) => {
     const c = await lockCard(tx, viewer, input.actionId);
     check(viewer, c, 'complete');
@@ -438,8 +441,7 @@ export async function completeManualAction(ctx: DomainContext, input: { actionId
 
 /** The customer skips a pending or failed card, with an optional reason. */
 export async function skipAction(ctx: DomainContext, input: { actionId: string; reason?: string | null }): Promise<ActionCardRow> {
-  const viewer = requireViewer(ctx.viewer);
-  requireRole(viewer, ['OPERATOR', 'ADMIN'], 'skip actions');
+  const viewer = authorize(ctx.viewer, 'skipAction');
   const reason = optionalText(input.reason, ['reason'], LIMITS.shortText);
   const card = await writeTransaction(ctx, async (tx, log) => {
     const c = await lockCard(tx, viewer, input.actionId);

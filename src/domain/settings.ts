@@ -10,34 +10,15 @@ import { AccessError, invalid, notFound } from './errors';
 import { buildPage, pageRequest, type Page, type PageArgs } from './pagination';
 import type { ActionKind, ActionStatus } from './response';
 import { LIMITS, text } from './validate';
-import { requireRole, requireViewer, type Viewer } from './viewer';
-
-// ---------------------------------------------------------------- remediation exclusions
-
-/**
- * The one way device groups compare (exclusions, ingestion's inventory check): case and
- * surrounding whitespace do not count, so "domain controllers " names "Domain Controllers".
- */
-export function normaliseDeviceGroup(group: string): string {
-  return group.normalize('NFC').trim().toLowerCase();
-}
-
-export function sameDeviceGroup(a: string, b: string): boolean {
-  return normaliseDeviceGroup(a) === normaliseDeviceGroup(b);
-}
-
-/** The device's group when the tenant excludes it from expert remediation, else null. */
-export function excludedGroup(exclusions: readonly string[], group: string | null | undefined): string | null {
-  const key = group ? normaliseDeviceGroup(group) : '';
-  if (!key) return null;
-  return exclusions.some((e) => normaliseDeviceGroup(e) === key) ? group!.trim() : null;
-}
+import { authorize, lockOwned, scopeTenantIds, type Operation } from './access';
+import { requireViewer, type Viewer } from './viewer';
+import { normaliseDeviceGroup } from './exclusions';
 
 // ---------------------------------------------------------------- settings
 
 /** The tenant an ADMIN manages: its own; naming another tenant is NOT_FOUND (no existence leak). */
-function adminTenant(viewer: Viewer, tenantId: string | null | undefined): string {
-  requireRole(viewer, ['ADMIN'], 'change tenant settings');
+function adminTenant(v: Viewer | null, op: Operation, tenantId: string | null | undefined): string {
+  const viewer = authorize(v, op);
   if (!viewer.tenantId) throw new AccessError('FORBIDDEN', 'Only a tenant ADMIN changes tenant settings');
   if (tenantId && tenantId !== viewer.tenantId) throw notFound('Tenant', ['tenantId']);
   return viewer.tenantId;
@@ -50,12 +31,12 @@ async function updateTenant(ctx: DomainContext, tenantId: string, set: Partial<T
 }
 
 export async function setServiceAccessLevel(ctx: DomainContext, input: { tenantId?: string | null; level: ServiceAccessLevel }) {
-  const tenantId = adminTenant(requireViewer(ctx.viewer), input.tenantId);
+  const tenantId = adminTenant(ctx.viewer, 'setServiceAccessLevel', input.tenantId);
   return updateTenant(ctx, tenantId, { serviceAccessLevel: input.level });
 }
 
 export async function setRemediationExclusions(ctx: DomainContext, input: { tenantId?: string | null; deviceGroups: string[] }) {
-  const tenantId = adminTenant(requireViewer(ctx.viewer), input.tenantId);
+  const tenantId = adminTenant(ctx.viewer, 'setRemediationExclusions', input.tenantId);
   if (input.deviceGroups.length > 200) throw invalid('at most 200 excluded device groups', ['deviceGroups']);
   // one entry per group as matching sees it; the first spelling is kept
   const groups = new Map<string, string>();
@@ -72,15 +53,14 @@ export async function setRemediationExclusions(ctx: DomainContext, input: { tena
  * connector). Back online, its waiting actions run: the executors pick them up.
  */
 export async function setDeviceHealth(ctx: DomainContext, input: { deviceId: string; health: DeviceRow['healthStatus'] }): Promise<DeviceRow> {
-  const viewer = requireViewer(ctx.viewer);
-  requireRole(viewer, ['ADMIN'], 'change device health');
+  const viewer = authorize(ctx.viewer, 'setDeviceHealth');
   const row = await writeTransaction(ctx, async (tx) => {
+    const current = await lockOwned(tx, devices, input.deviceId, viewer, 'Device', ['deviceId']);
     const [d] = await tx
       .update(devices)
       .set({ healthStatus: input.health, ...(input.health === 'ACTIVE' ? { lastSeenAt: new Date() } : {}) })
-      .where(and(eq(devices.id, input.deviceId), eq(devices.tenantId, viewer.tenantId ?? '00000000-0000-0000-0000-000000000000')))
+      .where(eq(devices.id, current.id))
       .returning();
-    if (!d) throw notFound('Device', ['deviceId']);
     return d;
   });
   ctx.loaders.device.clear(row.id).prime(row.id, row);
@@ -99,7 +79,7 @@ export interface ActionFilter {
 export async function listActions(ctx: DomainContext, filter: ActionFilter | null | undefined, args: PageArgs): Promise<Page<ActionCardRow>> {
   const viewer = requireViewer(ctx.viewer);
   const req = pageRequest(args, ['date']);
-  const scope = filter?.tenantIds?.length ? filter.tenantIds.filter((t) => viewer.tenantIds.includes(t)) : [...viewer.tenantIds];
+  const scope = scopeTenantIds(viewer, filter?.tenantIds);
   const conds: SQL[] = [scope.length ? inArray(actionCards.tenantId, scope) : sql`false`];
   if (filter?.status?.length) conds.push(inArray(actionCards.status, filter.status));
   if (filter?.kind?.length) conds.push(inArray(actionCards.kind, filter.kind));

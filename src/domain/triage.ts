@@ -8,7 +8,7 @@ import { isValidClassificationPair, type Classification, type Determination } fr
 import { DomainError, invalid } from './errors';
 import { lockIncident } from './incidents';
 import { LIMITS, text } from './validate';
-import { requireRole, requireViewer } from './viewer';
+import { authorize, type Operation } from './access';
 import type { Tx } from '../db/client';
 
 const transitionError = (message: string) => new DomainError('INVALID_TRANSITION', message);
@@ -48,18 +48,17 @@ async function expertCommand(
   ctx: DomainContext,
   incidentId: string,
   version: number | null | undefined,
-  what: string,
+  op: Operation,
   fn: (tx: Tx, log: ActivityLog, current: IncidentRow) => Promise<IncidentRow>,
 ): Promise<IncidentRow> {
-  const viewer = requireViewer(ctx.viewer);
-  requireRole(viewer, ['EXPERT'], what);
+  const viewer = authorize(ctx.viewer, op);
   const row = await writeTransaction(ctx, async (tx, log) => fn(tx, log, await lockIncident(tx, viewer, incidentId, version)));
   ctx.loaders.incident.clear(row.id).prime(row.id, row);
   return row;
 }
 
 export function startInvestigation(ctx: DomainContext, input: { incidentId: string; version?: number | null }) {
-  return expertCommand(ctx, input.incidentId, input.version, 'start investigations', async (tx, log, current) => {
+  return expertCommand(ctx, input.incidentId, input.version, 'startInvestigation', async (tx, log, current) => {
     if (current.status !== 'ACTIVE') {
       throw transitionError(`An investigation starts on an ACTIVE incident; this one is ${current.status}`);
     }
@@ -88,7 +87,7 @@ export function classifyIncident(ctx: DomainContext, input: ClassifyInput) {
   if (!isValidClassificationPair(input.classification, input.determination)) {
     throw invalid(`${input.determination} is not a determination of ${input.classification}`, ['determination']);
   }
-  return expertCommand(ctx, input.incidentId, input.version, 'classify incidents', async (tx, log, current) => {
+  return expertCommand(ctx, input.incidentId, input.version, 'classifyIncident', async (tx, log, current) => {
     if (current.status !== 'IN_PROGRESS') {
       throw transitionError(`Only an incident under investigation (IN_PROGRESS) can be classified; this one is ${current.status}`);
     }
@@ -118,7 +117,7 @@ export function classifyIncident(ctx: DomainContext, input: ClassifyInput) {
 
 /** Experts may reopen a resolved incident: back under investigation, verdict cleared. */
 export function reopenIncident(ctx: DomainContext, input: { incidentId: string; version?: number | null }) {
-  return expertCommand(ctx, input.incidentId, input.version, 'reopen incidents', async (tx, log, current) => {
+  return expertCommand(ctx, input.incidentId, input.version, 'reopenIncident', async (tx, log, current) => {
     if (current.status !== 'RESOLVED') {
       throw transitionError(`Only a RESOLVED incident can be reopened; this one is ${current.status}`);
     }

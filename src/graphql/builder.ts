@@ -4,7 +4,7 @@ import SchemaBuilder from '@pothos/core';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { GraphQLError } from 'graphql';
-import type { Role } from '../domain/viewer';
+import { allows, type Operation } from '../domain/access';
 import { encodeGlobalId } from './global-ids';
 import type { GraphQLContext } from './context';
 
@@ -13,8 +13,8 @@ export interface SchemaTypes {
   AuthScopes: {
     /** any valid token */
     authenticated: boolean;
-    /** the viewer's role is one of these */
-    roles: readonly Role[];
+    /** the access policy (src/domain/access.ts) lets the viewer's role use this operation */
+    policy: Operation;
   };
   Scalars: {
     DateTime: { Input: Date; Output: Date };
@@ -38,14 +38,14 @@ export const builder = new SchemaBuilder<SchemaTypes>({
     nodesOnConnection: { description: 'The items of this page, without cursors.' },
     edgesFieldOptions: { nullable: false },
     nodeFieldOptions: { nullable: false },
-    nodeQueryOptions: { description: 'Any object by its global id; null when it does not exist or is not yours to see.' },
-    nodesQueryOptions: { description: 'Several objects by global id, in order; null for each one you cannot see.' },
+    nodeQueryOptions: { authScopes: { policy: 'node' }, description: 'Any object by its global id; null when it does not exist or is not yours to see.' },
+    nodesQueryOptions: { authScopes: { policy: 'nodes' }, description: 'Several objects by global id, in order; null for each one you cannot see.' },
   },
   scopeAuth: {
     authorizeOnSubscribe: true,
     authScopes: (ctx) => ({
       authenticated: !!ctx.viewer,
-      roles: (roles) => !!ctx.viewer && roles.includes(ctx.viewer.role),
+      policy: (op) => allows(ctx.viewer, op),
     }),
     unauthorizedError: (_parent, ctx, info) =>
       ctx.viewer

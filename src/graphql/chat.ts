@@ -1,6 +1,6 @@
 // Chat messages between the customer and the experts.
 import type { ChatMessageRow } from '../db/schema';
-import { CHAT_ROLES, sendChatMessage } from '../domain/chat';
+import { sendChatMessage } from '../domain/chat';
 import { loadAll } from '../domain/loaders';
 import { builder } from './builder';
 import { localId, payload, SideEnum, UserError } from './common';
@@ -35,7 +35,7 @@ builder.mutationFields((t) => ({
   sendChatMessage: t.field({
     type: ChatMessagePayload,
     description: 'Chat with the experts (customers) or the customer (experts) on an incident with a managed response.',
-    authScopes: { roles: CHAT_ROLES },
+    authScopes: { policy: 'sendChatMessage' },
     args: { input: t.arg({ type: SendChatMessageInput, required: true }) },
     resolve: (_r, { input }, ctx) =>
       payload(async () => ({ message: await sendChatMessage(ctx, { body: input.body, incidentId: localId(String(input.incidentId), 'Incident', ['incidentId']) }) })),

@@ -4,7 +4,7 @@ import { loadAll } from '../domain/loaders';
 import { sentinelView } from '../connectors/siem';
 import type { AlertRow, IncidentRow } from '../db/schema';
 import { ingestIncident } from '../domain/ingest';
-import { addComment, canEditIncident, COMMENT_ROLES, EDITOR_ROLES, listActivity, listComments, updateIncident } from '../domain/incidents';
+import { addComment, canEditIncident, listActivity, listComments, updateIncident } from '../domain/incidents';
 import { pageInMemory } from '../domain/pagination';
 import { queueIncludes } from './row-columns';
 import { incidentByNumber, listIncidents, managedResponseSummary, type IncidentFilter } from '../domain/queue';
@@ -194,6 +194,7 @@ builder.queryFields((t) => ({
     {
       type: IncidentRef,
       description: 'The incident queue of every tenant you may read, newest update first by default.',
+      authScopes: { policy: 'incidents' },
       args: {
         filter: t.arg({ type: IncidentFilterInput }),
         orderBy: t.arg({ type: IncidentOrderInput }),
@@ -209,6 +210,7 @@ builder.queryFields((t) => ({
     type: IncidentRef,
     nullable: true,
     description: 'An incident by its number. Experts serving several tenants name the tenant.',
+    authScopes: { policy: 'incident' },
     args: { number: t.arg.int({ required: true }), tenantId: t.arg.id() },
     resolve: (_r, args, ctx) =>
       incidentByNumber(ctx, args.number, args.tenantId ? queryLocalId(String(args.tenantId), 'Tenant', 'tenantId') : null),
@@ -216,6 +218,7 @@ builder.queryFields((t) => ({
   managedResponseSummary: t.field({
     type: ManagedResponseSummaryRef,
     description: 'The banner counts for your tenant, or (experts) one served tenant or all of them.',
+    authScopes: { policy: 'managedResponseSummary' },
     args: { tenantId: t.arg.id() },
     resolve: (_r, args, ctx) =>
       managedResponseSummary(ctx, args.tenantId ? queryLocalId(String(args.tenantId), 'Tenant', 'tenantId') : null),
@@ -328,14 +331,14 @@ builder.mutationType({
     ingestIncident: t.field({
       type: IngestIncidentPayload,
       description: 'INTEGRATION: create an incident with its alerts and evidence, idempotent on externalId.',
-      authScopes: { roles: ['INTEGRATION'] },
+      authScopes: { policy: 'ingestIncident' },
       args: { input: t.arg({ type: IngestIncidentInput, required: true }) },
       resolve: (_r, { input }, ctx) => payload(() => ingestIncident(ctx, input)),
     }),
     updateIncident: t.field({
       type: IncidentPayload,
       description: 'Change custom tags, assignment or severity (OPERATOR, ADMIN, EXPERT).',
-      authScopes: { roles: EDITOR_ROLES },
+      authScopes: { policy: 'updateIncident' },
       args: { input: t.arg({ type: UpdateIncidentInput, required: true }) },
       resolve: (_r, { input }, ctx) =>
         payload(async () => ({
@@ -349,7 +352,7 @@ builder.mutationType({
     addComment: t.field({
       type: IncidentPayload,
       description: 'Add a comment to an incident (OPERATOR, ADMIN, EXPERT).',
-      authScopes: { roles: COMMENT_ROLES },
+      authScopes: { policy: 'addComment' },
       args: { input: t.arg({ type: AddCommentInput, required: true }) },
       resolve: (_r, { input }, ctx) =>
         payload(async () => ({

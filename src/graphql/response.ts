@@ -212,6 +212,7 @@ builder.queryFields((t) => ({
     {
       type: ActionCardRef,
       description: 'The action center: every action card across your incidents, most recently changed first.',
+      authScopes: { policy: 'responseActions' },
       args: { filter: t.arg({ type: ActionFilterInput }) },
       resolve: (_r, args, ctx) =>
         listActions(
@@ -305,21 +306,21 @@ builder.mutationFields((t) => ({
   startInvestigation: t.field({
     type: IncidentPayload,
     description: 'EXPERT: ACTIVE → IN_PROGRESS, assigned to the experts.',
-    authScopes: { roles: ['EXPERT'] },
+    authScopes: { policy: 'startInvestigation' },
     args: { input: t.arg({ type: IncidentRefInput, required: true }) },
     resolve: (_r, { input }, ctx) => payload(async () => ({ incident: await startInvestigation(ctx, { incidentId: incidentId(input.incidentId), version: input.version }) })),
   }),
   classifyIncident: t.field({
     type: IncidentPayload,
     description: 'EXPERT: classify an incident under investigation; FALSE_POSITIVE and INFORMATIONAL_EXPECTED_ACTIVITY resolve it.',
-    authScopes: { roles: ['EXPERT'] },
+    authScopes: { policy: 'classifyIncident' },
     args: { input: t.arg({ type: ClassifyIncidentInput, required: true }) },
     resolve: (_r, { input }, ctx) => payload(async () => ({ incident: await classifyIncident(ctx, { ...input, incidentId: incidentId(input.incidentId) }) })),
   }),
   publishManagedResponse: t.field({
     type: IncidentPayload,
     description: 'EXPERT: publish the investigation summary and action cards of a true positive.',
-    authScopes: { roles: ['EXPERT'] },
+    authScopes: { policy: 'publishManagedResponse' },
     args: { input: t.arg({ type: PublishManagedResponseInput, required: true }) },
     resolve: (_r, { input }, ctx) =>
       payload(async () => ({
@@ -348,28 +349,28 @@ builder.mutationFields((t) => ({
   reopenIncident: t.field({
     type: IncidentPayload,
     description: 'EXPERT: RESOLVED → IN_PROGRESS.',
-    authScopes: { roles: ['EXPERT'] },
+    authScopes: { policy: 'reopenIncident' },
     args: { input: t.arg({ type: IncidentRefInput, required: true }) },
     resolve: (_r, { input }, ctx) => payload(async () => ({ incident: await reopenIncident(ctx, { incidentId: incidentId(input.incidentId), version: input.version }) })),
   }),
   performAction: t.field({
     type: ActionPayload,
     description: 'Perform a pending one-click action, or retry a failed one (OPERATOR, ADMIN; EXPERT where the tenant granted OPERATOR).',
-    authScopes: { roles: ['OPERATOR', 'ADMIN', 'EXPERT'] },
+    authScopes: { policy: 'performAction' },
     args: { input: t.arg({ type: ActionRefInput, required: true }) },
     resolve: (_r, { input }, ctx) => payload(async () => ({ action: await performAction(ctx, { actionId: actionId(input.actionId) }) })),
   }),
   completeManualAction: t.field({
     type: ActionPayload,
     description: '"I\'ve completed this action": confirm a MANUAL card (OPERATOR, ADMIN).',
-    authScopes: { roles: ['OPERATOR', 'ADMIN'] },
+    authScopes: { policy: 'completeManualAction' },
     args: { input: t.arg({ type: ActionRefInput, required: true }) },
     resolve: (_r, { input }, ctx) => payload(async () => ({ action: await completeManualAction(ctx, { actionId: actionId(input.actionId) }) })),
   }),
   skipAction: t.field({
     type: ActionPayload,
     description: 'Skip a pending or failed card, with an optional reason (OPERATOR, ADMIN).',
-    authScopes: { roles: ['OPERATOR', 'ADMIN'] },
+    authScopes: { policy: 'skipAction' },
     args: { input: t.arg({ type: SkipActionInput, required: true }) },
     resolve: (_r, { input }, ctx) => payload(async () => ({ action: await skipAction(ctx, { actionId: actionId(input.actionId), reason: input.reason }) })),
   }),

@@ -42,14 +42,14 @@ builder.mutationFields((t) => ({
   setServiceAccessLevel: t.field({
     type: TenantPayload,
     description: 'ADMIN: READER (experts recommend) or OPERATOR (experts act on one-click actions).',
-    authScopes: { roles: ['ADMIN'] },
+    authScopes: { policy: 'setServiceAccessLevel' },
     args: { input: t.arg({ type: SetServiceAccessLevelInput, required: true }) },
     resolve: (_r, { input }, ctx) => payload(async () => ({ tenant: await setServiceAccessLevel(ctx, { tenantId: tenantArg(input.tenantId), level: input.level }) })),
   }),
   setRemediationExclusions: t.field({
     type: TenantPayload,
     description: 'ADMIN: device groups on which experts never act.',
-    authScopes: { roles: ['ADMIN'] },
+    authScopes: { policy: 'setRemediationExclusions' },
     args: { input: t.arg({ type: SetRemediationExclusionsInput, required: true }) },
     resolve: (_r, { input }, ctx) =>
       payload(async () => ({ tenant: await setRemediationExclusions(ctx, { tenantId: tenantArg(input.tenantId), deviceGroups: input.deviceGroups }) })),
@@ -57,7 +57,7 @@ builder.mutationFields((t) => ({
   setDeviceHealth: t.field({
     type: DevicePayload,
     description: 'ADMIN: mark a device ACTIVE or INACTIVE; back online, its waiting actions run.',
-    authScopes: { roles: ['ADMIN'] },
+    authScopes: { policy: 'setDeviceHealth' },
     args: { input: t.arg({ type: SetDeviceHealthInput, required: true }) },
     resolve: (_r, { input }, ctx) =>
       payload(async () => ({ device: await setDeviceHealth(ctx, { deviceId: localId(String(input.deviceId), 'Device', ['deviceId']), health: input.health }) })),

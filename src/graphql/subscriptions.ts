@@ -67,6 +67,7 @@ builder.subscriptionType({
   authScopes: { authenticated: true },
   fields: (t) => ({
     incidentChanged: t.field({
+      authScopes: { policy: 'incidentChanged' },
       type: IncidentEvent,
       description: 'Every change of every incident in your scope (or the filter\'s), in commit order per incident.',
       args: {
@@ -88,6 +89,7 @@ builder.subscriptionType({
       },
     }),
     actionChanged: t.field({
+      authScopes: { policy: 'actionChanged' },
       type: ActionCardRef,
       description: 'Action card progress (PENDING → IN_PROGRESS → COMPLETED / FAILED …), for one incident or all of yours.',
       args: { incidentId: t.arg.id(), after: t.arg.id() },
@@ -109,6 +111,7 @@ builder.subscriptionType({
       resolve: (card: ActionCardRow) => card,
     }),
     chatMessageAdded: t.field({
+      authScopes: { policy: 'chatMessageAdded' },
       type: ChatMessageRef,
       description: 'New chat messages of one incident.',
       args: { incidentId: t.arg.id({ required: true }), after: t.arg.id() },
@@ -128,6 +131,7 @@ builder.subscriptionType({
       resolve: (m: ChatMessageRow) => m,
     }),
     managedResponseSummaryChanged: t.field({
+      authScopes: { policy: 'managedResponseSummaryChanged' },
       type: ManagedResponseSummaryRef,
       description: 'The banner, live: the current counts first, then every change.',
       args: { tenantId: t.arg.id() },

@@ -90,12 +90,14 @@ builder.queryType({
     viewer: t.field({
       type: ViewerRef,
       description: 'The principal behind the token.',
+      authScopes: { policy: 'viewer' },
       resolve: (_r, _a, ctx) => ({ principalId: requireViewer(ctx.viewer).principalId }),
     }),
     tenant: t.field({
       type: TenantRef,
       nullable: true,
       description: 'A tenant: a customer\'s own (id optional), or one an expert serves.',
+      authScopes: { policy: 'tenant' },
       args: { id: t.arg.id({ description: 'Tenant id; defaults to your own tenant.' }) },
       resolve: (_r, args, ctx) => {
         const viewer = requireViewer(ctx.viewer);

@@ -1,0 +1,318 @@
+// The authorization matrix, generated from the access policy (src/domain/access.ts): every
+// Query, Mutation and Subscription field of the schema × every role (and no token) × the own
+// tenant and a foreign one. What each cell must show follows from the table alone:
+//   role not in the policy  → FORBIDDEN (no token: UNAUTHENTICATED), nothing written, own or foreign
+//   role in the policy, own → the door opens (data, success or a domain rule's user error)
+//   role in the policy, foreign → exactly like a missing id: null / empty / NOT_FOUND, nothing written
+// A new root field fails the first test until it has a policy entry, a scope and a probe here.
+import { getNamedType, getNullableType, isInputObjectType, type GraphQLInputType } from 'graphql';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { POLICY, type Operation } from '../src/domain/access';
+import { ROLES, type Role } from '../src/domain/viewer';
+import { schema } from '../src/graphql/schema';
+import { startApp, type GqlResult, type TestApp } from './helpers/app';
+import { newTenant, type TenantFixture } from './helpers/factory';
+import { ingest, mutate, summary, truePositive } from './helpers/response';
+import { connected, subscribe, wsClient } from './helpers/ws';
+
+type Scope = 'own' | 'foreign';
+type Caller = Role | 'anonymous';
+/** What a caller noticed. */
+type Seen = 'visible' | 'hidden' | 'FORBIDDEN' | 'UNAUTHENTICATED' | 'NOT_FOUND' | `other: ${string}`;
+
+interface Objects {
+  fixture: TenantFixture;
+  tenant: string;
+  incident: string;
+  number: number;
+  title: string;
+  device: string;
+  oneClick: string;
+  manual: string;
+  extraManual: string[];
+}
+
+let app: TestApp;
+let A: Objects;
+let B: Objects;
+
+const ROOTS = [
+  ['Query', schema.getQueryType()!],
+  ['Mutation', schema.getMutationType()!],
+  ['Subscription', schema.getSubscriptionType()!],
+] as const;
+const rootFields = ROOTS.flatMap(([kind, type]) => Object.keys(type.getFields()).map((name) => ({ kind, name })));
+
+/** One incident with a published managed response: a one-click isolation and manual cards. */
+async function objects(t: TenantFixture, awaiting: number): Promise<Objects> {
+  const title = `matrix ${t.tenant.slug}`;
+  const inc = await truePositive(app, t, { title });
+  const manualCards = Array.from({ length: 40 }, (_, i) => ({ kind: 'MANUAL', title: `Step ${i}`, instructions: 'Do it' }));
+  const p = await mutate(app, t.tokens.EXPERT, 'publishManagedResponse', {
+    incidentId: inc.id,
+    summary,
+    actions: [{ kind: 'ISOLATE_DEVICE', targetId: inc.devices[0].id }, ...manualCards],
+  });
+  expect(p.data.publishManagedResponse.errors).toEqual([]);
+  const cards = p.data.publishManagedResponse.incident.managedResponse.actions as { id: string; kind: string }[];
+  // more incidents awaiting the customer, so that the two tenants' banners differ
+  for (let i = 1; i < awaiting; i++) {
+    const other = await truePositive(app, t);
+    await mutate(app, t.tokens.EXPERT, 'publishManagedResponse', {
+      incidentId: other.id,
+      summary,
+      actions: [{ kind: 'MANUAL', title: 'Reset a password', instructions: 'Reset it' }],
+    });
+  }
+  const r = await app.gql<any, any>(`query($id: ID!) { node(id: $id) { ... on Incident { number } } }`, { id: inc.id }, t.tokens.READER);
+  const manual = cards.filter((c) => c.kind === 'MANUAL').map((c) => c.id);
+  return {
+    fixture: t,
+    tenant: t.tenantGid,
+    incident: inc.id,
+    number: r.data.node.number,
+    title,
+    device: inc.devices[0].id,
+    oneClick: cards.find((c) => c.kind === 'ISOLATE_DEVICE')!.id,
+    manual: manual[0],
+    extraManual: manual.slice(1),
+  };
+}
+
+/** Everything a write could change in a tenant, as one comparable value. */
+async function snapshot(tenantGid: string): Promise<unknown> {
+  const tenantId = (tenantGid === A.tenant ? A : B).fixture.tenant.id;
+  const rows = await app.database.db.execute(sql`
+    select
+      (select count(*) from activity where tenant_id = ${tenantId})::int as activity,
+      (select count(*) from incidents where tenant_id = ${tenantId})::int as incidents,
+      (select coalesce(sum(version), 0) from incidents where tenant_id = ${tenantId})::int as versions,
+      (select string_agg(status::text, ',' order by id) from action_cards where tenant_id = ${tenantId}) as cards,
+      (select count(*) from chat_messages where tenant_id = ${tenantId})::int as chat,
+      (select count(*) from comments where tenant_id = ${tenantId})::int as comments,
+      (select string_agg(health_status::text, ',' order by id) from devices where tenant_id = ${tenantId}) as devices,
+      (select service_access_level::text || remediation_exclusions::text from tenants where id = ${tenantId}) as settings`);
+  return (rows as unknown as { rows?: unknown[] }).rows ?? rows;
+}
+
+function topLevel(r: GqlResult<unknown>): Seen | null {
+  if (!r.errors?.length) return null;
+  const code = r.errors[0].extensions?.code;
+  return code === 'FORBIDDEN' || code === 'UNAUTHENTICATED' ? code : (`other: ${String(code)} ${r.errors[0].message}` as Seen);
+}
+
+const tokenOf = (caller: Caller) => (caller === 'anonymous' ? null : A.fixture.tokens[caller]);
+const target = (scope: Scope) => (scope === 'own' ? A : B);
+
+// ---- queries: one probe each, saying whether the target tenant's data came back ----
+type Probe = (caller: Caller, scope: Scope) => Promise<Seen>;
+
+async function query(caller: Caller, doc: string, variables: Record<string, unknown>, pick: (data: any) => boolean): Promise<Seen> {
+  const r = await app.gql<any, any>(doc, variables, tokenOf(caller));
+  return topLevel(r) ?? (pick(r.data) ? 'visible' : 'hidden');
+}
+
+const isExpert = (c: Caller) => c === 'EXPERT';
+
+const queryProbes: Record<string, Probe | null> = {
+  viewer: (c) => query(c, '{ viewer { role } }', {}, (d) => !!d.viewer.role),
+  node: (c, s) => query(c, 'query($id: ID!) { node(id: $id) { id } }', { id: target(s).incident }, (d) => d.node?.id === target(s).incident),
+  nodes: (c, s) =>
+    query(c, 'query($ids: [ID!]!) { nodes(ids: $ids) { id } }', { ids: [target(s).incident, target(s).oneClick] }, (d) => d.nodes.some((n: unknown) => n)),
+  tenant: (c, s) => query(c, 'query($id: ID) { tenant(id: $id) { id } }', { id: target(s).tenant }, (d) => d.tenant?.id === target(s).tenant),
+  incidents: (c, s) =>
+    query(c, 'query($f: IncidentFilter) { incidents(first: 5, filter: $f) { totalCount nodes { id } } }', { f: { search: target(s).title } }, (d) =>
+      d.incidents.totalCount > 0 || d.incidents.nodes.length > 0,
+    ),
+  incident: (c, s) =>
+    query(
+      c,
+      'query($n: Int!, $t: ID) { incident(number: $n, tenantId: $t) { id } }',
+      { n: target(s).number, t: isExpert(c) || s === 'foreign' ? target(s).tenant : null },
+      (d) => d.incident?.id === target(s).incident,
+    ),
+  responseActions: (c, s) =>
+    query(c, 'query($f: ActionFilter) { responseActions(first: 5, filter: $f) { totalCount nodes { id } } }', { f: { incidentId: target(s).incident } }, (d) =>
+      d.responseActions.totalCount > 0 || d.responseActions.nodes.length > 0,
+    ),
+  // the banners differ (A: 1 awaiting, B: 2): B's numbers coming back is B's data
+  managedResponseSummary: async (c, s) => {
+    const r = await app.gql<any, any>('query($t: ID) { managedResponseSummary(tenantId: $t) { awaitingCustomerAction } }', { t: target(s).tenant }, tokenOf(c));
+    const top = topLevel(r);
+    if (top) return top;
+    const n = r.data.managedResponseSummary.awaitingCustomerAction;
+    return s === 'own' ? (n === 1 ? 'visible' : 'hidden') : n === 2 ? 'visible' : 'hidden';
+  },
+};
+
+// ---- mutations: the input that names the target tenant's objects ----
+let manualIndex = 0;
+const mutationInputs: Record<string, ((o: Objects, scope: Scope) => Record<string, unknown>) | null> = {
+  ingestIncident: null, // an integration writes only into its own tenant: probed own-only below
+  startInvestigation: (o) => ({ incidentId: o.incident }),
+  classifyIncident: (o) => ({ incidentId: o.incident, classification: 'TRUE_POSITIVE', determination: 'MALWARE', summary: 'x' }),
+  publishManagedResponse: (o) => ({ incidentId: o.incident, summary, actions: [{ kind: 'MANUAL', title: 'More', instructions: 'More' }] }),
+  reopenIncident: (o) => ({ incidentId: o.incident }),
+  performAction: (o) => ({ actionId: o.oneClick }),
+  completeManualAction: (o, s) => ({ actionId: s === 'own' ? o.extraManual[manualIndex++ % o.extraManual.length] : o.manual }),
+  skipAction: (o, s) => ({ actionId: s === 'own' ? o.extraManual[manualIndex++ % o.extraManual.length] : o.manual, reason: 'no' }),
+  updateIncident: (o) => ({ incidentId: o.incident, tags: ['matrix'] }),
+  addComment: (o) => ({ incidentId: o.incident, body: 'matrix comment' }),
+  sendChatMessage: (o) => ({ incidentId: o.incident, body: 'matrix chat' }),
+  setServiceAccessLevel: (o) => ({ tenantId: o.tenant, level: 'OPERATOR' }),
+  setRemediationExclusions: (o) => ({ tenantId: o.tenant, deviceGroups: ['Domain Controllers'] }),
+  setDeviceHealth: (o) => ({ deviceId: o.device, health: 'ACTIVE' }),
+};
+
+function inputTypeOf(op: string): string {
+  const arg = schema.getMutationType()!.getFields()[op].args.find((a) => a.name === 'input')!;
+  const named = getNamedType(arg.type as GraphQLInputType);
+  if (!isInputObjectType(getNullableType(named))) throw new Error(`${op}: input is not an input object`);
+  return named.name;
+}
+
+async function mutation(caller: Caller, op: string, input: Record<string, unknown>): Promise<Seen> {
+  const r = await app.gql<any, any>(`mutation($input: ${inputTypeOf(op)}!) { ${op}(input: $input) { errors { code message } } }`, { input }, tokenOf(caller));
+  const top = topLevel(r);
+  if (top) return top;
+  const code = r.data[op].errors[0]?.code as string | undefined;
+  return code === 'NOT_FOUND' ? 'NOT_FOUND' : code === 'FORBIDDEN' ? 'FORBIDDEN' : 'visible';
+}
+
+// ---- subscriptions: subscribe, cause an event in the target tenant, then one in the own tenant ----
+const subscriptionDocs: Record<string, ((o: Objects) => { query: string; variables: Record<string, unknown> }) | null> = {
+  incidentChanged: (o) => ({ query: 'subscription($f: IncidentFilter) { incidentChanged(filter: $f) { incident { id tenant { id } } } }', variables: { f: { search: o.title } } }),
+  actionChanged: () => ({ query: 'subscription { actionChanged { id incident { id } } }', variables: {} }),
+  chatMessageAdded: (o) => ({ query: 'subscription($id: ID!) { chatMessageAdded(incidentId: $id) { id incident { id } } }', variables: { id: o.incident } }),
+  managedResponseSummaryChanged: (o) => ({ query: 'subscription($t: ID) { managedResponseSummaryChanged(tenantId: $t) { awaitingCustomerAction } }', variables: { t: o.tenant } }),
+};
+
+/** Events of every subscription kind in one tenant: a comment, a chat message, a skipped card, a status. */
+async function stir(o: Objects) {
+  const t = o.fixture.tokens;
+  await mutate(app, t.OPERATOR, 'addComment', { incidentId: o.incident, body: 'stir' }, 'incident { id }');
+  await mutate(app, t.OPERATOR, 'sendChatMessage', { incidentId: o.incident, body: 'stir' }, 'message { id }');
+  await mutate(app, t.OPERATOR, 'skipAction', { actionId: o.extraManual[manualIndex++ % o.extraManual.length], reason: 'stir' }, 'action { id }');
+  const inc = await ingest(app, o.fixture, { title: o.title });
+  await mutate(app, t.EXPERT, 'startInvestigation', { incidentId: inc.id }, 'incident { id }');
+}
+
+/** Did the subscription deliver the target tenant's data? (The banner always starts with counts.) */
+function delivered(op: string, events: any[], scope: Scope): boolean {
+  if (op !== 'managedResponseSummaryChanged') return events.length > 0;
+  const counts = events.map((e) => e.managedResponseSummaryChanged.awaitingCustomerAction);
+  return scope === 'own' ? counts.includes(1) : counts.some((n) => n !== 0);
+}
+
+async function subscription(caller: Caller, op: string, scope: Scope): Promise<Seen> {
+  if (caller === 'anonymous') return 'UNAUTHENTICATED'; // no socket without a token: test/revocation.test.ts
+  const client = wsClient(app.url, tokenOf(caller));
+  const doc = subscriptionDocs[op]!(target(scope));
+  const sub = subscribe(client, doc.query, doc.variables);
+  // a sentinel in the own tenant: once it has seen a later own event, a foreign one would have arrived
+  const sentinel = subscribe(client, 'subscription { incidentChanged { activity { field to } } }');
+  try {
+    await connected(client).catch(() => {});
+    await new Promise((r) => setTimeout(r, 100)); // both subscriptions registered at the hub
+    if (sub.errors.length) return classifyErrors(sub.errors);
+    await stir(target(scope));
+    if (scope === 'foreign') {
+      const seen = sentinel.events.length;
+      await mutate(app, A.fixture.tokens.OPERATOR, 'addComment', { incidentId: A.incident, body: 'sentinel' }, 'incident { id }');
+      await sentinel.waitFor(seen + 1);
+    } else {
+      const end = Date.now() + 10_000;
+      while (!delivered(op, sub.events, scope) && !sub.errors.length && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    }
+    if (sub.errors.length) return classifyErrors(sub.errors);
+    return delivered(op, sub.events, scope) ? 'visible' : 'hidden';
+  } finally {
+    sub.dispose();
+    sentinel.dispose();
+    await client.dispose();
+  }
+}
+
+function classifyErrors(errors: unknown[]): Seen {
+  const first = (errors.flat() as { extensions?: { code?: string }; message?: string }[])[0];
+  const code = first?.extensions?.code;
+  if (code === 'FORBIDDEN' || code === 'UNAUTHENTICATED') return code;
+  if (code === 'NOT_FOUND' || code === 'BAD_USER_INPUT') return 'hidden';
+  return `other: ${String(code)} ${first?.message}` as Seen;
+}
+
+beforeAll(async () => {
+  app = await startApp();
+  const ta = await newTenant(app, { serviceAccessLevel: 'OPERATOR' });
+  const tb = await newTenant(app, { serviceAccessLevel: 'OPERATOR' });
+  A = await objects(ta, 1);
+  B = await objects(tb, 2);
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+describe('access policy', () => {
+  it('names every root field of the schema, and each field carries the policy scope', () => {
+    const missing = rootFields.filter((f) => !(f.name in POLICY)).map((f) => `${f.kind}.${f.name}`);
+    expect(missing, 'root fields without a policy entry').toEqual([]);
+    const unscoped = rootFields.filter((f) => {
+      const type = ROOTS.find(([k]) => k === f.kind)![1];
+      const scopes = (type.getFields()[f.name].extensions as { pothosOptions?: { authScopes?: unknown } }).pothosOptions?.authScopes;
+      return JSON.stringify(scopes) !== JSON.stringify({ policy: f.name });
+    });
+    expect(unscoped.map((f) => `${f.kind}.${f.name}`), 'root fields whose authScopes are not { policy: <field name> }').toEqual([]);
+    const stale = Object.keys(POLICY).filter((op) => !rootFields.some((f) => f.name === op));
+    expect(stale, 'policy entries with no root field').toEqual([]);
+  });
+
+  it('has a probe for every root field', () => {
+    const probes = { ...queryProbes, ...mutationInputs, ...subscriptionDocs };
+    expect(rootFields.filter((f) => !(f.name in probes)).map((f) => f.name)).toEqual([]);
+  });
+});
+
+const callers: Caller[] = [...ROLES, 'anonymous'];
+const cells = rootFields.flatMap((f) =>
+  callers.flatMap((caller) => (['own', 'foreign'] as Scope[]).map((scope) => ({ ...f, caller, scope }))),
+);
+
+describe('authorization matrix, from the policy table', () => {
+  it.each(cells)('$caller: $kind $name on the $scope tenant', async ({ kind, name, caller, scope }) => {
+    const op = name as Operation;
+    const allowed = caller !== 'anonymous' && (POLICY[op] as readonly Role[]).includes(caller);
+    const refused: Seen = caller === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN';
+    const before = [await snapshot(A.tenant), await snapshot(B.tenant)];
+
+    let seen: Seen;
+    if (kind === 'Query') {
+      if (name === 'viewer' && scope === 'foreign') return; // the viewer has no tenant to cross into
+      seen = await queryProbes[name]!(caller, scope);
+    } else if (kind === 'Mutation') {
+      if (name === 'ingestIncident') {
+        if (scope === 'foreign') return; // an integration has no way to name another tenant
+        const r = await app.gql<any, any>(
+          'mutation($input: IngestIncidentInput!) { ingestIncident(input: $input) { errors { code } } }',
+          { input: { externalId: `m-${Math.random()}`, title: 'matrix ingest', severity: 'LOW', alerts: [] } },
+          tokenOf(caller),
+        );
+        seen = topLevel(r) ?? 'visible';
+      } else {
+        seen = await mutation(caller, name, mutationInputs[name]!(target(scope), scope));
+      }
+    } else {
+      seen = await subscription(caller, name, scope);
+    }
+
+    if (!allowed) {
+      expect(seen).toBe(refused);
+      if (kind === 'Mutation') expect([await snapshot(A.tenant), await snapshot(B.tenant)], 'a refused write changed nothing').toEqual(before);
+    } else if (scope === 'own') {
+      expect(seen).toBe('visible');
+    } else {
+      expect(['hidden', 'NOT_FOUND']).toContain(seen);
+      if (kind === 'Mutation') expect(await snapshot(B.tenant), 'a foreign write changed nothing there').toEqual(before[1]);
+    }
+  });
+});
