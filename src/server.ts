@@ -56,11 +56,13 @@ const unauthenticated = (message: string) =>
 export function buildServer(deps: ServerDeps): RunningServer {
   const { config, database, log } = deps;
   const tokens = new TokenCache(config.tokenCacheTtlMs);
-  const hub = new EventHub(database, log, { redisUrl: config.realtime.redisUrl });
+  const hub = new EventHub(database, log, { redisUrl: config.realtime.redisUrl, maxReplayEvents: config.security.maxReplayEvents });
   const events: EventSink = deps.events ?? hub;
   const executor = new ActionExecutor(database, events, log, {
     pollMs: config.execution.pollMs,
     leaseMs: config.execution.leaseMs,
+    concurrency: config.execution.concurrency,
+    tenantConcurrency: config.execution.tenantConcurrency,
     publicUrl: () => config.publicUrl ?? `http://127.0.0.1:${server.port}`,
     ...deps.executor,
   });

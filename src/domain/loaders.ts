@@ -13,6 +13,7 @@ import {
   deviceFiles,
   devices,
   evidence,
+  expertTenants,
   incidents,
   principals,
   tenants,
@@ -45,6 +46,11 @@ function groupBy<T>(rows: T[], key: (r: T) => string, ids: readonly string[]): T
     list.push(r);
   }
   return ids.map((id) => map.get(id) ?? []);
+}
+
+/** A principal the viewer reaches only through a reference: who it is, nothing more. */
+function minimalPrincipal(row: PrincipalRow): PrincipalRow {
+  return { ...row, email: null, tenantId: null };
 }
 
 /** Malformed ids can never match a row; dropping them keeps a bad id from becoming a SQL error. */
@@ -107,18 +113,44 @@ export function createLoaders(db: Db, viewer: Viewer | null) {
     return byId(await db.select().from(tenants).where(inArray(tenants.id, valid)), ids);
   });
 
-  // Principals of the readable tenants, and provider-side experts (customers see who worked
-  // their incident).
-  const principal = new DataLoader<string, PrincipalRow | null>(async (ids) => {
+  // Principals. Who may see whom (README "Roles"): a customer sees the principals of its tenant
+  // and the experts serving it; an expert sees every expert and the principals of the tenants it
+  // serves. `visiblePrincipal` (node, nodes) answers exactly that, and null for anyone else,
+  // just like an id that never existed. `principal` is for references from rows the viewer may
+  // read (assignee, comment and chat authors, activity actors, publishedBy, performedBy): such a
+  // reference stays readable when its principal is no longer visible (an expert who has stopped
+  // serving the tenant still wrote its old chat messages), as a minimal principal: id, name,
+  // role and side, no email and no tenant.
+  const principalEntry = new DataLoader<string, { row: PrincipalRow; visible: boolean } | null>(async (ids) => {
     const valid = validIds(ids);
-    if (!scoped || valid.length === 0) return none<PrincipalRow>(ids);
+    if (!scoped || !viewer || valid.length === 0) return none<{ row: PrincipalRow; visible: boolean }>(ids);
+    const servesViewerTenant = viewer.tenantId
+      ? sql<boolean>`exists (select 1 from ${expertTenants} where ${expertTenants.principalId} = ${principals.id} and ${expertTenants.tenantId} = ${viewer.tenantId})`
+      : sql<boolean>`false`;
     const rows = await db
-      .select()
+      .select({ row: principals, serves: servesViewerTenant })
       .from(principals)
-      .where(
-        and(inArray(principals.id, valid), or(isNull(principals.tenantId), inArray(principals.tenantId, tenantIds))),
-      );
-    return byId(rows, ids);
+      // what a reference from a readable row can name: the readable tenants' principals, experts
+      .where(and(inArray(principals.id, valid), or(isNull(principals.tenantId), inArray(principals.tenantId, tenantIds))));
+    const map = new Map(
+      rows.map(({ row, serves }) => {
+        const visible = viewer.tenantId
+          ? row.tenantId === viewer.tenantId || (row.tenantId === null && !!serves)
+          : row.tenantId === null || tenantIds.includes(row.tenantId);
+        return [row.id, { row, visible }];
+      }),
+    );
+    return ids.map((id) => map.get(id) ?? null);
+  });
+
+  const visiblePrincipal = new DataLoader<string, PrincipalRow | null>(async (ids) => {
+    const entries = await principalEntry.loadMany(ids);
+    return entries.map((e) => (e instanceof Error ? e : e?.visible ? e.row : null));
+  });
+
+  const principal = new DataLoader<string, PrincipalRow | null>(async (ids) => {
+    const entries = await principalEntry.loadMany(ids);
+    return entries.map((e) => (e instanceof Error ? e : !e ? null : e.visible ? e.row : minimalPrincipal(e.row)));
   });
 
   const alertsByIncident = new DataLoader<string, AlertRow[]>(async (incidentIds) => {
@@ -268,6 +300,7 @@ export function createLoaders(db: Db, viewer: Viewer | null) {
     incident,
     tenant,
     principal,
+    visiblePrincipal,
     alert,
     alertsByIncident,
     evidenceByAlert,

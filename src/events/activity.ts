@@ -58,19 +58,21 @@ export class ActivityLog {
 /**
  * Run a write in one transaction. Everything `fn` records in the activity log is written in the
  * same transaction and published only after it commits; a thrown error rolls back everything.
+ * If the database connection is lost before the transaction committed, it runs once more on a
+ * fresh connection (Database.transaction): `fn` must do its work in `tx` only, so that a second
+ * run starts from what is committed and nothing is written twice.
  */
 export async function writeTransaction<T>(
   ctx: DomainContext,
   fn: (tx: Tx, log: ActivityLog) => Promise<T>,
 ): Promise<T> {
-  let written: ActivityRow[] = [];
-  const result = await ctx.db.transaction(async (tx) => {
+  const { value, written } = await ctx.database.transaction(async (tx) => {
     const log = new ActivityLog();
-    const value = await fn(tx, log);
-    written = await log.flush(tx, ctx.viewer);
-    if (written.length > 0) await ctx.events.inTransaction?.(tx, written);
-    return value;
+    const result = await fn(tx, log);
+    const rows = await log.flush(tx, ctx.viewer);
+    if (rows.length > 0) await ctx.events.inTransaction?.(tx, rows);
+    return { value: result, written: rows };
   });
   if (written.length > 0) ctx.events.committed(written);
-  return result;
+  return value;
 }

@@ -5,15 +5,19 @@
 // - every process LISTENs on one connection, loads the new activity rows of the incident once
 //   (everything after the last id it delivered for that incident, so per-incident commit order
 //   holds even if notices arrive out of order), and fans them out to its local subscribers;
-// - each subscriber checks the tenant and its filter, and buffers at most `maxBuffer` events.
+// - each subscriber checks the tenant and its filter, and buffers at most `maxBuffer` events;
+// - when the LISTEN connection drops (database restart, pg_terminate_backend), postgres.js
+//   reconnects and LISTENs again; notices sent in between are lost, so the hub then reads every
+//   activity row after the last one it processed and delivers those it had not delivered yet.
+// Resuming subscribers read what they missed from the activity log in pages (replayPage, used
+// by streams.ts); replayStatus tells them whether it is all still there.
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
-import { and, asc, eq, gt, inArray, lte } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import type { Database, Tx } from '../db/client';
 import { activity, incidents, type ActivityRow, type IncidentRow } from '../db/schema';
 import type { EventSink } from '../domain/context';
 import type { Logger } from '../log';
-import { sql } from 'drizzle-orm';
 
 export const CHANNEL = 'mdr_events';
 
@@ -47,9 +51,35 @@ function notices(rows: ActivityRow[]): Notice[] {
   return [...byIncident.values()];
 }
 
+export interface HubOptions {
+  redisUrl?: string;
+  /** Events one resuming subscription may replay before it is told to reload (EVENTS_EXPIRED). */
+  maxReplayEvents?: number;
+  /** Activity rows read per replay page: what one resuming subscriber holds at most. */
+  replayPageSize?: number;
+}
+
+/** What a resume from an event id finds in the activity log. */
+export interface ReplayStatus {
+  /** Events after the id in the tenants, counted up to `cap + 1` (more than `cap` = too many). */
+  pending: number;
+  /** The id is below what is retained (older events were deleted), or above every event there is. */
+  unknown: boolean;
+}
+
+const CATCH_UP_PAGE = 500;
+
 export class EventHub implements EventSink {
+  /** Replay bounds (maxReplayEvents from the configuration); tests shrink them. */
+  readonly replayLimits: { maxEvents: number; pageSize: number };
+  /** Replay pages read and the most rows one held: the replay's memory bound, observable. */
+  readonly replayStats = { pages: 0, largestPage: 0 };
+  /** LISTEN (re)connections so far; the first is the start. */
+  listens = 0;
   private subscribers = new Set<Subscriber>();
   private lastDelivered = new Map<string, number>();
+  /** Highest activity id this process has processed (null until the first LISTEN is up). */
+  private lastSeen: number | null = null;
   private chain: Promise<void> = Promise.resolve();
   private stopListening: (() => Promise<void>) | null = null;
   private redis: { pub: Redis; sub: Redis; target: ReturnType<typeof createRedisEventTarget> } | null = null;
@@ -58,8 +88,10 @@ export class EventHub implements EventSink {
   constructor(
     private readonly database: Database,
     private readonly log: Logger,
-    private readonly opts: { redisUrl?: string } = {},
-  ) {}
+    private readonly opts: HubOptions = {},
+  ) {
+    this.replayLimits = { maxEvents: opts.maxReplayEvents ?? 10_000, pageSize: opts.replayPageSize ?? 500 };
+  }
 
   get size() {
     return this.subscribers.size;
@@ -74,13 +106,17 @@ export class EventHub implements EventSink {
       this.redis = { pub, sub, target };
       return;
     }
-    this.stopListening = await this.database.listen(CHANNEL, (payload) => {
-      try {
-        this.enqueue(JSON.parse(payload) as Notice);
-      } catch (err) {
-        this.log.warn({ err }, 'ignored a malformed event notice');
-      }
-    });
+    this.stopListening = await this.database.listen(
+      CHANNEL,
+      (payload) => {
+        try {
+          this.enqueue(JSON.parse(payload) as Notice);
+        } catch (err) {
+          this.log.warn({ err }, 'ignored a malformed event notice');
+        }
+      },
+      () => this.listening(),
+    );
   }
 
   async stop(): Promise<void> {
@@ -114,10 +150,68 @@ export class EventHub implements EventSink {
 
   /** Notices are processed one at a time, in arrival order. */
   private enqueue(n: Notice): void {
-    this.chain = this.chain.then(() => this.process(n)).catch((err) => this.log.error({ err }, 'event dispatch failed'));
+    this.run(() => this.process(n), 'event dispatch failed');
+  }
+
+  private run(task: () => Promise<void>, what: string): void {
+    this.chain = this.chain.then(task).catch((err) => this.log.error({ err }, what));
+  }
+
+  /**
+   * The LISTEN connection is up: the first time, note where the log stands; after a reconnect,
+   * deliver what was committed while nobody listened (its notices are gone).
+   */
+  private listening(): void {
+    this.listens += 1;
+    if (this.listens > 1) this.log.warn({ listens: this.listens }, 'event LISTEN connection re-established; catching up');
+    this.run(() => this.catchUp(), 'event catch-up after a LISTEN reconnect failed');
+  }
+
+  private async catchUp(): Promise<void> {
+    const db = this.database.db;
+    if (this.lastSeen === null || this.subscribers.size === 0) {
+      // nobody to catch up for: start from the end of the log (and forget per-incident marks,
+      // which may predate events we never saw; a notice then loads from its own first id)
+      const [row] = await db.select({ top: sql<string | null>`max(${activity.id})::text` }).from(activity);
+      if (this.lastSeen !== null) this.lastDelivered.clear();
+      this.lastSeen = Math.max(this.lastSeen ?? 0, Number(row?.top ?? 0));
+      return;
+    }
+    for (;;) {
+      const rows = await db
+        .select()
+        .from(activity)
+        .where(gt(activity.id, this.lastSeen))
+        .orderBy(asc(activity.id))
+        .limit(CATCH_UP_PAGE);
+      if (rows.length === 0) return;
+      this.lastSeen = rows[rows.length - 1].id;
+      const fresh = rows.filter((r) => r.id > (this.lastDelivered.get(r.incidentId) ?? 0));
+      const incidentMap = await this.incidentsOf(fresh);
+      for (const row of fresh) {
+        this.lastDelivered.set(row.incidentId, row.id);
+        const incident = incidentMap.get(row.incidentId);
+        if (incident) this.fanOut({ activity: row, incident });
+      }
+      if (rows.length < CATCH_UP_PAGE) return;
+    }
+  }
+
+  private fanOut(event: HubEvent): void {
+    for (const s of this.subscribers) {
+      if (s.tenantIds.includes(event.activity.tenantId)) s.deliver(event);
+    }
+  }
+
+  private async incidentsOf(rows: ActivityRow[]): Promise<Map<string, IncidentRow>> {
+    if (rows.length === 0) return new Map();
+    const ids = [...new Set(rows.map((r) => r.incidentId))];
+    const incs = await this.database.db.select().from(incidents).where(inArray(incidents.id, ids));
+    return new Map(incs.map((i) => [i.id, i]));
   }
 
   private async process(n: Notice): Promise<void> {
+    if (this.lastSeen !== null) this.lastSeen = Math.max(this.lastSeen, n.l);
     if (this.subscribers.size === 0) {
       this.lastDelivered.set(n.i, Math.max(this.lastDelivered.get(n.i) ?? 0, n.l));
       return;
@@ -136,96 +230,64 @@ export class EventHub implements EventSink {
     if (!incident || rows.length === 0) return;
     this.lastDelivered.set(n.i, rows[rows.length - 1].id);
     if (this.lastDelivered.size > 50_000) this.lastDelivered.clear();
-    for (const row of rows) {
-      const event = { activity: row, incident };
-      for (const s of this.subscribers) {
-        if (s.tenantIds.includes(row.tenantId)) s.deliver(event);
-      }
-    }
+    for (const row of rows) this.fanOut({ activity: row, incident });
   }
 
-  /** Events a reconnecting client missed: activity after `afterId` in the given tenants, in order. */
-  async replay(tenantIds: readonly string[], afterId: number, limit = 10_000): Promise<HubEvent[]> {
-    if (tenantIds.length === 0) return [];
+  /**
+   * Before a resume: how many events follow `afterId` in these tenants (counted up to
+   * `cap + 1`), and whether `afterId` is covered by the retained log at all. One round trip.
+   */
+  async replayStatus(tenantIds: readonly string[], afterId: number, cap: number): Promise<ReplayStatus> {
     const db = this.database.db;
-    const rows = await db
+    const scoped = tenantIds.length
+      ? db
+          .select({ id: activity.id })
+          .from(activity)
+          .where(and(inArray(activity.tenantId, [...tenantIds]), gt(activity.id, afterId)))
+          .limit(cap + 1)
+          .as('pending')
+      : db.select({ id: activity.id }).from(activity).where(sql`false`).as('pending');
+    const [row] = await db
+      .select({
+        pending: sql<number>`count(*)::int`,
+        floor: sql<string | null>`(select min(id) from activity)::text`,
+        top: sql<string | null>`(select max(id) from activity)::text`,
+      })
+      .from(scoped);
+    const floor = row.floor === null ? null : Number(row.floor);
+    const top = row.top === null ? 0 : Number(row.top);
+    // Ids are commit-ordered and deletion (retention) removes the oldest: an id below the oldest
+    // retained one may have had successors that are gone; an id above the newest was never sent
+    // by this database (e.g. restored from a backup since).
+    const unknown = (floor !== null && afterId + 1 < floor) || afterId > top;
+    return { pending: Number(row.pending), unknown };
+  }
+
+  /**
+   * One page of the log for a resuming subscriber: the activity of these tenants after `afterId`,
+   * in id (commit) order, at most `limit` rows, each with its incident as it is now.
+   */
+  async replayPage(
+    tenantIds: readonly string[],
+    afterId: number,
+    limit: number,
+  ): Promise<{ events: HubEvent[]; rows: number; lastId: number }> {
+    if (tenantIds.length === 0) return { events: [], rows: 0, lastId: afterId };
+    const rows = await this.database.db
       .select()
       .from(activity)
       .where(and(inArray(activity.tenantId, [...tenantIds]), gt(activity.id, afterId)))
       .orderBy(asc(activity.id))
       .limit(limit);
-    if (rows.length === 0) return [];
-    const ids = [...new Set(rows.map((r) => r.incidentId))];
-    const incs = await db.select().from(incidents).where(inArray(incidents.id, ids));
-    const map = new Map(incs.map((i) => [i.id, i]));
-    return rows.map((r) => ({ activity: r, incident: map.get(r.incidentId)! }));
-  }
-}
-
-/** A subscriber's bounded queue as an async iterator; overflow ends it with an error. */
-export class EventStream<T> implements AsyncIterableIterator<T> {
-  private queue: T[] = [];
-  private waiting: ((r: IteratorResult<T>) => void) | null = null;
-  private failWaiting: ((err: Error) => void) | null = null;
-  private error: Error | null = null;
-  private done = false;
-
-  constructor(
-    private readonly maxBuffer: number,
-    private readonly onClose: () => void,
-  ) {}
-
-  push(value: T): void {
-    if (this.done || this.error) return;
-    if (this.waiting) {
-      const w = this.waiting;
-      this.waiting = null;
-      this.failWaiting = null;
-      w({ value, done: false });
-      return;
+    this.replayStats.pages += 1;
+    this.replayStats.largestPage = Math.max(this.replayStats.largestPage, rows.length);
+    if (rows.length === 0) return { events: [], rows: 0, lastId: afterId };
+    const map = await this.incidentsOf(rows);
+    const events: HubEvent[] = [];
+    for (const r of rows) {
+      const incident = map.get(r.incidentId);
+      if (incident) events.push({ activity: r, incident });
     }
-    if (this.queue.length >= this.maxBuffer) {
-      this.fail(new Error(`Subscriber too slow: more than ${this.maxBuffer} events waiting. Reconnect with "after" set to the last eventId you received.`));
-      return;
-    }
-    this.queue.push(value);
-  }
-
-  fail(err: Error): void {
-    this.error = err;
-    this.queue = [];
-    this.onClose();
-    if (this.failWaiting) {
-      const f = this.failWaiting;
-      this.waiting = null;
-      this.failWaiting = null;
-      f(err);
-    }
-  }
-
-  next(): Promise<IteratorResult<T>> {
-    if (this.queue.length > 0) return Promise.resolve({ value: this.queue.shift()!, done: false });
-    if (this.error) return Promise.reject(this.error);
-    if (this.done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve, reject) => {
-      this.waiting = resolve;
-      this.failWaiting = reject;
-    });
-  }
-
-  return(): Promise<IteratorResult<T>> {
-    if (!this.done) {
-      this.done = true;
-      this.queue = [];
-      this.onClose();
-      this.waiting?.({ value: undefined, done: true });
-      this.waiting = null;
-      this.failWaiting = null;
-    }
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  [Symbol.asyncIterator]() {
-    return this;
+    return { events, rows: rows.length, lastId: rows[rows.length - 1].id };
   }
 }

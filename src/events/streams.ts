@@ -1,7 +1,21 @@
 // Subscription streams: live events from the hub for one subscriber, optionally preceded by the
 // events it missed (resume with `after`), without gaps or duplicates; closed promptly on return().
+//
+// A resume reads the activity log in pages (keyset on the event id, one page held at a time and
+// the next one read only when the client has taken the previous one), and hands over to the live
+// events when a page comes back short. Live events are subscribed to before the first page:
+//  - ids are commit-ordered (see ActivityLog.flush), so each page sees every event up to its last
+//    id; once a short page ended at id M, every later event is > M and reaches the hub live;
+//  - during the replay, live events wait in a queue bounded by the subscriber's buffer; when it
+//    overflows they are dropped and the replay reads on until a page that began after the last
+//    drop comes back short: what was dropped committed before that page, so the log had it;
+//  - after the hand-over, a live event with an id ≤ M has already been replayed and is skipped.
+// More than maxReplayEvents events to replay, or an `after` the log no longer covers, ends the
+// subscription with EVENTS_EXPIRED before anything is sent: the client reloads the current state
+// and subscribes without `after`. Never a silent gap.
+import { GraphQLError } from 'graphql';
 import type { Viewer } from '../domain/viewer';
-import { EventStream, type EventHub, type HubEvent } from './hub';
+import type { EventHub, HubEvent } from './hub';
 
 export interface StreamOptions {
   /** Resume after this event id: replay what was missed from the activity log first. */
@@ -9,59 +23,178 @@ export interface StreamOptions {
   /** Which events this subscriber wants (tenant access is checked by the hub and here). */
   accept: (e: HubEvent) => boolean;
   maxBuffer: number;
+  /** Charge the events a resume is about to replay (the rate limit); may throw RATE_LIMITED. */
+  chargeReplay?: (events: number) => Promise<void>;
+}
+
+export const EVENTS_EXPIRED = 'EVENTS_EXPIRED';
+
+export function eventsExpired(message: string): GraphQLError {
+  return new GraphQLError(`${message} Reload the current state with a query, then subscribe again without "after".`, {
+    extensions: { code: EVENTS_EXPIRED },
+  });
+}
+
+function tooSlow(maxBuffer: number): Error {
+  return new Error(
+    `Subscriber too slow: more than ${maxBuffer} events waiting. Reconnect with "after" set to the last eventId you received.`,
+  );
+}
+
+class SubscriberStream implements AsyncIterableIterator<HubEvent> {
+  private queue: HubEvent[] = [];
+  private waiting: { resolve: (r: IteratorResult<HubEvent>) => void; reject: (err: Error) => void } | null = null;
+  private error: Error | null = null;
+  private closed = false;
+  private readonly unsubscribe: () => void;
+
+  // the replay (resume with `after`)
+  private replaying: boolean;
+  private checked = false;
+  private page: HubEvent[] = [];
+  /** Every event of the viewer's tenants up to this id has been delivered from the log (or predates `after`). */
+  private replayedUpTo: number;
+  /** Rows the replay has read, and how many the log held when it started. */
+  private scanned = 0;
+  private pending = 0;
+  /** Live events dropped during the replay (queue overflow); they are re-read from the log. */
+  private drops = 0;
+
+  constructor(
+    private readonly hub: EventHub,
+    private readonly viewer: Viewer,
+    private readonly opts: StreamOptions,
+  ) {
+    this.replaying = opts.after != null;
+    this.replayedUpTo = opts.after ?? 0;
+    // live events first, so nothing committed during the replay is lost
+    this.unsubscribe = hub.subscribe({ tenantIds: viewer.tenantIds, deliver: (e) => this.onLive(e) });
+  }
+
+  private accept(e: HubEvent): boolean {
+    return this.viewer.tenantIds.includes(e.activity.tenantId) && this.opts.accept(e);
+  }
+
+  private onLive(e: HubEvent): void {
+    if (this.closed || this.error || !this.accept(e)) return;
+    if (this.replaying) {
+      if (this.queue.length >= this.opts.maxBuffer) {
+        this.queue = []; // all of them are in the log: the replay reads them again
+        this.drops += 1;
+        return;
+      }
+      this.queue.push(e);
+      return;
+    }
+    // Dedup by the replay's end, not by "highest id so far": events of different incidents can
+    // arrive out of id order (with Redis each process publishes after its own commit), and a
+    // lower id is then not a duplicate.
+    if (e.activity.id <= this.replayedUpTo) return;
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = null;
+      w.resolve({ value: e, done: false });
+      return;
+    }
+    if (this.queue.length >= this.opts.maxBuffer) {
+      this.fail(tooSlow(this.opts.maxBuffer));
+      return;
+    }
+    this.queue.push(e);
+  }
+
+  private fail(err: Error): void {
+    if (this.error || this.closed) return;
+    this.error = err;
+    this.queue = [];
+    this.page = [];
+    this.unsubscribe();
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = null;
+      w.reject(err);
+    }
+  }
+
+  /** Read the next page of the log; a short page that began after the last drop ends the replay. */
+  private async readPage(): Promise<void> {
+    const { maxEvents, pageSize } = this.hub.replayLimits;
+    const tenantIds = this.viewer.tenantIds;
+    if (!this.checked) {
+      const status = await this.hub.replayStatus(tenantIds, this.replayedUpTo, maxEvents);
+      this.checked = true;
+      if (status.unknown) {
+        throw eventsExpired(`Event ${this.replayedUpTo} is not in the retained event log (it is older than what is kept, or unknown).`);
+      }
+      if (status.pending > maxEvents) {
+        throw eventsExpired(`More than ${maxEvents} events follow event ${this.replayedUpTo}, more than a resume replays.`);
+      }
+      this.pending = status.pending;
+      if (status.pending > 0) await this.opts.chargeReplay?.(status.pending);
+    }
+    const dropsBefore = this.drops;
+    const { events, rows, lastId } = await this.hub.replayPage(tenantIds, this.replayedUpTo, pageSize);
+    if (this.closed || this.error) return;
+    this.scanned += rows;
+    // Beyond what the log held at the start the replay catches up with events committed since,
+    // at the client's pace (one page at a time). A client that reads slower than they come
+    // never catches up: past another maxEvents of them, it is told to reload too.
+    if (this.scanned > this.pending + maxEvents) {
+      throw eventsExpired(`The replay fell more than ${maxEvents} events behind the events committed since it started.`);
+    }
+    if (rows > 0) this.replayedUpTo = lastId;
+    this.page = events.filter((e) => this.accept(e));
+    if (rows < pageSize && this.drops === dropsBefore) this.replaying = false;
+  }
+
+  async next(): Promise<IteratorResult<HubEvent>> {
+    try {
+      while (this.replaying && !this.closed && !this.error) {
+        const fromLog = this.page.shift();
+        if (fromLog) return { value: fromLog, done: false };
+        await this.readPage();
+      }
+      const fromLog = this.page.shift(); // the short last page
+      if (fromLog) return { value: fromLog, done: false };
+    } catch (err) {
+      this.fail(err as Error);
+    }
+    while (this.queue.length > 0) {
+      const e = this.queue.shift()!;
+      if (e.activity.id > this.replayedUpTo) return { value: e, done: false }; // else replayed already
+    }
+    if (this.error) throw this.error;
+    if (this.closed) return { value: undefined, done: true };
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+    });
+  }
+
+  async return(): Promise<IteratorResult<HubEvent>> {
+    if (!this.closed) {
+      this.closed = true;
+      this.queue = [];
+      this.page = [];
+      this.unsubscribe();
+      const w = this.waiting;
+      this.waiting = null;
+      w?.resolve({ value: undefined, done: true });
+    }
+    return { value: undefined, done: true };
+  }
+
+  async throw(err?: unknown): Promise<IteratorResult<HubEvent>> {
+    await this.return();
+    throw err;
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
 }
 
 export function eventStream(hub: EventHub, viewer: Viewer, opts: StreamOptions): AsyncIterableIterator<HubEvent> {
-  const accept = (e: HubEvent) => viewer.tenantIds.includes(e.activity.tenantId) && opts.accept(e);
-  // Subscribe to live events first, so nothing committed during the replay is lost.
-  let unsubscribe = () => {};
-  const live = new EventStream<HubEvent>(opts.maxBuffer, () => unsubscribe());
-  unsubscribe = hub.subscribe({ tenantIds: viewer.tenantIds, deliver: (e) => accept(e) && live.push(e) });
-  // Dedup by id, not by "highest id so far": events of different incidents can arrive out of id
-  // order (with Redis each process publishes after its own commit), and a lower id is not a duplicate.
-  const after = opts.after ?? 0;
-  let replay: Promise<HubEvent[]> | null = opts.after != null ? hub.replay(viewer.tenantIds, opts.after) : null;
-  let replayed: HubEvent[] = [];
-  let replayedIds: Set<number> | null = null;
-  let maxReplayed = 0;
-
-  const iterator: AsyncIterableIterator<HubEvent> = {
-    async next() {
-      if (replay) {
-        replayed = (await replay).filter(accept);
-        replay = null;
-        if (replayed.length > 0) {
-          replayedIds = new Set(replayed.map((e) => e.activity.id));
-          maxReplayed = replayed[replayed.length - 1].activity.id;
-        }
-      }
-      const fromLog = replayed.shift();
-      if (fromLog) return { value: fromLog, done: false };
-      for (;;) {
-        const r = await live.next();
-        if (r.done) return r;
-        const id = r.value.activity.id;
-        if (id <= after) continue; // the client saw it before resuming (e.g. on another instance)
-        if (replayedIds) {
-          if (replayedIds.delete(id)) continue; // already replayed
-          // newer than the replay: it committed after the replay's snapshot and NOTIFY arrives in
-          // commit order, so no replayed event is still to come (with Redis, a notice delayed past
-          // a newer one could at worst repeat one replayed event: rare, and the eventId shows it)
-          if (id > maxReplayed) replayedIds = null;
-        }
-        return r;
-      }
-    },
-    return: () => live.return(),
-    throw: async (err) => {
-      await live.return();
-      throw err;
-    },
-    [Symbol.asyncIterator]() {
-      return iterator;
-    },
-  };
-  return iterator;
+  return new SubscriberStream(hub, viewer, opts);
 }
 
 /** Map a stream through an async function, dropping undefined results; return() closes the source. */

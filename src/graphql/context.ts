@@ -9,4 +9,10 @@ export interface GraphQLContext extends DomainContext {
   hub: EventHub;
   /** How many events a subscriber may have waiting before it is dropped. */
   subscriberBuffer: number;
+  /** The token the viewer authenticated with (its hash): the access watch and the rate limit key on it. */
+  auth?: { tokenHash: string; /** a graphql-ws socket: watched and rate-limited per socket operation */ socket?: boolean };
+  /** The client's address: the rate limit key of requests without a token. */
+  clientAddress?: string;
+  /** Count a resumed subscription's replay against the client's rate limit (RATE_LIMITED past it). */
+  chargeReplay?: (events: number) => Promise<void>;
 }

@@ -72,7 +72,10 @@ builder.subscriptionType({
       description: 'Every change of every incident in your scope (or the filter\'s), in commit order per incident.',
       args: {
         filter: t.arg({ type: IncidentFilterInput }),
-        after: t.arg.id({ description: 'Resume: the last eventId you received; missed events are replayed first.' }),
+        after: t.arg.id({
+          description:
+            'Resume: the last eventId you received; the events you missed are replayed first, then the live ones. More than MAX_REPLAY_EVENTS missed, or an eventId no longer retained, ends the subscription with EVENTS_EXPIRED: query the current state and subscribe again without `after`.',
+        }),
       },
       subscribe: (_r, args, ctx) => {
         const viewer = requireViewer(ctx.viewer);
@@ -80,6 +83,7 @@ builder.subscriptionType({
         return eventStream(ctx.hub, viewer, {
           after: parseAfter(args.after),
           maxBuffer: ctx.subscriberBuffer,
+          chargeReplay: ctx.chargeReplay,
           accept: (e) => matchesFilter(viewer, e.incident, filter),
         });
       },
@@ -99,6 +103,7 @@ builder.subscriptionType({
         const events = eventStream(ctx.hub, viewer, {
           after: parseAfter(args.after),
           maxBuffer: ctx.subscriberBuffer,
+          chargeReplay: ctx.chargeReplay,
           accept: (e) => e.activity.field === 'action' && !!e.activity.subjectId && (!incidentId || e.incident.id === incidentId),
         });
         return mapStream(events, async (e) => {
@@ -121,6 +126,7 @@ builder.subscriptionType({
         const events = eventStream(ctx.hub, viewer, {
           after: parseAfter(args.after),
           maxBuffer: ctx.subscriberBuffer,
+          chargeReplay: ctx.chargeReplay,
           accept: (e) => e.activity.field === 'chat' && e.incident.id === incidentId && !!e.activity.subjectId,
         });
         return mapStream(events, async (e) => {

@@ -24,10 +24,17 @@ builder.node(TenantRef, {
   }),
 });
 
+// Who sees which principal (SPEC.md section 1, README "Roles"): a customer sees the principals of
+// its own tenant and the experts serving it; an expert sees every expert and the principals of the
+// tenants it serves. node/nodes give null for anyone else, exactly like an id that never existed.
+// A reference from a row the viewer may read (an assignee, an author, an actor) stays readable
+// when its principal is no longer visible, as a minimal principal: id, name, role, side; no
+// email, no tenant (loaders.principal).
 builder.node(PrincipalRef, {
-  description: 'A person or service that authenticates with a token.',
+  description:
+    'A person or service that authenticates with a token. Customers see their own tenant\'s principals and the experts serving it; experts see the experts and the principals of the tenants they serve. Others are null by id; as an author, assignee or actor they show only name, role and side.',
   id: { resolve: (p) => p.id },
-  loadMany: (ids, ctx) => loadAll(ctx.loaders.principal, ids),
+  loadMany: (ids, ctx) => loadAll(ctx.loaders.visiblePrincipal, ids),
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Display name.' }),
     email: t.string({
