@@ -8,7 +8,7 @@ import { asc, eq, inArray, or } from 'drizzle-orm';
 import { ConfigError, loadConfig, type Config } from './config';
 import { openDatabase, type Database, type Db } from './db/client';
 import { apiTokens, expertTenants, principals, tenants, type PrincipalRow, type TenantRow } from './db/schema';
-import { createPrincipal, createTenant, serveTenants } from './domain/admin';
+import { createPrincipal, createTenant, serveTenants, setPrincipalDisabled, unserveTenants } from './domain/admin';
 import { SERVICE_ACCESS_LEVELS, type ServiceAccessLevel } from './domain/enums';
 import { DomainError, invalid, notFound } from './domain/errors';
 import { issueToken, revokeToken } from './domain/tokens';
@@ -233,8 +233,8 @@ const COMMANDS: Command[] = [
       }));
       const text = out.length
         ? table(
-            ['ID', 'ROLE', 'TENANT', 'NAME', 'EMAIL'],
-            out.map((p) => [p.id, p.role, p.tenant ?? `(provider; serves ${p.serves?.join(',') || 'none'})`, p.name, p.email]),
+            ['ID', 'ROLE', 'TENANT', 'NAME', 'EMAIL', 'DISABLED'],
+            out.map((p) => [p.id, p.role, p.tenant ?? `(provider; serves ${p.serves?.join(',') || 'none'})`, p.name, p.email, iso(p.disabledAt)]),
           )
         : 'No principals.';
       return { text, json: { principals: out } };
@@ -264,6 +264,58 @@ const COMMANDS: Command[] = [
           json: { principal, serves: served.map((t) => t.slug) },
         };
       });
+    },
+  },
+  {
+    name: 'expert unserve',
+    usage: 'expert unserve --principal EXPERT_ID --tenant SLUG[,SLUG...]',
+    summary: 'Stop an expert serving tenants: its requests, sockets and streams lose them within TOKEN_CACHE_TTL_MS.',
+    options: ['principal', 'tenant'],
+    required: ['principal', 'tenant'],
+    check(v) {
+      uuidOption(v, 'principal', 'an expert principal');
+      if (list(str(v, 'tenant')).length === 0) throw new UsageError('--tenant must name at least one tenant slug');
+    },
+    async run(db, v) {
+      const id = uuidOption(v, 'principal', 'an expert principal');
+      const slugs = list(str(v, 'tenant'));
+      return db.transaction(async (tx) => {
+        const txDb = tx as unknown as Db;
+        const principal = await principalById(txDb, id);
+        if (principal.role !== 'EXPERT') throw invalid(`principal ${id} has role ${principal.role}: only EXPERT principals serve tenants`, ['principal']);
+        const gone = await tenantsBySlug(txDb, slugs);
+        const removed = await unserveTenants(txDb, principal.id, gone.map((t) => t.id));
+        return {
+          text: `Expert "${principal.name}" no longer serves ${gone.map((t) => t.slug).join(', ')}${removed < gone.length ? ` (${gone.length - removed} were not served)` : ''}`,
+          json: { principal, unserved: gone.map((t) => t.slug), removed },
+        };
+      });
+    },
+  },
+  {
+    name: 'principal disable',
+    usage: 'principal disable --id PRINCIPAL_ID',
+    summary: 'Disable a principal: every token of it stops working, open sockets and streams included, within TOKEN_CACHE_TTL_MS.',
+    options: ['id'],
+    required: ['id'],
+    check: (v) => void uuidOption(v, 'id', 'a principal'),
+    async run(db, v) {
+      const principal = await principalById(db, uuidOption(v, 'id', 'a principal'));
+      await setPrincipalDisabled(db, principal.id, true);
+      return { text: `Disabled ${principal.role} "${principal.name}" (${principal.id})`, json: { id: principal.id, disabled: true } };
+    },
+  },
+  {
+    name: 'principal enable',
+    usage: 'principal enable --id PRINCIPAL_ID',
+    summary: 'Enable a disabled principal again (its tokens that were not revoked work again).',
+    options: ['id'],
+    required: ['id'],
+    check: (v) => void uuidOption(v, 'id', 'a principal'),
+    async run(db, v) {
+      const principal = await principalById(db, uuidOption(v, 'id', 'a principal'));
+      await setPrincipalDisabled(db, principal.id, false);
+      return { text: `Enabled ${principal.role} "${principal.name}" (${principal.id})`, json: { id: principal.id, disabled: false } };
     },
   },
   {

@@ -7,14 +7,16 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { getOperationAST, GraphQLError } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { EventHub } from './events/hub';
 import type { Config } from './config';
 import type { Database } from './db/client';
 import type { EventSink } from './domain/context';
 import { ActionExecutor, recordEdrResult, type ExecutorOptions } from './domain/executor';
 import { createLoaders } from './domain/loaders';
-import { TokenCache } from './domain/tokens';
+import { hashToken, isWellFormedToken, sameAccess, TokenCache } from './domain/tokens';
+import { ACCESS_CHANGED, accessLostError, AccessWatch, REVOKED, useAccessWatch } from './graphql/access-watch';
+import { RateLimitedError, RateLimits, REPLAY_EVENTS_PER_POINT, useRateLimit } from './graphql/rate-limit';
 import type { Viewer } from './domain/viewer';
 import type { GraphQLContext } from './graphql/context';
 import { maskError } from './graphql/errors';
@@ -50,12 +52,30 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** A token that resolved, with its hash (the access watch and the rate limit key on it). */
+interface Authenticated {
+  viewer: Viewer;
+  tokenHash: string;
+  /** The session is a graphql-ws socket, watched as a whole. */
+  socket?: boolean;
+}
+
+type WsExtra = {
+  socket: WebSocket;
+  request?: IncomingMessage;
+  auth?: Authenticated;
+  clientAddress?: string;
+};
+
 const unauthenticated = (message: string) =>
   new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
 
 export function buildServer(deps: ServerDeps): RunningServer {
   const { config, database, log } = deps;
   const tokens = new TokenCache(config.tokenCacheTtlMs);
+  // open sockets and streams lose access within the token cache time, like requests do
+  const watch = new AccessWatch(database.db, tokens, log);
+  const rateLimits = new RateLimits(config.security.rateLimitPerMinute, config.realtime.redisUrl, log);
   const hub = new EventHub(database, log, { redisUrl: config.realtime.redisUrl, maxReplayEvents: config.security.maxReplayEvents });
   const events: EventSink = deps.events ?? hub;
   const executor = new ActionExecutor(database, events, log, {
@@ -67,13 +87,15 @@ export function buildServer(deps: ServerDeps): RunningServer {
     ...deps.executor,
   });
 
-  async function viewerFromAuthorization(header: string | null | undefined): Promise<Viewer | null> {
+  /** The viewer behind an Authorization value ("Bearer <token>"); null when there is none. */
+  async function authenticate(header: string | null | undefined): Promise<Authenticated | null> {
     if (!header) return null;
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) throw unauthenticated('The Authorization header must be "Bearer <token>"');
-    const viewer = await tokens.resolve(database.db, match[1]);
-    if (!viewer) throw unauthenticated('The token is unknown or revoked');
-    return viewer;
+    const tokenHash = isWellFormedToken(match[1]) ? hashToken(match[1]) : null;
+    const viewer = tokenHash ? await tokens.resolveHash(database.db, tokenHash) : null;
+    if (!viewer || !tokenHash) throw unauthenticated('The token is unknown or revoked, or its principal is disabled');
+    return { viewer, tokenHash };
   }
 
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
@@ -91,10 +113,11 @@ export function buildServer(deps: ServerDeps): RunningServer {
     maskedErrors: { maskError: maskError(log, { production: config.production, debug: config.security.debugErrors }) },
     context: async (initial) => {
       // HTTP carries the token in the Authorization header; graphql-ws in connectionParams,
-      // already checked at connection_init (the viewer travels with the socket).
-      const ws = initial as unknown as { viewer?: Viewer | null };
-      const viewer =
-        ws.viewer !== undefined ? ws.viewer : await viewerFromAuthorization(initial.request?.headers.get('authorization'));
+      // checked at connection_init and again at each operation (the viewer travels with the socket).
+      const ws = initial as unknown as { auth?: Authenticated; req?: IncomingMessage; clientAddress?: string };
+      const auth = ws.auth ?? (await authenticate(initial.request?.headers.get('authorization')));
+      const viewer = auth?.viewer ?? null;
+      const rateKey = auth ? `t:${auth.tokenHash}` : `a:${ws.req?.socket?.remoteAddress ?? 'unknown'}`;
       return {
         db: database.db,
         database,
@@ -107,17 +130,35 @@ export function buildServer(deps: ServerDeps): RunningServer {
         log,
         hub,
         subscriberBuffer: config.realtime.subscriberBuffer,
+        auth: auth ? { tokenHash: auth.tokenHash, socket: auth.socket } : undefined,
+        clientAddress: ws.clientAddress ?? ws.req?.socket?.remoteAddress,
+        chargeReplay: (n: number) => rateLimits.consume(rateKey, Math.ceil(n / REPLAY_EVENTS_PER_POINT)),
       } satisfies GraphQLContext;
     },
+    // browsers may call the API from the configured origins only (the API takes credentials)
+    cors: ((request: Request) => {
+      const origin = request.headers.get('origin');
+      if (!origin || !config.security.corsOrigins.includes(origin)) return false;
+      return { origin: [origin], credentials: true, methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type', 'accept'], maxAge: 600 };
+    }) as never,
     plugins: [
       ...limitPlugins(config.limits),
+      useRateLimit(rateLimits),
+      useAccessWatch(watch),
       // graphql-jit's compiled subscribe passes the variables where the field arguments belong:
       // subscriptions run on graphql-js, queries and mutations on the JIT.
       useGraphQlJit({}, { enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation !== 'subscription' }),
     ],
   });
 
-  const http = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const http = createServer(
+    {
+      // a request (headers and body) must arrive within the timeout: slow senders are cut off
+      requestTimeout: config.security.requestTimeoutMs,
+      headersTimeout: Math.min(config.security.requestTimeoutMs, 60_000),
+      connectionsCheckingInterval: Math.min(1_000, config.security.requestTimeoutMs),
+    },
+    (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
@@ -141,8 +182,50 @@ export function buildServer(deps: ServerDeps): RunningServer {
       res.writeHead(302, { location: '/graphql' }).end();
       return;
     }
-    void yoga.handle(req, res);
-  });
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') {
+      void yoga.handle(req, res);
+      return;
+    }
+    void withBoundedBody(req, res).then((ok) => {
+      if (ok) void yoga.handle(req, res);
+    });
+  },
+  );
+
+  /**
+   * Read a request body up to its limit before GraphQL sees it: small without a valid token,
+   * larger with one (ingestion carries evidence). Over it: 413, and nothing is parsed.
+   */
+  async function withBoundedBody(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const tooLarge = (limit: number) => {
+      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+      res.end(JSON.stringify({ errors: [{ message: `The request body exceeds ${limit} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] }));
+      req.destroy();
+      return false;
+    };
+    let limit = config.security.maxUnauthenticatedBodyBytes;
+    try {
+      if (await authenticate(req.headers.authorization)) limit = config.security.maxBodyBytes;
+    } catch {
+      // a bad token: the small limit, and GraphQL answers UNAUTHENTICATED
+    }
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > limit) return tooLarge(limit);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of req) {
+        size += (chunk as Buffer).length;
+        if (size > limit) return tooLarge(limit);
+        chunks.push(chunk as Buffer);
+      }
+    } catch {
+      return false; // the client went away or timed out
+    }
+    // @whatwg-node (under yoga) takes an already-read body from `req.body`
+    (req as IncomingMessage & { body?: Buffer }).body = Buffer.concat(chunks);
+    return true;
+  }
 
   /** A remote EDR reports an action's result, signed with the tenant's EDR secret. */
   async function edrCallback(req: IncomingMessage, res: ServerResponse) {
@@ -176,10 +259,11 @@ export function buildServer(deps: ServerDeps): RunningServer {
       if (!row?.secret || !verifySignature(row.secret, typeof ts === 'string' ? ts : null, raw, typeof sig === 'string' ? sig : null)) {
         return send(401, { error: 'invalid signature' });
       }
-      const outcome = await recordEdrResult(database, events, attemptId, {
-        status: body.status,
-        reason: typeof body.reason === 'string' ? body.reason : null,
-      });
+      const reason = typeof body.reason === 'string' ? body.reason : null;
+      if (reason !== null && (reason.includes('\u0000') || reason.length > 2_000)) {
+        return send(400, { error: 'reason must be text of at most 2000 characters without NUL' });
+      }
+      const outcome = await recordEdrResult(database, events, attemptId, { status: body.status, reason });
       send(200, { status: outcome });
     } catch (err) {
       log.error({ err }, 'EDR callback failed');
@@ -189,13 +273,24 @@ export function buildServer(deps: ServerDeps): RunningServer {
 
   // graphql-ws on the same port and path; operations go through the same yoga plugins, context
   // factory and scope checks as HTTP (yoga's graphql-ws recipe).
-  const wss = new WebSocketServer({ server: http, path: '/graphql' });
+  // every message is bounded by maxPayload (close 1009); before connection_ack, by the smaller
+  // connection_init limit (below), so an unauthenticated socket cannot make the server buffer much
+  const wss = new WebSocketServer({ server: http, path: '/graphql', maxPayload: config.security.maxWsMessageBytes });
   const sharedSubscriptions = new SharedSubscriptions(config.realtime.subscriberBuffer);
   // graphql-ws waits until each message has been handed to the kernel before it takes the next
   // event, so a client that stops reading would stall its subscriptions while onNext (below)
   // never sees more than one message unsent: the client was never dropped. Hand messages to the
   // socket without waiting instead; what the client has not read shows in bufferedAmount.
   wss.on('connection', (socket) => {
+    // registered before graphql-ws's own listener, so it sees each message first
+    const guard = (data: Buffer | ArrayBuffer | Buffer[]) => {
+      const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength;
+      if (size > config.security.maxConnectionInitBytes) {
+        socket.close(1009, `connection_init is limited to ${config.security.maxConnectionInitBytes} bytes`);
+      }
+    };
+    socket.on('message', guard);
+    (socket as WebSocket & { authenticated?: () => void }).authenticated = () => socket.off('message', guard);
     const send = socket.send.bind(socket);
     socket.send = ((data: Parameters<typeof send>[0], ...rest: unknown[]) => {
       send(data);
@@ -203,7 +298,7 @@ export function buildServer(deps: ServerDeps): RunningServer {
       cb?.();
     }) as typeof socket.send;
   });
-  const wsServer = useServer<{ authorization?: string }, { viewer: Viewer | null }>(
+  const wsServer = useServer<Record<string, unknown>, WsExtra>(
     {
       execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
       // identical subscriptions (same document, variables, role and tenants) share one execution
@@ -212,31 +307,82 @@ export function buildServer(deps: ServerDeps): RunningServer {
           (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
         ),
       onConnect: async (ctx) => {
-        const header = ctx.connectionParams?.authorization;
+        const socket = ctx.extra.socket;
+        if (socket.readyState !== socket.OPEN) return false; // the size guard closed it
+        // the parameter's name in any letter case (clients differ: authorization, Authorization)
+        const key = Object.keys(ctx.connectionParams ?? {}).find((k) => k.toLowerCase() === 'authorization');
+        const header = key ? ctx.connectionParams![key] : null;
+        let auth: Authenticated | null = null;
         try {
-          ctx.extra.viewer = await viewerFromAuthorization(typeof header === 'string' ? header : null);
-          // graphql-ws would hold the upgrade request (headers and all) for the socket's lifetime;
-          // nothing reads it after this point (the viewer travels with the socket): ~1.3 KB each
-          (ctx.extra as { request?: unknown }).request = undefined;
-          return true;
+          auth = await authenticate(typeof header === 'string' ? header : null);
         } catch {
-          return false; // closes the socket: 4403 Forbidden
+          auth = null;
         }
+        if (!auth) {
+          socket.close(4401, header ? 'Unauthorized: the token is unknown or revoked, or its principal is disabled' : 'Unauthorized: connectionParams.authorization must be "Bearer <token>"');
+          return false;
+        }
+        ctx.extra.auth = { ...auth, socket: true };
+        ctx.extra.clientAddress = ctx.extra.request?.socket?.remoteAddress;
+        (socket as WebSocket & { authenticated?: () => void }).authenticated?.();
+        // the whole socket is watched: lost access closes it, ending every operation on it
+        const session = watch.watch(auth.tokenHash, auth.viewer);
+        void session.lost.then((reason) => socket.close(4403, reason));
+        socket.once('close', () => session.end());
+        // graphql-ws would hold the upgrade request (headers and all) for the socket's lifetime;
+        // nothing reads it after this point (the viewer travels with the socket): ~1.3 KB each
+        (ctx.extra as { request?: unknown }).request = undefined;
+        return true;
       },
       onSubscribe: async (ctx, _id, params) => {
+        // graphql-ws has already counted this operation in ctx.subscriptions; count before any
+        // await, so operations sent in one burst are counted against each other
+        if (Object.keys(ctx.subscriptions).length > config.security.maxOperationsPerConnection) {
+          return [
+            new GraphQLError(`At most ${config.security.maxOperationsPerConnection} operations at once on one connection; complete some first`, {
+              extensions: { code: 'TOO_MANY_OPERATIONS' },
+            }),
+          ];
+        }
+        const socket = ctx.extra.socket;
+        const auth = ctx.extra.auth!;
+        // each operation re-checks the principal (through the token cache)
+        const now = await tokens.resolveHash(database.db, auth.tokenHash);
+        if (!now || !sameAccess(now, auth.viewer)) {
+          socket.close(4403, now ? ACCESS_CHANGED : REVOKED);
+          return [accessLostError(now ? ACCESS_CHANGED : REVOKED)];
+        }
+        try {
+          await rateLimits.consume(`t:${auth.tokenHash}`);
+        } catch (err) {
+          if (err instanceof RateLimitedError) return [err];
+          throw err;
+        }
         const { schema: s, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params,
-          viewer: ctx.extra.viewer ?? null,
+          auth,
         });
+        let document: ReturnType<typeof parse>;
+        let contextValue: Awaited<ReturnType<typeof contextFactory>>;
+        try {
+          document = parse(params.query);
+          contextValue = await contextFactory();
+        } catch (err) {
+          // a syntax error is the client's, answered on the operation; anything else is masked
+          // (graphql-ws would otherwise close the socket with the error's text as the reason)
+          if (err instanceof GraphQLError) return [err];
+          log.error({ err }, 'unexpected error preparing a WebSocket operation');
+          return [new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })];
+        }
         const args = {
           schema: s,
           operationName: params.operationName,
-          document: parse(params.query),
+          document,
           variableValues: params.variables,
-          contextValue: await contextFactory(),
+          contextValue,
           rootValue: { execute, subscribe },
         };
         const errors = validate(args.schema, args.document);
@@ -273,6 +419,7 @@ export function buildServer(deps: ServerDeps): RunningServer {
     },
     start: () =>
       new Promise((resolve, reject) => {
+        watch.start();
         http.once('error', reject);
         http.listen(config.port, config.host, () => {
           const addr = http.address() as AddressInfo;
@@ -284,6 +431,8 @@ export function buildServer(deps: ServerDeps): RunningServer {
         });
       }),
     stop: async () => {
+      await watch.stop();
+      await rateLimits.close();
       await executor.stop();
       for (const client of wss.clients) client.terminate();
       await wsServer.dispose();

@@ -175,6 +175,24 @@ describe('mdr CLI', () => {
       const e = await gql(ViewerQuery, expertToken);
       expect(e.data?.viewer?.role).toBe('EXPERT');
     });
+
+    // An expert who stops serving the tenant sees it no more; a disabled principal's tokens stop.
+    const unserve = await mdr('expert', 'unserve', '--principal', expert.id, '--tenant', slug);
+    expect(unserve.code).toBe(0);
+    expect(unserve.stdout).toContain(`no longer serves ${slug}`);
+    const disabled = await mdrJson('principal', 'disable', '--id', expert.id);
+    expect(disabled).toEqual({ id: expert.id, disabled: true });
+    const listed = await mdrJson('principal', 'list');
+    expect(listed.principals.find((p: any) => p.id === expert.id)).toMatchObject({ serves: [], disabledAt: expect.any(String) });
+    await withServer(async (gql) => {
+      const e = await gql(ViewerQuery, expertToken);
+      expect(e.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    });
+    expect(await mdrJson('principal', 'enable', '--id', expert.id)).toEqual({ id: expert.id, disabled: false });
+    await withServer(async (gql) => {
+      const e = await gql(ViewerQuery, expertToken);
+      expect(e.data?.viewer, JSON.stringify(e)).toMatchObject({ role: 'EXPERT', tenantsServed: [] });
+    });
   });
 
   it('rejects bad input with a clear message and a non-zero exit code, writing nothing', { timeout: 180_000 }, async () => {

@@ -1,6 +1,6 @@
 // Operator commands of the service itself (CLI, seed, test factories): tenants, principals,
 // which tenants an expert serves. Not exposed through GraphQL.
-import { eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
 import { expertTenants, principals, tenants, type PrincipalRow, type TenantRow } from '../db/schema';
 import type { ServiceAccessLevel } from './enums';
@@ -52,6 +52,29 @@ export async function serveTenants(db: DbOrTx, expertId: string, tenantIds: stri
     .insert(expertTenants)
     .values(tenantIds.map((tenantId) => ({ principalId: expertId, tenantId })))
     .onConflictDoNothing();
+}
+
+/** The expert no longer serves these tenants: its open sockets and streams lose them within the token cache time. */
+export async function unserveTenants(db: DbOrTx, expertId: string, tenantIds: string[]): Promise<number> {
+  if (tenantIds.length === 0) return 0;
+  const rows = await db
+    .delete(expertTenants)
+    .where(and(eq(expertTenants.principalId, expertId), inArray(expertTenants.tenantId, tenantIds)))
+    .returning({ tenantId: expertTenants.tenantId });
+  return rows.length;
+}
+
+/**
+ * Disable (or enable again) a principal: none of its tokens work while it is disabled, on any
+ * transport; its history (activity, chat, comments) stays. Returns false when nothing changed.
+ */
+export async function setPrincipalDisabled(db: DbOrTx, principalId: string, disabled: boolean): Promise<boolean> {
+  const rows = await db
+    .update(principals)
+    .set({ disabledAt: disabled ? new Date() : null })
+    .where(eq(principals.id, principalId))
+    .returning({ id: principals.id });
+  return rows.length > 0;
 }
 
 /** A principal with a fresh token, in one call (seed and tests). */

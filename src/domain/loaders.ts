@@ -30,6 +30,7 @@ import {
   type TenantRow,
 } from '../db/schema';
 import { UUID } from './pagination';
+import { inReadableTenants } from './access';
 import type { Viewer } from './viewer';
 
 function byId<T extends { id: string }>(rows: T[], ids: readonly string[]): (T | null)[] {
@@ -123,7 +124,8 @@ export function createLoaders(db: Db, viewer: Viewer | null) {
   // role and side, no email and no tenant.
   const principalEntry = new DataLoader<string, { row: PrincipalRow; visible: boolean } | null>(async (ids) => {
     const valid = validIds(ids);
-    if (!scoped || !viewer || valid.length === 0) return none<{ row: PrincipalRow; visible: boolean }>(ids);
+    // (not `scoped`: an expert serving no tenant still sees itself and the other experts)
+    if (!viewer || valid.length === 0) return none<{ row: PrincipalRow; visible: boolean }>(ids);
     const servesViewerTenant = viewer.tenantId
       ? sql<boolean>`exists (select 1 from ${expertTenants} where ${expertTenants.principalId} = ${principals.id} and ${expertTenants.tenantId} = ${viewer.tenantId})`
       : sql<boolean>`false`;
@@ -131,12 +133,14 @@ export function createLoaders(db: Db, viewer: Viewer | null) {
       .select({ row: principals, serves: servesViewerTenant })
       .from(principals)
       // what a reference from a readable row can name: the readable tenants' principals, experts
-      .where(and(inArray(principals.id, valid), or(isNull(principals.tenantId), inArray(principals.tenantId, tenantIds))));
+      .where(and(inArray(principals.id, valid), or(isNull(principals.tenantId), inReadableTenants(principals.tenantId, viewer))));
     const map = new Map(
       rows.map(({ row, serves }) => {
-        const visible = viewer.tenantId
-          ? row.tenantId === viewer.tenantId || (row.tenantId === null && !!serves)
-          : row.tenantId === null || tenantIds.includes(row.tenantId);
+        const visible =
+          row.id === viewer.principalId ||
+          (viewer.tenantId
+            ? row.tenantId === viewer.tenantId || (row.tenantId === null && !!serves)
+            : row.tenantId === null || tenantIds.includes(row.tenantId));
         return [row.id, { row, visible }];
       }),
     );

@@ -1,6 +1,6 @@
 // API tokens: random, shown once, stored only as a SHA-256 hash.
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
 import { apiTokens, expertTenants, principals } from '../db/schema';
 import type { Role, Viewer } from './viewer';
@@ -34,11 +34,23 @@ export async function revokeToken(db: DbOrTx, tokenId: string): Promise<boolean>
   return rows.length > 0;
 }
 
-/** The viewer a token stands for, or null when it is unknown, revoked or malformed. */
+/** The viewer a token stands for, or null when it is unknown, revoked, malformed or its principal disabled. */
 export async function viewerForToken(db: DbOrTx, token: string): Promise<Viewer | null> {
   if (!isWellFormedToken(token)) return null;
-  const [row] = await db
+  return (await viewersForTokenHashes(db, [hashToken(token)])).get(hashToken(token)) ?? null;
+}
+
+/**
+ * The viewers of several tokens at once, by hash: what the access watch asks every few seconds
+ * for all open sockets and streams (two statements, however many tokens). Missing from the map:
+ * unknown, revoked, or the principal is disabled.
+ */
+export async function viewersForTokenHashes(db: DbOrTx, hashes: readonly string[]): Promise<Map<string, Viewer>> {
+  const out = new Map<string, Viewer>();
+  if (hashes.length === 0) return out;
+  const rows = await db
     .select({
+      tokenHash: apiTokens.tokenHash,
       principalId: principals.id,
       name: principals.name,
       role: principals.role,
@@ -46,43 +58,60 @@ export async function viewerForToken(db: DbOrTx, token: string): Promise<Viewer 
     })
     .from(apiTokens)
     .innerJoin(principals, eq(principals.id, apiTokens.principalId))
-    .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt)))
-    .limit(1);
-  if (!row) return null;
-  let tenantIds: string[];
-  if (row.role === 'EXPERT') {
-    const served = await db
-      .select({ tenantId: expertTenants.tenantId })
+    .where(and(inArray(apiTokens.tokenHash, [...hashes]), isNull(apiTokens.revokedAt), isNull(principals.disabledAt)));
+  const expertIds = [...new Set(rows.filter((r) => r.role === 'EXPERT').map((r) => r.principalId))];
+  const served = new Map<string, string[]>();
+  if (expertIds.length > 0) {
+    const links = await db
+      .select({ principalId: expertTenants.principalId, tenantId: expertTenants.tenantId })
       .from(expertTenants)
-      .where(eq(expertTenants.principalId, row.principalId));
-    tenantIds = served.map((s) => s.tenantId);
-  } else {
-    tenantIds = row.tenantId ? [row.tenantId] : [];
+      .where(inArray(expertTenants.principalId, expertIds));
+    for (const l of links) served.set(l.principalId, [...(served.get(l.principalId) ?? []), l.tenantId]);
   }
-  return { principalId: row.principalId, name: row.name, role: row.role as Role, tenantId: row.tenantId, tenantIds };
+  for (const row of rows) {
+    const tenantIds = row.role === 'EXPERT' ? (served.get(row.principalId) ?? []).sort() : row.tenantId ? [row.tenantId] : [];
+    out.set(row.tokenHash, { principalId: row.principalId, name: row.name, role: row.role as Role, tenantId: row.tenantId, tenantIds });
+  }
+  return out;
+}
+
+/** Same principal, role and tenants: what a long-lived session may keep using. */
+export function sameAccess(a: Viewer, b: Viewer): boolean {
+  return a.principalId === b.principalId && a.role === b.role && a.tenantIds.length === b.tenantIds.length && a.tenantIds.every((t) => b.tenantIds.includes(t));
 }
 
 /**
  * A short-lived in-process cache of token → viewer, so that a busy dashboard does not pay a
- * database round trip per request. Revocation takes effect within `ttlMs` on every instance.
+ * database round trip per request. Revocation, a disabled principal and an expert who stopped
+ * serving a tenant take effect within `ttlMs` on every instance (open sockets and streams too:
+ * see the access watch).
  */
 export class TokenCache {
   private entries = new Map<string, { viewer: Viewer | null; expires: number }>();
   constructor(
-    private readonly ttlMs = 10_000,
+    readonly ttlMs = 10_000,
     private readonly maxEntries = 10_000,
   ) {}
 
   async resolve(db: DbOrTx, token: string): Promise<Viewer | null> {
-    const key = hashToken(token);
+    if (!isWellFormedToken(token)) return null;
+    return this.resolveHash(db, hashToken(token));
+  }
+
+  async resolveHash(db: DbOrTx, hash: string): Promise<Viewer | null> {
     const now = Date.now();
-    const hit = this.entries.get(key);
+    const hit = this.entries.get(hash);
     if (hit && hit.expires > now) return hit.viewer;
-    const viewer = await viewerForToken(db, token);
+    const viewer = (await viewersForTokenHashes(db, [hash])).get(hash) ?? null;
+    this.remember(hash, viewer, now);
+    return viewer;
+  }
+
+  /** What a fresher look (the access watch's sweep) found. */
+  remember(hash: string, viewer: Viewer | null, now = Date.now()) {
     if (this.entries.size >= this.maxEntries) this.entries.clear();
     // Unknown tokens are cached too (briefly), so guessing does not hammer the database.
-    this.entries.set(key, { viewer, expires: now + this.ttlMs });
-    return viewer;
+    this.entries.set(hash, { viewer, expires: now + this.ttlMs });
   }
 
   clear() {
