@@ -115,6 +115,35 @@ function table(headers: string[], rows: (string | null | undefined)[][]): string
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
+/** `expert serve` and `expert unserve`: an expert and some tenants by slug, changed in one transaction. */
+function expertTenantsCommand(spec: {
+  name: string;
+  summary: string;
+  apply(db: Db, principal: PrincipalRow, tenants: TenantRow[]): Promise<{ text: string; json: unknown }>;
+}): Command {
+  return {
+    name: spec.name,
+    usage: `${spec.name} --principal EXPERT_ID --tenant SLUG[,SLUG...]`,
+    summary: spec.summary,
+    options: ['principal', 'tenant'],
+    required: ['principal', 'tenant'],
+    check(v) {
+      uuidOption(v, 'principal', 'an expert principal');
+      if (list(str(v, 'tenant')).length === 0) throw new UsageError('--tenant must name at least one tenant slug');
+    },
+    async run(db, v) {
+      const id = uuidOption(v, 'principal', 'an expert principal');
+      const slugs = list(str(v, 'tenant'));
+      return db.transaction(async (tx) => {
+        const txDb = tx as unknown as Db;
+        const principal = await principalById(txDb, id);
+        if (principal.role !== 'EXPERT') throw invalid(`principal ${id} has role ${principal.role}: only EXPERT principals serve tenants`, ['principal']);
+        return spec.apply(txDb, principal, await tenantsBySlug(txDb, slugs));
+      });
+    },
+  };
+}
+
 const COMMANDS: Command[] = [
   {
     name: 'tenant create',
@@ -240,58 +269,25 @@ const COMMANDS: Command[] = [
       return { text, json: { principals: out } };
     },
   },
-  {
+  expertTenantsCommand({
     name: 'expert serve',
-    usage: 'expert serve --principal EXPERT_ID --tenant SLUG[,SLUG...]',
     summary: 'Let an expert serve (read and work on the incidents of) more tenants.',
-    options: ['principal', 'tenant'],
-    required: ['principal', 'tenant'],
-    check(v) {
-      uuidOption(v, 'principal', 'an expert principal');
-      if (list(str(v, 'tenant')).length === 0) throw new UsageError('--tenant must name at least one tenant slug');
+    async apply(db, principal, tenants) {
+      await serveTenants(db, principal.id, tenants.map((t) => t.id));
+      const slugs = tenants.map((t) => t.slug);
+      return { text: `Expert "${principal.name}" now serves ${slugs.join(', ')}`, json: { principal, serves: slugs } };
     },
-    async run(db, v) {
-      const id = uuidOption(v, 'principal', 'an expert principal');
-      const slugs = list(str(v, 'tenant'));
-      return db.transaction(async (tx) => {
-        const txDb = tx as unknown as Db;
-        const principal = await principalById(txDb, id);
-        if (principal.role !== 'EXPERT') throw invalid(`principal ${id} has role ${principal.role}: only EXPERT principals serve tenants`, ['principal']);
-        const served = await tenantsBySlug(txDb, slugs);
-        await serveTenants(txDb, principal.id, served.map((t) => t.id));
-        return {
-          text: `Expert "${principal.name}" now serves ${served.map((t) => t.slug).join(', ')}`,
-          json: { principal, serves: served.map((t) => t.slug) },
-        };
-      });
-    },
-  },
-  {
+  }),
+  expertTenantsCommand({
     name: 'expert unserve',
-    usage: 'expert unserve --principal EXPERT_ID --tenant SLUG[,SLUG...]',
     summary: 'Stop an expert serving tenants: its requests, sockets and streams lose them within TOKEN_CACHE_TTL_MS.',
-    options: ['principal', 'tenant'],
-    required: ['principal', 'tenant'],
-    check(v) {
-      uuidOption(v, 'principal', 'an expert principal');
-      if (list(str(v, 'tenant')).length === 0) throw new UsageError('--tenant must name at least one tenant slug');
+    async apply(db, principal, tenants) {
+      const removed = await unserveTenants(db, principal.id, tenants.map((t) => t.id));
+      const slugs = tenants.map((t) => t.slug);
+      const note = removed < tenants.length ? ` (${tenants.length - removed} were not served)` : '';
+      return { text: `Expert "${principal.name}" no longer serves ${slugs.join(', ')}${note}`, json: { principal, unserved: slugs, removed } };
     },
-    async run(db, v) {
-      const id = uuidOption(v, 'principal', 'an expert principal');
-      const slugs = list(str(v, 'tenant'));
-      return db.transaction(async (tx) => {
-        const txDb = tx as unknown as Db;
-        const principal = await principalById(txDb, id);
-        if (principal.role !== 'EXPERT') throw invalid(`principal ${id} has role ${principal.role}: only EXPERT principals serve tenants`, ['principal']);
-        const gone = await tenantsBySlug(txDb, slugs);
-        const removed = await unserveTenants(txDb, principal.id, gone.map((t) => t.id));
-        return {
-          text: `Expert "${principal.name}" no longer serves ${gone.map((t) => t.slug).join(', ')}${removed < gone.length ? ` (${gone.length - removed} were not served)` : ''}`,
-          json: { principal, unserved: gone.map((t) => t.slug), removed },
-        };
-      });
-    },
-  },
+  }),
   {
     name: 'principal disable',
     usage: 'principal disable --id PRINCIPAL_ID',

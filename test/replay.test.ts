@@ -111,7 +111,7 @@ describe('the replay itself (the stream under every subscription)', () => {
     const after = await lastEventId(app, t);
     const missed = await burst(app, t, incidentId, 45);
     const pagesBefore = app.server.hub.replayStats.pages;
-    const stream = eventStream(app.server.hub, viewer, { after, accept: () => true, maxBuffer: 1_000 });
+    const stream = eventStream(app.server.hub, viewer.tenantIds, { after, accept: () => true, maxBuffer: 1_000 });
     const got: HubEvent[] = [];
     for (let i = 0; i < 45; i++) got.push(await pull(stream));
     expect(tos(got)).toEqual(missed);
@@ -132,7 +132,7 @@ describe('the replay itself (the stream under every subscription)', () => {
       // a plain hub subscriber shows when the hub has handed the live events to every subscriber
       const seen: HubEvent[] = [];
       const off = app.server.hub.subscribe({ tenantIds: [t.tenant.id], deliver: (e) => seen.push(e) });
-      const stream = eventStream(app.server.hub, viewer, { after, accept: () => true, maxBuffer });
+      const stream = eventStream(app.server.hub, viewer.tenantIds, { after, accept: () => true, maxBuffer });
       const got: HubEvent[] = [];
       for (let i = 0; i < 5; i++) got.push(await pull(stream)); // the first page is read
       for (const s of ['LOW', 'MEDIUM', 'HIGH', 'LOW', 'MEDIUM'] as const) await liveChange(t, incidentId, s);
@@ -157,7 +157,7 @@ describe('the replay itself (the stream under every subscription)', () => {
     try {
       const after = await lastEventId(app, t);
       await burst(app, t, incidentId, 10_050, 'm');
-      const stream = eventStream(app.server.hub, viewer, { after, accept: () => true, maxBuffer: 1_000 });
+      const stream = eventStream(app.server.hub, viewer.tenantIds, { after, accept: () => true, maxBuffer: 1_000 });
       let last: HubEvent | null = null;
       for (let i = 1; i <= 10_050; i++) {
         last = await pull(stream);

@@ -30,7 +30,7 @@ import {
   type TenantRow,
 } from '../db/schema';
 import { UUID } from './pagination';
-import { inReadableTenants } from './access';
+import { inReadableTenants, readableTenants } from './access';
 import type { Viewer } from './viewer';
 
 function byId<T extends { id: string }>(rows: T[], ids: readonly string[]): (T | null)[] {
@@ -94,7 +94,8 @@ function preparedFor(db: Db) {
 }
 
 export function createLoaders(db: Db, viewer: Viewer | null) {
-  const tenantIds = viewer ? [...viewer.tenantIds] : [];
+  // the one tenant scope of every loader (access.ts): rows of other tenants load as null
+  const tenantIds = [...readableTenants(viewer)];
   const none = <T>(ids: readonly string[]) => Promise.resolve(ids.map(() => null as T | null));
   const scoped = tenantIds.length > 0;
 

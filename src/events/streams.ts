@@ -14,7 +14,6 @@
 // subscription with EVENTS_EXPIRED before anything is sent: the client reloads the current state
 // and subscribes without `after`. Never a silent gap.
 import { GraphQLError } from 'graphql';
-import type { Viewer } from '../domain/viewer';
 import type { EventHub, HubEvent } from './hub';
 
 export interface StreamOptions {
@@ -52,7 +51,7 @@ class SubscriberStream implements AsyncIterableIterator<HubEvent> {
   private replaying: boolean;
   private checked = false;
   private page: HubEvent[] = [];
-  /** Every event of the viewer's tenants up to this id has been delivered from the log (or predates `after`). */
+  /** Every event of the subscriber's tenants up to this id has been delivered from the log (or predates `after`). */
   private replayedUpTo: number;
   /** Rows the replay has read, and how many the log held when it started. */
   private scanned = 0;
@@ -62,17 +61,18 @@ class SubscriberStream implements AsyncIterableIterator<HubEvent> {
 
   constructor(
     private readonly hub: EventHub,
-    private readonly viewer: Viewer,
+    /** The tenants the subscriber may read (access.readableTenants): the only events it gets. */
+    private readonly tenantIds: readonly string[],
     private readonly opts: StreamOptions,
   ) {
     this.replaying = opts.after != null;
     this.replayedUpTo = opts.after ?? 0;
     // live events first, so nothing committed during the replay is lost
-    this.unsubscribe = hub.subscribe({ tenantIds: viewer.tenantIds, deliver: (e) => this.onLive(e) });
+    this.unsubscribe = hub.subscribe({ tenantIds, deliver: (e) => this.onLive(e) });
   }
 
   private accept(e: HubEvent): boolean {
-    return this.viewer.tenantIds.includes(e.activity.tenantId) && this.opts.accept(e);
+    return this.tenantIds.includes(e.activity.tenantId) && this.opts.accept(e);
   }
 
   private onLive(e: HubEvent): void {
@@ -119,7 +119,7 @@ class SubscriberStream implements AsyncIterableIterator<HubEvent> {
   /** Read the next page of the log; a short page that began after the last drop ends the replay. */
   private async readPage(): Promise<void> {
     const { maxEvents, pageSize } = this.hub.replayLimits;
-    const tenantIds = this.viewer.tenantIds;
+    const tenantIds = this.tenantIds;
     if (!this.checked) {
       const status = await this.hub.replayStatus(tenantIds, this.replayedUpTo, maxEvents);
       this.checked = true;
@@ -193,8 +193,8 @@ class SubscriberStream implements AsyncIterableIterator<HubEvent> {
   }
 }
 
-export function eventStream(hub: EventHub, viewer: Viewer, opts: StreamOptions): AsyncIterableIterator<HubEvent> {
-  return new SubscriberStream(hub, viewer, opts);
+export function eventStream(hub: EventHub, tenantIds: readonly string[], opts: StreamOptions): AsyncIterableIterator<HubEvent> {
+  return new SubscriberStream(hub, tenantIds, opts);
 }
 
 /** Map a stream through an async function, dropping undefined results; return() closes the source. */

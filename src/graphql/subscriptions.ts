@@ -5,6 +5,7 @@ import type { ActionCardRow, ActivityRow, ChatMessageRow, IncidentRow } from '..
 import { createLoaders, type Loaders } from '../domain/loaders';
 import { managedResponseSummary, matchesFilter, type IncidentFilter } from '../domain/queue';
 import { badInput } from '../domain/pagination';
+import { readableTenants } from '../domain/access';
 import { requireViewer } from '../domain/viewer';
 import type { HubEvent } from '../events/hub';
 import { eventStream, mapStream } from '../events/streams';
@@ -80,7 +81,7 @@ builder.subscriptionType({
       subscribe: (_r, args, ctx) => {
         const viewer = requireViewer(ctx.viewer);
         const filter: IncidentFilter | null = toDomainFilter(args.filter);
-        return eventStream(ctx.hub, viewer, {
+        return eventStream(ctx.hub, readableTenants(viewer), {
           after: parseAfter(args.after),
           maxBuffer: ctx.subscriberBuffer,
           chargeReplay: ctx.chargeReplay,
@@ -100,7 +101,7 @@ builder.subscriptionType({
       subscribe: (_r, args, ctx) => {
         const viewer = requireViewer(ctx.viewer);
         const incidentId = args.incidentId ? queryLocalId(String(args.incidentId), 'Incident', 'incidentId') : null;
-        const events = eventStream(ctx.hub, viewer, {
+        const events = eventStream(ctx.hub, readableTenants(viewer), {
           after: parseAfter(args.after),
           maxBuffer: ctx.subscriberBuffer,
           chargeReplay: ctx.chargeReplay,
@@ -123,7 +124,7 @@ builder.subscriptionType({
       subscribe: (_r, args, ctx) => {
         const viewer = requireViewer(ctx.viewer);
         const incidentId = queryLocalId(String(args.incidentId), 'Incident', 'incidentId');
-        const events = eventStream(ctx.hub, viewer, {
+        const events = eventStream(ctx.hub, readableTenants(viewer), {
           after: parseAfter(args.after),
           maxBuffer: ctx.subscriberBuffer,
           chargeReplay: ctx.chargeReplay,
@@ -150,7 +151,7 @@ builder.subscriptionType({
           last = JSON.stringify(s);
           return s;
         };
-        const events = eventStream(ctx.hub, viewer, {
+        const events = eventStream(ctx.hub, readableTenants(viewer), {
           maxBuffer: ctx.subscriberBuffer,
           accept: (e) => e.activity.field === 'status' && (!tenantId || e.activity.tenantId === tenantId),
         });
