@@ -150,7 +150,7 @@ describe('rate limits per token', () => {
   });
 
   it.skipIf(backend === 'pglite')('shares the budget between instances through Redis', async () => {
-    const cfg = { security: { ...app.config.security, rateLimitPerMinute: 4 }, realtime: { ...app.config.realtime, redisUrl: 'redis://127.0.0.1:6379' } };
+    const cfg = { security: { ...app.config.security, rateLimitPerMinute: 4 }, realtime: { ...app.config.realtime, redisUrl: process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379' } };
     const one = await startApp(cfg, { database: app.database });
     const two = await startApp(cfg, { database: app.database });
     try {
