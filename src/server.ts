@@ -315,9 +315,15 @@ export function buildServer(deps: ServerDeps): RunningServer {
         let auth: Authenticated | null = null;
         try {
           auth = await authenticate(typeof header === 'string' ? header : null);
-        } catch {
-          auth = null;
+        } catch (err) {
+          if (!(err instanceof GraphQLError)) {
+            // the database, not the token: a retryable close, so clients reconnect
+            log.warn({ err }, 'could not check a WebSocket token');
+            socket.close(1013, 'Try again later');
+            return false;
+          }
         }
+        if (socket.readyState !== socket.OPEN) return false; // gone while we looked the token up
         if (!auth) {
           socket.close(4401, header ? 'Unauthorized: the token is unknown or revoked, or its principal is disabled' : 'Unauthorized: connectionParams.authorization must be "Bearer <token>"');
           return false;
@@ -347,7 +353,13 @@ export function buildServer(deps: ServerDeps): RunningServer {
         const socket = ctx.extra.socket;
         const auth = ctx.extra.auth!;
         // each operation re-checks the principal (through the token cache)
-        const now = await tokens.resolveHash(database.db, auth.tokenHash);
+        let now: Viewer | null;
+        try {
+          now = await tokens.resolveHash(database.db, auth.tokenHash);
+        } catch (err) {
+          log.warn({ err }, 'could not re-check a WebSocket token');
+          return [new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })];
+        }
         if (!now || !sameAccess(now, auth.viewer)) {
           socket.close(4403, now ? ACCESS_CHANGED : REVOKED);
           return [accessLostError(now ? ACCESS_CHANGED : REVOKED)];

@@ -198,6 +198,28 @@ describe('graphql-ws', () => {
   });
 });
 
+describe('shared executions', () => {
+  it('never share between documents that differ only in a fragment: each client gets its own shape', async () => {
+    const t = await newTenant(app);
+    const inc = await ingest(app, t);
+    const doc = (fields: string) => `subscription S { incidentChanged { ...F } } fragment F on IncidentEvent { ${fields} }`;
+    const a = wsClient(app.url, t.tokens.READER);
+    const b = wsClient(app.url, t.tokens.READER);
+    const thin = subscribe(a, doc('eventId'));
+    const full = subscribe(b, doc('eventId incident { id }'));
+    await Promise.all([connected(a), connected(b)]);
+    await new Promise((r) => setTimeout(r, 150));
+    await mutate(app, t.tokens.OPERATOR, 'addComment', { incidentId: inc.id, body: 'shape' }, 'incident { id }');
+    const [thinEvent] = await thin.waitFor(1);
+    const [fullEvent] = await full.waitFor(1);
+    expect(Object.keys(thinEvent.incidentChanged)).toEqual(['eventId']);
+    expect(fullEvent.incidentChanged.incident).toEqual({ id: inc.id });
+    thin.dispose();
+    full.dispose();
+    await Promise.all([a.dispose(), b.dispose()]);
+  });
+});
+
 describe('SSE', () => {
   it('streams incidentChanged over GraphQL over SSE with the bearer token', async () => {
     const t = await newTenant(app);

@@ -48,6 +48,13 @@ export async function viewerForToken(db: DbOrTx, token: string): Promise<Viewer 
 export async function viewersForTokenHashes(db: DbOrTx, hashes: readonly string[]): Promise<Map<string, Viewer>> {
   const out = new Map<string, Viewer>();
   if (hashes.length === 0) return out;
+  // thousands of open sessions: one statement per chunk, far below the bind-parameter limit
+  if (hashes.length > 1_000) {
+    for (let i = 0; i < hashes.length; i += 1_000) {
+      for (const [h, v] of await viewersForTokenHashes(db, hashes.slice(i, i + 1_000))) out.set(h, v);
+    }
+    return out;
+  }
   const rows = await db
     .select({
       tokenHash: apiTokens.tokenHash,
@@ -109,7 +116,9 @@ export class TokenCache {
 
   /** What a fresher look (the access watch's sweep) found. */
   remember(hash: string, viewer: Viewer | null, now = Date.now()) {
-    if (this.entries.size >= this.maxEntries) this.entries.clear();
+    // full: evict the oldest entry (Map keeps insertion order), never every legitimate token at once
+    if (this.entries.size >= this.maxEntries && !this.entries.has(hash)) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.delete(hash);
     // Unknown tokens are cached too (briefly), so guessing does not hammer the database.
     this.entries.set(hash, { viewer, expires: now + this.ttlMs });
   }

@@ -100,8 +100,14 @@ export const accessLostError = (reason: string) =>
 /** The source's events until the session is lost; then one error result, and the end. */
 export function endWhenLost<T>(source: AsyncIterable<T>, session: WatchedSession): AsyncIterableIterator<T | ExecutionResult> {
   const it = source[Symbol.asyncIterator]();
-  const lost = session.lost.then((reason) => ({ lost: reason }) as const);
   let done = false;
+  let lostReason: string | null = null;
+  // one reaction for the stream's whole life (a Promise.race per event would keep every event
+  // reachable from the never-settling `lost` promise); return() wakes a pending next()
+  void session.lost.then((reason) => {
+    lostReason = reason;
+    void it.return?.();
+  });
   const finish = async () => {
     done = true;
     session.end();
@@ -113,10 +119,17 @@ export function endWhenLost<T>(source: AsyncIterable<T>, session: WatchedSession
     },
     async next(): Promise<IteratorResult<T | ExecutionResult>> {
       if (done) return { done: true, value: undefined };
-      const r = await Promise.race([it.next(), lost]);
-      if ('lost' in r) {
+      let r: IteratorResult<T>;
+      try {
+        r = lostReason ? { done: true, value: undefined } : await it.next();
+      } catch (err) {
         await finish();
-        return { done: false, value: { errors: [accessLostError(r.lost)] } };
+        throw err;
+      }
+      if (lostReason) {
+        const reason = lostReason;
+        await finish();
+        return { done: false, value: { errors: [accessLostError(reason)] } };
       }
       if (r.done) await finish();
       return r;

@@ -24,7 +24,8 @@ export function shareKey(args: ExecutionArgs): string | null {
   }
   const viewer = (args.contextValue as { viewer?: Viewer | null }).viewer;
   if (!viewer) return null;
-  return JSON.stringify([viewer.role, viewer.tenantId, [...viewer.tenantIds].sort(), print(op), args.variableValues ?? {}]);
+  return JSON.stringify([viewer.role, viewer.tenantId, [...viewer.tenantIds].sort(), print(args.document), args.operationName ?? null, args.variableValues ?? {}]);
+  // the whole document, fragments included: the same operation with another fragment is another shape
 }
 
 class Group {
