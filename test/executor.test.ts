@@ -15,7 +15,7 @@ import type { Config } from '../src/config';
 import type { Tx } from '../src/db/client';
 import { backend, startApp, type StartAppOptions, type TestApp } from './helpers/app';
 import { newTenant, type TenantFixture } from './helpers/factory';
-import { incident, mutate, summary, truePositive, waitFor } from './helpers/response';
+import { incident, mutate, publishedWithOneClicks, summary, truePositive, waitFor } from './helpers/response';
 
 const local = (gid: string) => decodeGlobalID(gid).id;
 
@@ -253,20 +253,7 @@ describe('several processes running executors', () => {
     const b = await process2({ enabled: false }, { executor: { connectorFor: () => counting() } });
 
     const incidents: string[] = [];
-    for (let i = 0; i < 10; i++) {
-      const inc = await truePositive(root, t);
-      const r = await mutate(root, t.tokens.EXPERT, 'publishManagedResponse', {
-        incidentId: inc.id,
-        summary,
-        actions: [
-          { kind: 'ISOLATE_DEVICE', targetId: inc.devices[0].id },
-          { kind: 'RESTRICT_APP_EXECUTION', targetId: inc.devices[0].id },
-          { kind: 'QUARANTINE_FILE', targetId: inc.devices[0].files[0].id },
-        ],
-      });
-      expect(r.data.publishManagedResponse.errors).toEqual([]);
-      incidents.push(inc.id);
-    }
+    for (let i = 0; i < 10; i++) incidents.push(await publishedWithOneClicks(root, t));
     const cardIds = (
       await root.database.query<{ id: string }>('select id from action_cards where tenant_id = $1', [t.tenant.id])
     ).map((r) => r.id);

@@ -16,7 +16,7 @@ import type { ExecutorOptions } from '../src/domain/executor';
 import { backoffMs } from '../src/domain/jobs/engine';
 import { backend, startApp, type TestApp } from './helpers/app';
 import { newTenant, type TenantFixture } from './helpers/factory';
-import { incident, mutate, summary, truePositive, waitFor } from './helpers/response';
+import { incident, mutate, publishedWithOneClicks, summary, truePositive, waitFor } from './helpers/response';
 
 const local = (gid: string) => decodeGlobalID(gid).id;
 
@@ -69,20 +69,7 @@ async function setEdr(t: TenantFixture, endpoint: string) {
 /** `incidents` true-positive incidents of the tenant, each published with three experts' actions: queued attempts. */
 async function queueWork(t: TenantFixture, incidents: number) {
   const ids: string[] = [];
-  for (let i = 0; i < incidents; i++) {
-    const inc = await truePositive(root, t);
-    const r = await mutate(root, t.tokens.EXPERT, 'publishManagedResponse', {
-      incidentId: inc.id,
-      summary,
-      actions: [
-        { kind: 'ISOLATE_DEVICE', targetId: inc.devices[0].id },
-        { kind: 'RESTRICT_APP_EXECUTION', targetId: inc.devices[0].id },
-        { kind: 'QUARANTINE_FILE', targetId: inc.devices[0].files[0].id },
-      ],
-    });
-    expect(r.data.publishManagedResponse.errors).toEqual([]);
-    ids.push(inc.id);
-  }
+  for (let i = 0; i < incidents; i++) ids.push(await publishedWithOneClicks(root, t));
   return ids;
 }
 

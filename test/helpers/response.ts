@@ -57,6 +57,22 @@ export async function truePositive(app: TestApp, t: TenantFixture, over: Paramet
   return inc;
 }
 
+/** A true positive published with three one-click actions on its device (isolate, restrict, quarantine). */
+export async function publishedWithOneClicks(app: TestApp, t: TenantFixture): Promise<string> {
+  const inc = await truePositive(app, t);
+  const r = await mutate(app, t.tokens.EXPERT, 'publishManagedResponse', {
+    incidentId: inc.id,
+    summary,
+    actions: [
+      { kind: 'ISOLATE_DEVICE', targetId: inc.devices[0].id },
+      { kind: 'RESTRICT_APP_EXECUTION', targetId: inc.devices[0].id },
+      { kind: 'QUARANTINE_FILE', targetId: inc.devices[0].files[0].id },
+    ],
+  });
+  expect(r.data.publishManagedResponse.errors).toEqual([]);
+  return inc.id;
+}
+
 export const summary = {
   narrative: 'The attacker ran an encoded PowerShell payload that dropped evil.ps1.',
   timeline: [{ at: '2026-11-27T10:00:00Z', deviceName: 'WS-1', event: 'powershell -enc launched' }],
