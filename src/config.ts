@@ -30,6 +30,27 @@ export interface Config {
     /** Of those, at most this many for one tenant: a tenant's hanging endpoint never blocks another. */
     tenantConcurrency: number;
   };
+  notifications: {
+    /** Deliver notifications from this process (every process may; each notification goes out once). */
+    enabled: boolean;
+    /** SMTP server (smtp:// or smtps://, credentials in the URL); unset: .eml files under mailDir. */
+    smtpUrl: string | undefined;
+    /** Where mail goes without SMTP_URL: DATA_DIR/mail. */
+    mailDir: string;
+    mailFrom: string;
+    /** A reminder while an incident awaits the customer, this often (REMINDER_INTERVAL, default 24 h). */
+    reminderIntervalMs: number;
+    /** Sends per notification before it is DEAD. */
+    maxAttempts: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    /** One SMTP or Teams send gives up after this (a hanging endpoint is a failed attempt). */
+    sendTimeoutMs: number;
+    concurrency: number;
+    tenantConcurrency: number;
+    /** Teams (and later webhook) targets on loopback or private networks, and plain http://, are refused unless this is set. */
+    allowPrivateTargets: boolean;
+  };
   /** Token → principal cache; revocation, disabling and unserving reach every transport within it. */
   tokenCacheTtlMs: number;
   security: {
@@ -67,6 +88,19 @@ export interface Config {
 }
 
 export class ConfigError extends Error {}
+
+/** "24h", "30m", "10s", "1500ms", "2d" or a number of milliseconds. */
+export function duration(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/i.exec(raw);
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m?.[2] ?? 'ms').toLowerCase() as 'ms'];
+  const n = m ? Math.round(Number(m[1]) * unit) : NaN;
+  if (!Number.isFinite(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be a duration like 24h, 30m, 10s or a number of milliseconds (${min} ms to ${max} ms), got "${raw}"`);
+  }
+  return n;
+}
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -112,6 +146,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       concurrency: int(env, 'EXECUTOR_CONCURRENCY', 8, 1, 1_000),
       tenantConcurrency: int(env, 'EXECUTOR_TENANT_CONCURRENCY', 2, 1, 1_000),
     },
+    notifications: (() => {
+      const smtpUrl = env.SMTP_URL || undefined;
+      if (smtpUrl && !/^smtps?:\/\/[^\s]+$/.test(smtpUrl)) throw new ConfigError('SMTP_URL must look like smtp://user:pass@host:587 or smtps://host:465');
+      const mailFrom = env.MAIL_FROM || '"MDR incident service" <mdr-notifications@localhost>';
+      if (!/<?[^\s@<>]+@[^\s@<>]+>?\s*$/.test(mailFrom)) throw new ConfigError(`MAIL_FROM must be an address, optionally with a name: "SOC" <soc@example.com>; got "${mailFrom}"`);
+      return {
+        enabled: env.NOTIFIER !== '0' && env.NOTIFIER !== 'false',
+        smtpUrl,
+        mailDir: path.join(path.resolve(env.DATA_DIR || '.data'), 'mail'),
+        mailFrom,
+        reminderIntervalMs: duration(env, 'REMINDER_INTERVAL', 24 * 3_600_000, 1_000, 365 * 86_400_000),
+        maxAttempts: int(env, 'NOTIFY_MAX_ATTEMPTS', 8, 1, 100),
+        retryBaseMs: duration(env, 'NOTIFY_RETRY_BASE', 30_000, 1, 86_400_000),
+        retryMaxMs: duration(env, 'NOTIFY_RETRY_MAX', 3_600_000, 1, 7 * 86_400_000),
+        sendTimeoutMs: duration(env, 'NOTIFY_TIMEOUT', 15_000, 50, 600_000),
+        concurrency: int(env, 'NOTIFY_CONCURRENCY', 16, 1, 1_000),
+        tenantConcurrency: int(env, 'NOTIFY_TENANT_CONCURRENCY', 2, 1, 1_000),
+        allowPrivateTargets: env.WEBHOOK_ALLOW_PRIVATE === '1' || env.WEBHOOK_ALLOW_PRIVATE === 'true',
+      };
+    })(),
     tokenCacheTtlMs: int(env, 'TOKEN_CACHE_TTL_MS', 10_000, 0, 3_600_000),
     security: {
       corsOrigins: (env.CORS_ORIGINS ?? '')

@@ -41,6 +41,9 @@ function banner(config: Config, kind: Database['kind'], url: string, demo: Demo 
     '',
     `  MDR incident service on ${kind === 'pglite' ? `embedded PostgreSQL (${config.dataDir})` : 'PostgreSQL'}${config.workers > 1 ? `, ${config.workers} worker processes` : ''}`,
     `  Playground: ${url}`,
+    config.notifications.smtpUrl
+      ? `  Notification mail: SMTP ${new URL(config.notifications.smtpUrl).host}`
+      : `  Notification mail: no SMTP_URL set, so each mail is written as an .eml file in ${config.notifications.mailDir}`,
   ];
   if (demo) {
     lines.push(`  Demo tokens (${demo.seeded ? 'new demo data' : 'existing demo data'}; also in ${demo.tokensFile}):`);

@@ -13,6 +13,9 @@ import type { Config } from './config';
 import type { Database } from './db/client';
 import type { EventSink } from './domain/context';
 import { ActionExecutor, recordEdrResult, type ExecutorOptions } from './domain/executor';
+import { Notifier, type NotifierOptions } from './domain/notifications/delivery';
+import { mayNotify, writeOutbox } from './domain/notifications/outbox';
+import { encodeGlobalId } from './graphql/global-ids';
 import { createLoaders } from './domain/loaders';
 import { hashToken, isWellFormedToken, sameAccess, TokenCache } from './domain/tokens';
 import { ACCESS_CHANGED, accessLostError, AccessWatch, REVOKED, useAccessWatch } from './graphql/access-watch';
@@ -36,6 +39,8 @@ export interface ServerDeps {
   events?: EventSink;
   /** Test hooks for the action executor (e.g. a connector that hangs). */
   executor?: Partial<ExecutorOptions>;
+  /** Test hooks for the notification deliverer (e.g. the tenants it may deliver for). */
+  notifier?: Partial<NotifierOptions>;
 }
 
 export interface RunningServer {
@@ -44,6 +49,7 @@ export interface RunningServer {
   yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
   http: Server;
   executor: ActionExecutor;
+  notifier: Notifier;
   hub: EventHub;
   wss: WebSocketServer;
   /** graphql-ws subscriptions open right now (identical ones share one hub listener). */
@@ -67,6 +73,21 @@ type WsExtra = {
   clientAddress?: string;
 };
 
+/** The playground document a notification's link opens: the incident, its actions and its chat. */
+const incidentQuery = (id: string) => `# The incident this notification is about. Paste your token into Headers: { "Authorization": "Bearer mdr_..." }
+{
+  node(id: ${JSON.stringify(id.replace(/[^A-Za-z0-9+/=]/g, ''))}) {
+    ... on Incident {
+      number title severity status assignment classification determination
+      managedResponse {
+        investigationSummary { narrative }
+        actions { title kind status leftToCustomerReason viewerCanPerform viewerCanSkip }
+      }
+    }
+  }
+}
+`;
+
 const unauthenticated = (message: string) =>
   new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
 
@@ -77,13 +98,32 @@ export function buildServer(deps: ServerDeps): RunningServer {
   const watch = new AccessWatch(database.db, tokens, log);
   const rateLimits = new RateLimits(config.security.rateLimitPerMinute, config.realtime.redisUrl, log);
   const hub = new EventHub(database, log, { redisUrl: config.realtime.redisUrl, maxReplayEvents: config.security.maxReplayEvents });
-  const events: EventSink = deps.events ?? hub;
+  const publicUrl = () => (config.publicUrl ?? `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${server.port}`).replace(/\/+$/, '');
+  const notifier = new Notifier(database, log, {
+    pollMs: config.execution.pollMs,
+    leaseMs: config.execution.leaseMs,
+    ...config.notifications,
+    providerName: config.providerName,
+    publicUrl,
+    incidentLink: (incidentId) => `${publicUrl()}/incidents/${encodeURIComponent(encodeGlobalId('Incident', incidentId))}`,
+    ...deps.notifier,
+  });
+  const sink: EventSink = deps.events ?? hub;
+  // every committed change that may have queued a notification wakes this process's deliverer
+  // (the others find it at their next poll)
+  const events: EventSink = {
+    inTransaction: sink.inTransaction?.bind(sink),
+    committed: (entries) => {
+      sink.committed(entries);
+      if (mayNotify(entries)) notifier.wake();
+    },
+  };
   const executor = new ActionExecutor(database, events, log, {
     pollMs: config.execution.pollMs,
     leaseMs: config.execution.leaseMs,
     concurrency: config.execution.concurrency,
     tenantConcurrency: config.execution.tenantConcurrency,
-    publicUrl: () => config.publicUrl ?? `http://127.0.0.1:${server.port}`,
+    publicUrl,
     ...deps.executor,
   });
 
@@ -127,6 +167,8 @@ export function buildServer(deps: ServerDeps): RunningServer {
         events,
         execution: { actionTimeoutMs: config.execution.actionTimeoutMs },
         actionsQueued: () => executor.wake(),
+        outbox: writeOutbox,
+        notifications: { allowPrivateTargets: config.notifications.allowPrivateTargets, queued: () => notifier.wake() },
         log,
         hub,
         subscriberBuffer: config.realtime.subscriberBuffer,
@@ -180,6 +222,12 @@ export function buildServer(deps: ServerDeps): RunningServer {
     }
     if (path === '/') {
       res.writeHead(302, { location: '/graphql' }).end();
+      return;
+    }
+    // the link in every notification: the incident, opened in the playground
+    const incidentLink = /^\/incidents\/([A-Za-z0-9+/=%]{1,200})$/.exec(path);
+    if (incidentLink && (req.method === 'GET' || req.method === 'HEAD')) {
+      res.writeHead(302, { location: `/graphql?query=${encodeURIComponent(incidentQuery(decodeURIComponent(incidentLink[1])))}` }).end();
       return;
     }
     if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') {
@@ -424,6 +472,7 @@ export function buildServer(deps: ServerDeps): RunningServer {
     yoga,
     http,
     executor,
+    notifier,
     hub,
     wss,
     get subscriptions() {
@@ -439,6 +488,7 @@ export function buildServer(deps: ServerDeps): RunningServer {
           const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
           server.url = `http://${host}:${addr.port}/graphql`;
           if (config.execution.enabled) executor.start();
+          if (config.notifications.enabled) notifier.start();
           hub.start().then(resolve, reject);
         });
       }),
@@ -446,6 +496,7 @@ export function buildServer(deps: ServerDeps): RunningServer {
       await watch.stop();
       await rateLimits.close();
       await executor.stop();
+      await notifier.stop();
       for (const client of wss.clients) client.terminate();
       await wsServer.dispose();
       await hub.stop();

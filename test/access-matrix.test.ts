@@ -8,7 +8,7 @@
 import { getNamedType, getNullableType, isInputObjectType, type GraphQLInputType } from 'graphql';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { POLICY, type Operation } from '../src/domain/access';
+import { FIELD_POLICY, POLICY, type FieldOperation, type Operation } from '../src/domain/access';
 import { ROLES, type Role } from '../src/domain/viewer';
 import { schema } from '../src/graphql/schema';
 import { startApp, type GqlResult, type TestApp } from './helpers/app';
@@ -31,6 +31,9 @@ interface Objects {
   oneClick: string;
   manual: string;
   extraManual: string[];
+  /** Notification contacts: one to update, one to delete. */
+  contact: string;
+  disposableContact: string;
 }
 
 let app: TestApp;
@@ -67,6 +70,12 @@ async function objects(t: TenantFixture, awaiting: number): Promise<Objects> {
   }
   const r = await app.gql<any, any>(`query($id: ID!) { node(id: $id) { ... on Incident { number } } }`, { id: inc.id }, t.tokens.READER);
   const manual = cards.filter((c) => c.kind === 'MANUAL').map((c) => c.id);
+  const contacts: string[] = [];
+  for (const name of ['Matrix contact', 'Disposable contact']) {
+    const c = await mutate(app, t.tokens.ADMIN, 'createNotificationContact', { name, email: `${name.split(' ')[0].toLowerCase()}-${t.tenant.slug}@example.com`, purposes: ['INCIDENT_NOTIFICATION'] }, 'contact { id }');
+    expect(c.data.createNotificationContact.errors).toEqual([]);
+    contacts.push(c.data.createNotificationContact.contact.id);
+  }
   return {
     fixture: t,
     tenant: t.tenantGid,
@@ -77,6 +86,8 @@ async function objects(t: TenantFixture, awaiting: number): Promise<Objects> {
     oneClick: cards.find((c) => c.kind === 'ISOLATE_DEVICE')!.id,
     manual: manual[0],
     extraManual: manual.slice(1),
+    contact: contacts[0],
+    disposableContact: contacts[1],
   };
 }
 
@@ -92,7 +103,9 @@ async function snapshot(tenantGid: string): Promise<unknown> {
       (select count(*) from chat_messages where tenant_id = ${tenantId})::int as chat,
       (select count(*) from comments where tenant_id = ${tenantId})::int as comments,
       (select string_agg(health_status::text, ',' order by id) from devices where tenant_id = ${tenantId}) as devices,
-      (select service_access_level::text || remediation_exclusions::text from tenants where id = ${tenantId}) as settings`);
+      (select service_access_level::text || remediation_exclusions::text || coalesce(teams_webhook_url, '-') from tenants where id = ${tenantId}) as settings,
+      (select string_agg(name || email || active::text, ',' order by id) from notification_contacts where tenant_id = ${tenantId}) as contacts,
+      (select count(*) from notifications where tenant_id = ${tenantId})::int as notifications`);
   return (rows as unknown as { rows?: unknown[] }).rows ?? rows;
 }
 
@@ -163,6 +176,11 @@ const mutationInputs: Record<string, ((o: Objects, scope: Scope) => Record<strin
   setServiceAccessLevel: (o) => ({ tenantId: o.tenant, level: 'OPERATOR' }),
   setRemediationExclusions: (o) => ({ tenantId: o.tenant, deviceGroups: ['Domain Controllers'] }),
   setDeviceHealth: (o) => ({ deviceId: o.device, health: 'ACTIVE' }),
+  createNotificationContact: (o) => ({ tenantId: o.tenant, name: 'New contact', email: `new-${Math.random().toString(36).slice(2)}@example.com`, purposes: ['INCIDENT_NOTIFICATION'] }),
+  updateNotificationContact: (o) => ({ contactId: o.contact, name: 'Renamed contact' }),
+  deleteNotificationContact: (o) => ({ contactId: o.disposableContact }),
+  setTeamsWebhook: (o) => ({ tenantId: o.tenant, url: 'https://example.com/workflows/teams-hook' }),
+  sendTestNotification: (o) => ({ tenantId: o.tenant, channel: 'EMAIL' }),
 };
 
 function inputTypeOf(op: string): string {
@@ -313,6 +331,47 @@ describe('authorization matrix, from the policy table', () => {
     } else {
       expect(['hidden', 'NOT_FOUND']).toContain(seen);
       if (kind === 'Mutation') expect(await snapshot(B.tenant), 'a foreign write changed nothing there').toEqual(before[1]);
+    }
+  });
+});
+
+// ---- fields only some roles read (FIELD_POLICY): through the tenant query, own and foreign ----
+const fieldSelections: Record<FieldOperation, string> = {
+  'Tenant.notificationContacts': 'notificationContacts { id email }',
+  'Tenant.teamsWebhookConfigured': 'teamsWebhookConfigured',
+  'Tenant.notifications': 'notifications(first: 5) { totalCount nodes { id } }',
+};
+
+describe('field policy', () => {
+  it('every FIELD_POLICY entry is a field of the schema carrying that scope', () => {
+    for (const op of Object.keys(FIELD_POLICY) as FieldOperation[]) {
+      const [typeName, fieldName] = op.split('.');
+      const field = (schema.getType(typeName) as import('graphql').GraphQLObjectType).getFields()[fieldName];
+      expect(field, op).toBeDefined();
+      expect((field.extensions as { pothosOptions?: { authScopes?: unknown } }).pothosOptions?.authScopes).toEqual({ fieldPolicy: op });
+      expect(fieldSelections[op], `a probe for ${op}`).toBeDefined();
+    }
+  });
+
+  const fieldCells = (Object.keys(FIELD_POLICY) as FieldOperation[]).flatMap((op) =>
+    callers.flatMap((caller) => (['own', 'foreign'] as Scope[]).map((scope) => ({ op, caller, scope }))),
+  );
+  it.each(fieldCells)('$caller: $op on the $scope tenant', async ({ op, caller, scope }) => {
+    const r = await app.gql<any, any>(`query($id: ID) { tenant(id: $id) { id ${fieldSelections[op]} } }`, { id: target(scope).tenant }, tokenOf(caller));
+    const allowed = caller !== 'anonymous' && (FIELD_POLICY[op] as readonly Role[]).includes(caller);
+    const top = topLevel(r);
+    if (caller === 'anonymous') return expect(top).toBe('UNAUTHENTICATED');
+    if (scope === 'foreign') {
+      // the tenant itself is not readable: null, whatever the role
+      expect(r.data?.tenant ?? null).toBeNull();
+      return;
+    }
+    if (!allowed) {
+      expect(top).toBe('FORBIDDEN');
+      expect(r.data?.tenant ?? null).toBeNull();
+    } else {
+      expect(top).toBeNull();
+      expect(r.data.tenant.id).toBe(A.tenant);
     }
   });
 });

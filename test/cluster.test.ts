@@ -8,7 +8,7 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backend } from './helpers/app';
-import { root, startService, type Cleanup } from './helpers/service';
+import { freshPostgresDatabase, root, startService, type Cleanup } from './helpers/service';
 import { spawnSync } from 'node:child_process';
 
 const cleanups: Cleanup[] = [];
@@ -64,15 +64,7 @@ async function count(url: string, token: string): Promise<number> {
 
 describe.skipIf(backend !== 'postgres')('WORKERS=2 on PostgreSQL', () => {
   it('serves from two processes, replaces a dead one, and stops them all on SIGTERM', { timeout: 180_000 }, async () => {
-    const name = `mdr_cluster_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-    const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database ${name}`);
-    cleanups.push(async () => {
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    });
-    const url = new URL(process.env.DATABASE_URL!);
-    url.pathname = `/${name}`;
+    const url = new URL(await freshPostgresDatabase('mdr_cluster', cleanups));
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdr-cluster-test-'));
     cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 

@@ -7,12 +7,11 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/client';
 import { createTenant, principalWithToken } from '../src/domain/admin';
 import { backend } from './helpers/app';
-import { startService } from './helpers/service';
+import { freshPostgresDatabase, startService } from './helpers/service';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 
@@ -173,15 +172,7 @@ describe('kill -9 in the middle of writes', () => {
     'PostgreSQL: loses nothing acknowledged, restarts, then stops cleanly on SIGTERM',
     { timeout: 240_000 },
     async () => {
-      const name = `mdr_crash_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-      const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
-      await admin.unsafe(`create database "${name}"`);
-      cleanups.push(async () => {
-        await admin.unsafe(`drop database if exists "${name}" with (force)`);
-        await admin.end();
-      });
-      const url = new URL(process.env.DATABASE_URL!);
-      url.pathname = `/${name}`;
+      const url = new URL(await freshPostgresDatabase('mdr_crash', cleanups));
       const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdr-crash-test-'));
       cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
       const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: url.toString(), DATA_DIR: dataDir, MDR_DEMO: '0' };

@@ -3,14 +3,13 @@
 //   the same DATA_DIR neither seeds again nor changes the tokens;
 // - with MDR_DEMO=1 on PostgreSQL, several instances starting together seed exactly once, and each
 //   prints tokens that work on every instance.
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backend } from './helpers/app';
-import { root, startService, type Service } from './helpers/service';
+import { freshPostgresDatabase, root, startService, type Service } from './helpers/service';
 
 const TOKEN = /^mdr_[A-Za-z0-9_-]{43}$/;
 const CUSTOMER_ROLES = ['READER', 'OPERATOR', 'ADMIN', 'INTEGRATION'];
@@ -136,15 +135,7 @@ describe.skipIf(backend !== 'pglite')('demo seed on embedded PGlite (npm start w
 
 describe.skipIf(backend !== 'postgres')('demo seed on PostgreSQL with MDR_DEMO=1', () => {
   it('seeds exactly once when two instances start together, and both print working tokens', { timeout: 240_000 }, async () => {
-    const name = `mdr_demo_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-    const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database "${name}"`);
-    cleanups.push(async () => {
-      await admin.unsafe(`drop database if exists "${name}" with (force)`);
-      await admin.end();
-    });
-    const url = new URL(process.env.DATABASE_URL!);
-    url.pathname = `/${name}`;
+    const url = new URL(await freshPostgresDatabase('mdr_demo', cleanups));
     const dirs = [tempDir(), tempDir()];
 
     // Both at once, on an empty database: both migrate and both try to seed.

@@ -82,6 +82,8 @@ export const tenants = pgTable('tenants', {
   edrEndpoint: text('edr_endpoint'),
   /** Shared secret that signs requests to the remote EDR and its callbacks (HMAC-SHA256). */
   edrSecret: text('edr_secret'),
+  /** Microsoft Teams workflow webhook ("post to a channel when a webhook request is received"); a secret: never returned. */
+  teamsWebhookUrl: text('teams_webhook_url'),
   // Per-tenant incident number sequence, bumped with UPDATE … RETURNING inside the ingest transaction.
   lastIncidentNumber: integer('last_incident_number').notNull().default(0),
   createdAt: ts('created_at').notNull().defaultNow(),
@@ -449,6 +451,94 @@ export const chatMessages = pgTable(
   (t) => [index('chat_messages_incident_idx').on(t.incidentId, t.createdAt, t.id)],
 );
 
+export const contactPurposeEnum = pgEnum('contact_purpose', ['INCIDENT_NOTIFICATION', 'SERVICE_REVIEW']);
+export const notificationKindEnum = pgEnum('notification_kind', [
+  'MANAGED_RESPONSE_PUBLISHED',
+  'INCIDENT_RESOLVED_BY_EXPERTS',
+  'AWAITING_ACTION_REMINDER',
+  'ACTION_FAILED',
+  'SERVICE_REPORT',
+  'WEBHOOK_ENDPOINT_DISABLED',
+  'TEST',
+]);
+export const notificationChannelEnum = pgEnum('notification_channel', ['EMAIL', 'TEAMS']);
+/** QUEUED → SENDING (claimed under a lease) → SENT | FAILED (retried at next_attempt_at) | DEAD (gave up). */
+export const deliveryStatusEnum = pgEnum('delivery_status', ['QUEUED', 'SENDING', 'SENT', 'FAILED', 'DEAD']);
+
+// The people a tenant wants told (SPEC.md section 6), managed by its ADMIN.
+export const notificationContacts = pgTable(
+  'notification_contacts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    name: text('name').notNull(),
+    email: text('email').notNull(),
+    phone: text('phone'),
+    purposes: contactPurposeEnum('purposes').array().notNull(),
+    active: boolean('active').notNull().default(true),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('notification_contacts_tenant_email_uq').on(t.tenantId, sql`lower(${t.email})`)],
+);
+
+// The outbox: one row per message to one recipient on one channel, written in the transaction of
+// the change that causes it, delivered by the job engine (src/domain/notifications/delivery.ts).
+export const notifications = pgTable(
+  'notifications',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    incidentId: uuid('incident_id').references(() => incidents.id),
+    kind: notificationKindEnum('kind').notNull(),
+    channel: notificationChannelEnum('channel').notNull(),
+    /** An email address, or "Teams channel" for the tenant's Teams webhook (whose URL is a secret). */
+    recipient: text('recipient').notNull(),
+    contactId: uuid('contact_id').references(() => notificationContacts.id, { onDelete: 'set null' }),
+    /** What the message says, captured when the change committed (the template renders it). */
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    /** The same on every resend (an email's Message-ID), so a receiver can de-duplicate. */
+    messageId: text('message_id').notNull(),
+    /** At most one notification per key (e.g. one reminder per incident, round and recipient). */
+    dedupeKey: text('dedupe_key'),
+    status: deliveryStatusEnum('status').notNull().default('QUEUED'),
+    attempts: smallint('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    nextAttemptAt: ts('next_attempt_at').notNull().defaultNow(),
+    claimedBy: text('claimed_by'),
+    leaseUntil: ts('lease_until'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    sentAt: ts('sent_at'),
+  },
+  (t) => [
+    uniqueIndex('notifications_dedupe_uq').on(t.dedupeKey),
+    index('notifications_tenant_created_idx').on(t.tenantId, t.createdAt, t.id),
+    index('notifications_open_idx')
+      .on(t.status, t.nextAttemptAt)
+      .where(sql`status in ('QUEUED', 'SENDING', 'FAILED')`),
+  ],
+);
+
+// Reminders while an incident awaits the customer: one row per awaiting incident, written and
+// removed in the transaction that moves the incident into and out of AWAITING_CUSTOMER_ACTION; the
+// delivery sweep turns a due row into reminder notifications under a row lock (one per round).
+export const incidentReminders = pgTable('incident_reminders', {
+  incidentId: uuid('incident_id')
+    .primaryKey()
+    .references(() => incidents.id),
+  tenantId: uuid('tenant_id')
+    .notNull()
+    .references(() => tenants.id),
+  /** When the incident started awaiting the customer. */
+  since: ts('since').notNull().defaultNow(),
+  lastSentAt: ts('last_sent_at'),
+  sent: integer('sent').notNull().default(0),
+});
+
 export type ManagedResponseRow = typeof managedResponses.$inferSelect;
 export type ActionCardRow = typeof actionCards.$inferSelect;
 export type ActionAttemptRow = typeof actionAttempts.$inferSelect;
@@ -462,3 +552,5 @@ export type DeviceFileRow = typeof deviceFiles.$inferSelect;
 export type EvidenceRow = typeof evidence.$inferSelect;
 export type CommentRow = typeof comments.$inferSelect;
 export type ActivityRow = typeof activity.$inferSelect;
+export type NotificationContactRow = typeof notificationContacts.$inferSelect;
+export type NotificationRow = typeof notifications.$inferSelect;

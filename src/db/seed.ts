@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { DEMO_SEED_LOCK, type Database } from './client';
-import { actionCards, deviceFiles, devices, principals, tenants } from './schema';
+import { actionCards, deviceFiles, devices, notificationContacts, principals, tenants } from './schema';
 import { createPrincipal, createTenant, serveTenants } from '../domain/admin';
 import { createDomainContext, type EventSink } from '../domain/context';
 import type { Classification, Determination, Severity } from '../domain/enums';
@@ -312,6 +312,13 @@ export async function seedDemo(
         },
         opts,
       );
+      // who the walkthrough's notifications go to (added after the history above, so that the
+      // mail folder holds what you do, not the demo's past)
+      await db.insert(notificationContacts).values([
+        { tenantId: tenant.id, name: `${t.name} SOC lead`, email: `soc-lead@${t.slug}.example`, purposes: ['INCIDENT_NOTIFICATION'] },
+        { tenantId: tenant.id, name: `${t.name} on call`, email: `oncall@${t.slug}.example`, phone: '+1 555 0100', purposes: ['INCIDENT_NOTIFICATION', 'SERVICE_REVIEW'] },
+        { tenantId: tenant.id, name: `${t.name} CISO`, email: `ciso@${t.slug}.example`, purposes: ['SERVICE_REVIEW'] },
+      ]);
     }
     writeTokens(tokensFile, tokens);
     return { seeded: true, tokens, tokensFile };

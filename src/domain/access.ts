@@ -63,7 +63,31 @@ export const POLICY = {
   setServiceAccessLevel: ADMINS,
   setRemediationExclusions: ADMINS,
   setDeviceHealth: ADMINS,
+  // ---- notifications: the tenant ADMIN manages contacts and the Teams channel
+  createNotificationContact: ADMINS,
+  updateNotificationContact: ADMINS,
+  deleteNotificationContact: ADMINS,
+  setTeamsWebhook: ADMINS,
+  sendTestNotification: ADMINS,
 } as const satisfies Record<string, readonly Role[]>;
+
+/**
+ * Fields below the root that only some roles may read (the object itself is readable by all its
+ * tenant's principals). Their scope is `{ fieldPolicy: '<Type.field>' }`; the matrix test checks
+ * each one with every role. Objects reachable by id (node) apply the same rule in their loaders.
+ */
+export const FIELD_POLICY = {
+  // who is told, and how it went: the tenant's ADMIN and the experts serving it
+  'Tenant.notificationContacts': ['ADMIN', 'EXPERT'],
+  'Tenant.teamsWebhookConfigured': ['ADMIN', 'EXPERT'],
+  'Tenant.notifications': ['ADMIN', 'EXPERT'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type FieldOperation = keyof typeof FIELD_POLICY;
+
+export function allowsField(viewer: Viewer | null | undefined, op: FieldOperation): boolean {
+  return !!viewer && (FIELD_POLICY[op] as readonly Role[]).includes(viewer.role);
+}
 
 export type Operation = keyof typeof POLICY;
 
@@ -83,6 +107,11 @@ const WHAT: Partial<Record<Operation, string>> = {
   setServiceAccessLevel: 'change tenant settings',
   setRemediationExclusions: 'change tenant settings',
   setDeviceHealth: 'change device health',
+  createNotificationContact: 'manage notification contacts',
+  updateNotificationContact: 'manage notification contacts',
+  deleteNotificationContact: 'manage notification contacts',
+  setTeamsWebhook: 'change tenant settings',
+  sendTestNotification: 'send test notifications',
 };
 
 export const rolesFor = (op: Operation): readonly Role[] => POLICY[op];
@@ -127,6 +156,14 @@ export function scopeTenantIds(viewer: Viewer, requested: readonly string[] | nu
 export function inReadableTenants(column: AnyPgColumn, viewer: Viewer | null | undefined): SQL {
   const tenants = readableTenants(viewer);
   return tenants.length > 0 ? inArray(column, [...tenants]) : sql`false`;
+}
+
+/** The tenant an ADMIN manages: its own; naming another tenant is NOT_FOUND (no existence leak). */
+export function adminTenant(v: Viewer | null | undefined, op: Operation, tenantId: string | null | undefined): string {
+  const viewer = authorize(v, op);
+  if (!viewer.tenantId) throw new AccessError('FORBIDDEN', 'Only a tenant ADMIN changes tenant settings');
+  if (tenantId && tenantId !== viewer.tenantId) throw notFound('Tenant', ['tenantId']);
+  return viewer.tenantId;
 }
 
 type Owned = PgTable & { id: AnyPgColumn; tenantId: AnyPgColumn };

@@ -22,9 +22,18 @@ export interface DomainContext {
   execution?: { actionTimeoutMs: number };
   /** Nudge the local executor: new attempts were queued and committed. */
   actionsQueued?: () => void;
+  /**
+   * Called by writeTransaction with the activity entries of every write, inside its transaction:
+   * the notification outbox (src/domain/notifications/outbox.ts). Required, so that no context
+   * can write without it.
+   */
+  outbox: (tx: Tx, entries: readonly ActivityRow[]) => Promise<unknown>;
+  /** Notification settings of this process, and a nudge for its deliverer. */
+  notifications?: { allowPrivateTargets: boolean; queued: () => void };
 }
 
 import { createLoaders } from './loaders';
+import { writeOutbox } from './notifications/outbox';
 
 /** A domain context for code that runs outside a request (seed, CLI, background work, tests). */
 export function createDomainContext(
@@ -40,5 +49,6 @@ export function createDomainContext(
     providerName: opts.providerName ?? 'Defender Experts',
     events: opts.events ?? { committed: () => {} },
     execution: opts.execution,
+    outbox: writeOutbox,
   };
 }

@@ -11,6 +11,8 @@ export const USER_ERROR_CODES = [
   'TARGET_EXCLUDED',
   'ALREADY_IN_PROGRESS',
   'FORBIDDEN',
+  'ALREADY_EXISTS',
+  'NOT_CONFIGURED',
 ] as const;
 export type UserErrorCode = (typeof USER_ERROR_CODES)[number];
 

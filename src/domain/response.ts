@@ -47,12 +47,8 @@ const DEFAULT_TITLES: Record<ActionKind, string> = {
 
 export const isOneClick = (kind: ActionKind): kind is OneClickKind => kind !== 'MANUAL';
 
-/** Cards waiting for the customer: PENDING, FAILED, and IN_PROGRESS ones the customer started. */
-export function sectionOf(card: Pick<ActionCardRow, 'status' | 'performedBy'>): 'PENDING' | 'COMPLETED' | 'EXPERTS' {
-  if (card.status === 'COMPLETED' || card.status === 'SKIPPED') return 'COMPLETED';
-  if (card.status === 'IN_PROGRESS' && card.performedBy === 'EXPERTS') return 'EXPERTS';
-  return 'PENDING';
-}
+import { sectionOf } from './sections';
+export { sectionOf };
 
 // ---------------------------------------------------------------- permissions
 

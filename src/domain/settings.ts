@@ -6,23 +6,15 @@ import { actionCards, devices, tenants, type ActionCardRow, type DeviceRow, type
 import { writeTransaction } from '../events/activity';
 import type { DomainContext } from './context';
 import type { ServiceAccessLevel } from './enums';
-import { AccessError, invalid, notFound } from './errors';
+import { invalid } from './errors';
 import { buildPage, pageRequest, type Page, type PageArgs } from './pagination';
 import type { ActionKind, ActionStatus } from './response';
 import { LIMITS, text } from './validate';
-import { authorize, lockOwned, scopeTenantIds, type Operation } from './access';
-import { requireViewer, type Viewer } from './viewer';
+import { adminTenant, authorize, lockOwned, scopeTenantIds } from './access';
+import { requireViewer } from './viewer';
 import { normaliseDeviceGroup } from './exclusions';
 
 // ---------------------------------------------------------------- settings
-
-/** The tenant an ADMIN manages: its own; naming another tenant is NOT_FOUND (no existence leak). */
-function adminTenant(v: Viewer | null, op: Operation, tenantId: string | null | undefined): string {
-  const viewer = authorize(v, op);
-  if (!viewer.tenantId) throw new AccessError('FORBIDDEN', 'Only a tenant ADMIN changes tenant settings');
-  if (tenantId && tenantId !== viewer.tenantId) throw notFound('Tenant', ['tenantId']);
-  return viewer.tenantId;
-}
 
 async function updateTenant(ctx: DomainContext, tenantId: string, set: Partial<TenantRow>): Promise<TenantRow> {
   const [row] = await ctx.db.update(tenants).set(set).where(eq(tenants.id, tenantId)).returning();

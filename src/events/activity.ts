@@ -70,7 +70,11 @@ export async function writeTransaction<T>(
     const log = new ActivityLog();
     const result = await fn(tx, log);
     const rows = await log.flush(tx, ctx.viewer);
-    if (rows.length > 0) await ctx.events.inTransaction?.(tx, rows);
+    if (rows.length > 0) {
+      // the outbox: notifications commit (or roll back) with the change that causes them
+      await ctx.outbox(tx, rows);
+      await ctx.events.inTransaction?.(tx, rows);
+    }
     return { value: result, written: rows };
   });
   if (written.length > 0) ctx.events.committed(written);

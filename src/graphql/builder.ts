@@ -4,7 +4,7 @@ import SchemaBuilder from '@pothos/core';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { GraphQLError } from 'graphql';
-import { allows, type Operation } from '../domain/access';
+import { allows, allowsField, type FieldOperation, type Operation } from '../domain/access';
 import { encodeGlobalId } from './global-ids';
 import type { GraphQLContext } from './context';
 
@@ -15,6 +15,8 @@ export interface SchemaTypes {
     authenticated: boolean;
     /** the access policy (src/domain/access.ts) lets the viewer's role use this operation */
     policy: Operation;
+    /** a field only some roles read (FIELD_POLICY in src/domain/access.ts) */
+    fieldPolicy: FieldOperation;
   };
   Scalars: {
     DateTime: { Input: Date; Output: Date };
@@ -46,6 +48,7 @@ export const builder = new SchemaBuilder<SchemaTypes>({
     authScopes: (ctx) => ({
       authenticated: !!ctx.viewer,
       policy: (op) => allows(ctx.viewer, op),
+      fieldPolicy: (op) => allowsField(ctx.viewer, op),
     }),
     unauthorizedError: (_parent, ctx, info) =>
       ctx.viewer

@@ -8,6 +8,7 @@ import './incident';
 import './response';
 import './chat';
 import './settings';
+import './notifications';
 import './subscriptions';
 
 // (Node ids resolved synchronously: see global-ids.ts)

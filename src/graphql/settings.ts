@@ -5,7 +5,7 @@ import { builder } from './builder';
 import { DeviceHealthEnum, localId, payload, ServiceAccessLevelEnum, UserError } from './common';
 import { DeviceRef, TenantRef } from './refs';
 
-const TenantPayload = builder.objectRef<{ tenant?: TenantRow; errors: unknown[] }>('TenantPayload').implement({
+export const TenantPayload = builder.objectRef<{ tenant?: TenantRow; errors: unknown[] }>('TenantPayload').implement({
   description: 'The tenant after the change, or why nothing changed.',
   fields: (t) => ({
     tenant: t.field({ type: TenantRef, nullable: true, resolve: (p) => p.tenant ?? null }),

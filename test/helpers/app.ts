@@ -7,6 +7,7 @@ import { openDatabase, type Database } from '../../src/db/client';
 import type { EventSink } from '../../src/domain/context';
 import { createLogger } from '../../src/log';
 import type { ExecutorOptions } from '../../src/domain/executor';
+import type { NotifierOptions } from '../../src/domain/notifications/delivery';
 import { buildServer, type RunningServer } from '../../src/server';
 
 export const backend: 'postgres' | 'pglite' =
@@ -37,6 +38,11 @@ export interface StartAppOptions {
    * The app that opened the database closes it; this one leaves it open.
    */
   database?: Database;
+  /**
+   * Notification deliverer hooks. Test files share one PostgreSQL database, so by default an
+   * app delivers nothing (scope: no tenant); notification tests pass the tenants they own.
+   */
+  notifier?: Partial<NotifierOptions>;
 }
 
 export async function startApp(overrides: Partial<Config> = {}, opts: StartAppOptions = {}): Promise<TestApp> {
@@ -50,7 +56,14 @@ export async function startApp(overrides: Partial<Config> = {}, opts: StartAppOp
       poolSize: 10,
     }));
   if (ownsDatabase) await database.migrate();
-  const server = buildServer({ config, database, log: createLogger('silent'), events: opts.events, executor: opts.executor });
+  const server = buildServer({
+    config,
+    database,
+    log: createLogger('silent'),
+    events: opts.events,
+    executor: opts.executor,
+    notifier: { scope: () => [], ...opts.notifier },
+  });
   await server.start();
   const url = `http://127.0.0.1:${server.port}/graphql`;
   return {

@@ -21,6 +21,11 @@ export async function ingest(app: TestApp, t: TenantFixture, over: Parameters<ty
 
 export async function mutate(app: TestApp, token: string, name: string, input: Record<string, unknown>, fields = `incident { ${INCIDENT_FIELDS} }`) {
   const inputType: Record<string, string> = {
+    createNotificationContact: 'CreateNotificationContactInput',
+    updateNotificationContact: 'UpdateNotificationContactInput',
+    deleteNotificationContact: 'DeleteNotificationContactInput',
+    setTeamsWebhook: 'SetTeamsWebhookInput',
+    sendTestNotification: 'SendTestNotificationInput',
     startInvestigation: 'IncidentRefInput',
     reopenIncident: 'IncidentRefInput',
     classifyIncident: 'ClassifyIncidentInput',

@@ -1,6 +1,8 @@
 // The real service as a child process (`node --import tsx src/main.ts`), for tests that kill,
 // restart or run several instances. Every started service is registered for cleanup.
+import { randomUUID } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
+import postgres from 'postgres';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -53,3 +55,17 @@ export async function startService(env: NodeJS.ProcessEnv, cleanups: Cleanup[]):
   return { child, url, output: () => out, exited };
 }
 
+
+/** A fresh, empty PostgreSQL database on the DATABASE_URL server (dropped at cleanup); its URL. */
+export async function freshPostgresDatabase(prefix: string, cleanups: Cleanup[]): Promise<string> {
+  const name = `${prefix}_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database "${name}"`);
+  cleanups.push(async () => {
+    await admin.unsafe(`drop database if exists "${name}" with (force)`);
+    await admin.end();
+  });
+  const url = new URL(process.env.DATABASE_URL!);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
