@@ -51,6 +51,20 @@ export interface Config {
     /** Teams (and later webhook) targets on loopback or private networks, and plain http://, are refused unless this is set. */
     allowPrivateTargets: boolean;
   };
+  /** Key that encrypts stored secrets (webhook signing secrets, connector credentials); from SECRETS_KEY, else DATA_DIR/secrets.key. */
+  secretsKey: string | undefined;
+  webhooks: {
+    /** Deliver webhooks and sync calls from this process. */
+    enabled: boolean;
+    concurrency: number;
+    tenantConcurrency: number;
+    /** One attempt gives up after this. */
+    timeoutMs: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    /** An endpoint failing this long is disabled (and a delivery older than this is DEAD). */
+    disableAfterMs: number;
+  };
   /** Token → principal cache; revocation, disabling and unserving reach every transport within it. */
   tokenCacheTtlMs: number;
   security: {
@@ -166,6 +180,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         allowPrivateTargets: env.WEBHOOK_ALLOW_PRIVATE === '1' || env.WEBHOOK_ALLOW_PRIVATE === 'true',
       };
     })(),
+    secretsKey: (() => {
+      const key = env.SECRETS_KEY || undefined;
+      if (key !== undefined && key.length < 32) throw new ConfigError('SECRETS_KEY must be at least 32 characters (e.g. `openssl rand -base64 32`)');
+      return key;
+    })(),
+    webhooks: {
+      enabled: env.WEBHOOKS !== '0' && env.WEBHOOKS !== 'false',
+      concurrency: int(env, 'WEBHOOK_CONCURRENCY', 16, 1, 1_000),
+      tenantConcurrency: int(env, 'WEBHOOK_TENANT_CONCURRENCY', 2, 1, 1_000),
+      timeoutMs: duration(env, 'WEBHOOK_TIMEOUT', 10_000, 50, 300_000),
+      retryBaseMs: duration(env, 'WEBHOOK_RETRY_BASE', 30_000, 1, 86_400_000),
+      retryMaxMs: duration(env, 'WEBHOOK_RETRY_MAX', 6 * 3_600_000, 1, 7 * 86_400_000),
+      disableAfterMs: duration(env, 'WEBHOOK_DISABLE_AFTER', 3 * 86_400_000, 1_000, 30 * 86_400_000),
+    },
     tokenCacheTtlMs: int(env, 'TOKEN_CACHE_TTL_MS', 10_000, 0, 3_600_000),
     security: {
       corsOrigins: (env.CORS_ORIGINS ?? '')

@@ -170,6 +170,9 @@ async function primary(config: Config, log: Logger) {
 async function main() {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
+  if (config.databaseUrl && !config.secretsKey && cluster.isPrimary) {
+    log.warn({ keyFile: `${config.dataDir}/secrets.key` }, 'SECRETS_KEY is not set: webhook secrets and connector credentials are encrypted with a key file on this machine; instances on other machines must share one SECRETS_KEY');
+  }
   if (config.workers > 1 && cluster.isPrimary) await primary(config, log);
   else await serve(config, log);
 }

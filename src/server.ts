@@ -11,10 +11,11 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { EventHub } from './events/hub';
 import type { Config } from './config';
 import type { Database } from './db/client';
-import type { EventSink } from './domain/context';
+import { writeOutboxes, type EventSink } from './domain/context';
 import { ActionExecutor, recordEdrResult, type ExecutorOptions } from './domain/executor';
 import { Notifier, type NotifierOptions } from './domain/notifications/delivery';
-import { mayNotify, writeOutbox } from './domain/notifications/outbox';
+import { OutboundDeliverer, type OutboundOptions } from './domain/outbound/delivery';
+import { Secrets } from './domain/secrets';
 import { encodeGlobalId } from './graphql/global-ids';
 import { createLoaders } from './domain/loaders';
 import { hashToken, isWellFormedToken, sameAccess, TokenCache } from './domain/tokens';
@@ -41,6 +42,8 @@ export interface ServerDeps {
   executor?: Partial<ExecutorOptions>;
   /** Test hooks for the notification deliverer (e.g. the tenants it may deliver for). */
   notifier?: Partial<NotifierOptions>;
+  /** Test hooks for the webhook and sync deliverer. */
+  outbound?: Partial<OutboundOptions>;
 }
 
 export interface RunningServer {
@@ -50,6 +53,7 @@ export interface RunningServer {
   http: Server;
   executor: ActionExecutor;
   notifier: Notifier;
+  outbound: OutboundDeliverer;
   hub: EventHub;
   wss: WebSocketServer;
   /** graphql-ws subscriptions open right now (identical ones share one hub listener). */
@@ -108,14 +112,25 @@ export function buildServer(deps: ServerDeps): RunningServer {
     incidentLink: (incidentId) => `${publicUrl()}/incidents/${encodeURIComponent(encodeGlobalId('Incident', incidentId))}`,
     ...deps.notifier,
   });
+  const secrets = Secrets.fromConfig(config.secretsKey, config.dataDir);
+  const outbound = new OutboundDeliverer(database, log, {
+    pollMs: config.execution.pollMs,
+    leaseMs: config.execution.leaseMs,
+    ...config.webhooks,
+    allowPrivateTargets: config.notifications.allowPrivateTargets,
+    providerName: config.providerName,
+    secrets,
+    ...deps.outbound,
+  });
   const sink: EventSink = deps.events ?? hub;
-  // every committed change that may have queued a notification wakes this process's deliverer
-  // (the others find it at their next poll)
+  // a commit that queued notifications or deliveries wakes this process's deliverers (the other
+  // processes find the work at their next poll)
   const events: EventSink = {
     inTransaction: sink.inTransaction?.bind(sink),
-    committed: (entries) => {
-      sink.committed(entries);
-      if (mayNotify(entries)) notifier.wake();
+    committed: (entries) => sink.committed(entries),
+    outboxWritten: (queued) => {
+      if (queued.notifications > 0) notifier.wake();
+      if (queued.outbound > 0) outbound.wake();
     },
   };
   const executor = new ActionExecutor(database, events, log, {
@@ -167,8 +182,10 @@ export function buildServer(deps: ServerDeps): RunningServer {
         events,
         execution: { actionTimeoutMs: config.execution.actionTimeoutMs },
         actionsQueued: () => executor.wake(),
-        outbox: writeOutbox,
+        outbox: writeOutboxes,
         notifications: { allowPrivateTargets: config.notifications.allowPrivateTargets, queued: () => notifier.wake() },
+        secrets,
+        outboundQueued: () => outbound.wake(),
         log,
         hub,
         subscriberBuffer: config.realtime.subscriberBuffer,
@@ -473,6 +490,7 @@ export function buildServer(deps: ServerDeps): RunningServer {
     http,
     executor,
     notifier,
+    outbound,
     hub,
     wss,
     get subscriptions() {
@@ -489,6 +507,7 @@ export function buildServer(deps: ServerDeps): RunningServer {
           server.url = `http://${host}:${addr.port}/graphql`;
           if (config.execution.enabled) executor.start();
           if (config.notifications.enabled) notifier.start();
+          if (config.webhooks.enabled) outbound.start();
           hub.start().then(resolve, reject);
         });
       }),
@@ -497,6 +516,7 @@ export function buildServer(deps: ServerDeps): RunningServer {
       await rateLimits.close();
       await executor.stop();
       await notifier.stop();
+      await outbound.stop();
       for (const client of wss.clients) client.terminate();
       await wsServer.dispose();
       await hub.stop();

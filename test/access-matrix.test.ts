@@ -34,6 +34,10 @@ interface Objects {
   /** Notification contacts: one to update, one to delete. */
   contact: string;
   disposableContact: string;
+  /** Webhook endpoints (one to change, one to delete) and a delivery to the first. */
+  endpoint: string;
+  disposableEndpoint: string;
+  delivery: string;
 }
 
 let app: TestApp;
@@ -50,6 +54,16 @@ const rootFields = ROOTS.flatMap(([kind, type]) => Object.keys(type.getFields())
 /** One incident with a published managed response: a one-click isolation and manual cards. */
 async function objects(t: TenantFixture, awaiting: number): Promise<Objects> {
   const title = `matrix ${t.tenant.slug}`;
+  const endpoints: string[] = [];
+  for (const path of ['matrix', 'disposable']) {
+    const e = await app.gql<any, any>(
+      `mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { endpoint { id } errors { code message } } }`,
+      { input: { url: `https://example.com/${path}`, eventTypes: ['INCIDENT_CREATED', 'INCIDENT_UPDATED'] } },
+      t.tokens.ADMIN,
+    );
+    expect(e.data.createWebhookEndpoint.errors).toEqual([]);
+    endpoints.push(e.data.createWebhookEndpoint.endpoint.id);
+  }
   const inc = await truePositive(app, t, { title });
   const manualCards = Array.from({ length: 40 }, (_, i) => ({ kind: 'MANUAL', title: `Step ${i}`, instructions: 'Do it' }));
   const p = await mutate(app, t.tokens.EXPERT, 'publishManagedResponse', {
@@ -88,6 +102,11 @@ async function objects(t: TenantFixture, awaiting: number): Promise<Objects> {
     extraManual: manual.slice(1),
     contact: contacts[0],
     disposableContact: contacts[1],
+    endpoint: endpoints[0],
+    disposableEndpoint: endpoints[1],
+    delivery: (
+      await app.gql<any, any>(`query($id: ID!) { node(id: $id) { ... on WebhookEndpoint { deliveries(first: 1) { nodes { id } } } } }`, { id: endpoints[0] }, t.tokens.ADMIN)
+    ).data.node.deliveries.nodes[0].id,
   };
 }
 
@@ -105,7 +124,10 @@ async function snapshot(tenantGid: string): Promise<unknown> {
       (select string_agg(health_status::text, ',' order by id) from devices where tenant_id = ${tenantId}) as devices,
       (select service_access_level::text || remediation_exclusions::text || coalesce(teams_webhook_url, '-') from tenants where id = ${tenantId}) as settings,
       (select string_agg(name || email || active::text, ',' order by id) from notification_contacts where tenant_id = ${tenantId}) as contacts,
-      (select count(*) from notifications where tenant_id = ${tenantId})::int as notifications`);
+      (select count(*) from notifications where tenant_id = ${tenantId})::int as notifications,
+      (select string_agg(url || event_types::text || active::text || secret_enc, ',' order by id) from webhook_endpoints where tenant_id = ${tenantId}) as endpoints,
+      (select string_agg(status::text || next_attempt_at::text, ',' order by id) from outbound_deliveries where tenant_id = ${tenantId}) as deliveries,
+      (select string_agg(system::text || base_url || active::text, ',' order by id) from sync_connectors where tenant_id = ${tenantId}) as connectors`);
   return (rows as unknown as { rows?: unknown[] }).rows ?? rows;
 }
 
@@ -181,6 +203,12 @@ const mutationInputs: Record<string, ((o: Objects, scope: Scope) => Record<strin
   deleteNotificationContact: (o) => ({ contactId: o.disposableContact }),
   setTeamsWebhook: (o) => ({ tenantId: o.tenant, url: 'https://example.com/workflows/teams-hook' }),
   sendTestNotification: (o) => ({ tenantId: o.tenant, channel: 'EMAIL' }),
+  createWebhookEndpoint: (o) => ({ tenantId: o.tenant, url: 'https://example.com/new-hook', eventTypes: ['INCIDENT_RESOLVED'] }),
+  updateWebhookEndpoint: (o) => ({ endpointId: o.endpoint, eventTypes: ['INCIDENT_CREATED', 'INCIDENT_UPDATED', 'ACTION_UPDATED'] }),
+  rotateWebhookSecret: (o) => ({ endpointId: o.endpoint }),
+  deleteWebhookEndpoint: (o) => ({ endpointId: o.disposableEndpoint }),
+  redeliverWebhook: (o) => ({ deliveryId: o.delivery }),
+  configureSyncConnector: (o) => ({ tenantId: o.tenant, system: 'SERVICENOW', baseUrl: 'https://acme.service-now.com', credentials: { username: 'svc', password: 'secret' }, active: false }),
 };
 
 function inputTypeOf(op: string): string {
@@ -340,6 +368,8 @@ const fieldSelections: Record<FieldOperation, string> = {
   'Tenant.notificationContacts': 'notificationContacts { id email }',
   'Tenant.teamsWebhookConfigured': 'teamsWebhookConfigured',
   'Tenant.notifications': 'notifications(first: 5) { totalCount nodes { id } }',
+  'Tenant.webhookEndpoints': 'webhookEndpoints { id url deliveries(first: 2) { totalCount nodes { id attemptLog { at } } } }',
+  'Tenant.syncConnectors': 'syncConnectors { id system baseUrl }',
 };
 
 describe('field policy', () => {

@@ -190,7 +190,7 @@ describe('contacts and the Teams channel', () => {
     const everything = await app.gql<any, any>(`query($id: ID) { tenant(id: $id) { id name slug teamsWebhookConfigured notificationContacts { id } } }`, { id: t.tenantGid }, t.tokens.ADMIN);
     expect(JSON.stringify(everything)).not.toContain('SECRET-SIGNATURE');
     const introspection = await app.gql<any, any>(`{ __type(name: "Tenant") { fields { name } } }`, {}, t.tokens.ADMIN);
-    expect(introspection.data.__type.fields.map((f: { name: string }) => f.name).filter((n: string) => /webhook/i.test(n))).toEqual(['teamsWebhookConfigured']);
+    expect(introspection.data.__type.fields.map((f: { name: string }) => f.name).filter((n: string) => /teams/i.test(n))).toEqual(['teamsWebhookConfigured']);
     const cleared = await mutate(app, t.tokens.ADMIN, 'setTeamsWebhook', { url: null }, 'tenant { teamsWebhookConfigured }');
     expect(cleared.data.setTeamsWebhook.tenant.teamsWebhookConfigured).toBe(false);
   });

@@ -5,6 +5,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer, { type Transporter, type TransportOptions } from 'nodemailer';
+import { DeliveryError, withTimeout } from './http';
+
+export { DeliveryError };
 
 export interface OutgoingMail {
   to: string;
@@ -15,37 +18,11 @@ export interface OutgoingMail {
   messageId: string;
 }
 
-/** A failed send: `permanent` ones are not retried. */
-export class DeliveryError extends Error {
-  constructor(
-    message: string,
-    readonly permanent: boolean,
-    /** The receiver asked us to wait this long (HTTP Retry-After). */
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-  }
-}
-
 export interface Mailer {
   /** For the startup banner and logs: "SMTP smtp.example.com:587" or "files in …/mail". */
   readonly describe: string;
   send(mail: OutgoingMail): Promise<void>;
   close(): void;
-}
-
-export function withTimeout<T>(ms: number, what: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    work(controller.signal),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        controller.abort();
-        reject(new DeliveryError(`${what} did not answer within ${ms} ms`, false));
-      }, ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 interface SmtpError {

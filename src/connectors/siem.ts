@@ -24,3 +24,57 @@ export function sentinelView(incident: IncidentRow, providerName: string): Senti
   )[incident.classification];
   return { status, owner, classification, classificationReason, labels: [...new Set(labels)] };
 }
+
+export interface ServiceNowFields {
+  short_description: string;
+  description: string;
+  impact: string;
+  urgency: string;
+  state: string;
+  hold_reason: string;
+  close_code: string;
+  close_notes: string;
+  correlation_id: string;
+  correlation_display: string;
+}
+
+/** Default ServiceNow values; a connector's mapping overrides any of them per our value. */
+export const SERVICENOW_DEFAULTS = {
+  impact: { HIGH: '1', MEDIUM: '2', LOW: '3', INFORMATIONAL: '3' },
+  urgency: { HIGH: '1', MEDIUM: '2', LOW: '3', INFORMATIONAL: '3' },
+  state: { ACTIVE: '1', IN_PROGRESS: '2', AWAITING_CUSTOMER_ACTION: '3', RESOLVED: '6' },
+  closeCode: {
+    TRUE_POSITIVE: 'Solved (Permanently)',
+    FALSE_POSITIVE: 'Not Solved (Not Reproducible)',
+    INFORMATIONAL_EXPECTED_ACTIVITY: 'Closed/Resolved by Caller',
+    UNKNOWN: 'Solved (Work Around)',
+  },
+} as const;
+export type ServiceNowMapping = { [K in keyof typeof SERVICENOW_DEFAULTS]?: Partial<Record<string, string>> };
+
+/** The ServiceNow incident of one of ours (SPEC.md section 6): state, impact, closure, correlation. */
+export function serviceNowView(incident: IncidentRow, correlationId: string, mapping: ServiceNowMapping = {}): ServiceNowFields {
+  const pick = <K extends keyof typeof SERVICENOW_DEFAULTS>(k: K, v: string) =>
+    mapping[k]?.[v] ?? (SERVICENOW_DEFAULTS[k] as Record<string, string>)[v];
+  const fields: ServiceNowFields = {
+    short_description: `[MDR #${incident.number}] ${incident.title}`.slice(0, 160),
+    description: [
+      incident.title,
+      `Severity: ${incident.severity}`,
+      `Classification: ${incident.classification} / ${incident.determination}`,
+      incident.externalId ? `Source incident: ${incident.externalId}` : null,
+    ]
+      .filter(Boolean)
+      .join('\n'),
+    impact: pick('impact', incident.severity),
+    urgency: pick('urgency', incident.severity),
+    state: pick('state', incident.status),
+    correlation_id: correlationId,
+    correlation_display: 'MDR incident service',
+    // cleared when they no longer apply (after a reopen, or once the customer acted)
+    hold_reason: incident.status === 'AWAITING_CUSTOMER_ACTION' ? '1' : '', // 1 = Awaiting Caller
+    close_code: incident.status === 'RESOLVED' ? pick('closeCode', incident.classification) : '',
+    close_notes: incident.status === 'RESOLVED' ? (incident.resolvingComment ?? `Resolved: ${incident.classification} (${incident.determination})`) : '',
+  };
+  return fields;
+}

@@ -2,6 +2,7 @@
 // this file by drizzle-kit (`npm run db:generate`); never edit a released migration by hand.
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   boolean,
   index,
@@ -539,6 +540,146 @@ export const incidentReminders = pgTable('incident_reminders', {
   sent: integer('sent').notNull().default(0),
 });
 
+export const externalSystemEnum = pgEnum('external_system', ['SERVICENOW', 'SENTINEL']);
+/** Where an outbound delivery goes: a tenant's webhook endpoint, or one of its sync connectors. */
+export const outboundTargetEnum = pgEnum('outbound_target', ['WEBHOOK', 'SERVICENOW', 'SENTINEL']);
+
+// Signed webhooks (Standard Webhooks), per tenant, managed by its ADMIN.
+export const webhookEndpoints = pgTable(
+  'webhook_endpoints',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    url: text('url').notNull(),
+    /** Wire names: incident.created, incident.updated, … */
+    eventTypes: text('event_types').array().notNull(),
+    /** The signing secret (whsec_…), encrypted with SECRETS_KEY; shown once. */
+    secretEnc: text('secret_enc').notNull(),
+    /** After a rotation the previous secret signs too, until previousSecretUntil. */
+    previousSecretEnc: text('previous_secret_enc'),
+    previousSecretUntil: ts('previous_secret_until'),
+    active: boolean('active').notNull().default(true),
+    disabledReason: text('disabled_reason'),
+    /** First failure of the current run of failures; cleared by a success. */
+    failingSince: ts('failing_since'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('webhook_endpoints_tenant_idx').on(t.tenantId)],
+);
+
+// ServiceNow and Sentinel, kept in step with the tenant's incidents (one connector per system).
+export const syncConnectors = pgTable(
+  'sync_connectors',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    system: externalSystemEnum('system').notNull(),
+    baseUrl: text('base_url').notNull(),
+    /** JSON credentials (basic user/password or a bearer token), encrypted with SECRETS_KEY; never returned. */
+    credentialsEnc: text('credentials_enc').notNull(),
+    /** Overrides of the default field mappings (SPEC.md section 6). */
+    mapping: jsonb('mapping').$type<Record<string, Record<string, string>>>().notNull().default({}),
+    active: boolean('active').notNull().default(true),
+    lastSyncAt: ts('last_sync_at'),
+    lastError: text('last_error'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('sync_connectors_tenant_system_uq').on(t.tenantId, t.system)],
+);
+
+// The ticket or incident an incident has in an external system.
+export const externalTickets = pgTable(
+  'external_tickets',
+  {
+    incidentId: uuid('incident_id')
+      .notNull()
+      .references(() => incidents.id),
+    connectorId: uuid('connector_id')
+      .notNull()
+      .references(() => syncConnectors.id, { onDelete: 'cascade' }),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    system: externalSystemEnum('system').notNull(),
+    /** ServiceNow sys_id / the Sentinel incident name. */
+    externalId: text('external_id').notNull(),
+    /** ServiceNow's INC number, when there is one. */
+    number: text('number'),
+    url: text('url'),
+    status: deliveryStatusEnum('status').notNull().default('SENT'),
+    lastError: text('last_error'),
+    lastSyncedAt: ts('last_synced_at'),
+    /** Sentinel: the labels we set last time (ours to replace; the others are Sentinel's). */
+    labels: text('labels').array().notNull().default(sql`'{}'::text[]`),
+  },
+  (t) => [primaryKey({ columns: [t.incidentId, t.connectorId] })],
+);
+
+// Outbound deliveries: webhook calls and sync calls, written in the transaction of the change
+// (the outbox) and delivered by the job engine, in commit order per incident and target.
+export const outboundDeliveries = pgTable(
+  'outbound_deliveries',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    target: outboundTargetEnum('target').notNull(),
+    endpointId: uuid('endpoint_id').references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    connectorId: uuid('connector_id').references(() => syncConnectors.id, { onDelete: 'cascade' }),
+    incidentId: uuid('incident_id').references(() => incidents.id),
+    /** Wire name of the event (incident.updated…). */
+    eventType: text('event_type').notNull(),
+    /** The activity entry the event comes from: commit order. */
+    eventId: bigint('event_id', { mode: 'number' }).notNull(),
+    /** webhook-id: the same on every attempt and redelivery. */
+    messageId: text('message_id').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    status: deliveryStatusEnum('status').notNull().default('QUEUED'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: ts('next_attempt_at').notNull().defaultNow(),
+    claimedBy: text('claimed_by'),
+    leaseUntil: ts('lease_until'),
+    responseStatus: integer('response_status'),
+    durationMs: integer('duration_ms'),
+    lastError: text('last_error'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    deliveredAt: ts('delivered_at'),
+  },
+  (t) => [
+    index('outbound_deliveries_endpoint_idx').on(t.endpointId, t.createdAt, t.id),
+    // commit order per target and incident: the earlier open delivery of the same pair is looked up here
+    index('outbound_deliveries_order_idx').on(sql`coalesce(${t.endpointId}, ${t.connectorId})`, t.incidentId, t.eventId),
+    index('outbound_deliveries_open_idx')
+      .on(t.status, t.nextAttemptAt)
+      .where(sql`status in ('QUEUED', 'SENDING', 'FAILED')`),
+  ],
+);
+
+// Every attempt of a delivery: what the receiver answered.
+export const deliveryAttempts = pgTable(
+  'delivery_attempts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    deliveryId: uuid('delivery_id')
+      .notNull()
+      .references(() => outboundDeliveries.id, { onDelete: 'cascade' }),
+    at: ts('at').notNull().defaultNow(),
+    responseStatus: integer('response_status'),
+    durationMs: integer('duration_ms').notNull(),
+    error: text('error'),
+    /** The first KB of the response body. */
+    responseExcerpt: text('response_excerpt'),
+  },
+  (t) => [index('delivery_attempts_delivery_idx').on(t.deliveryId, t.id)],
+);
+
 export type ManagedResponseRow = typeof managedResponses.$inferSelect;
 export type ActionCardRow = typeof actionCards.$inferSelect;
 export type ActionAttemptRow = typeof actionAttempts.$inferSelect;
@@ -554,3 +695,8 @@ export type CommentRow = typeof comments.$inferSelect;
 export type ActivityRow = typeof activity.$inferSelect;
 export type NotificationContactRow = typeof notificationContacts.$inferSelect;
 export type NotificationRow = typeof notifications.$inferSelect;
+export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
+export type SyncConnectorRow = typeof syncConnectors.$inferSelect;
+export type ExternalTicketRow = typeof externalTickets.$inferSelect;
+export type OutboundDeliveryRow = typeof outboundDeliveries.$inferSelect;
+export type DeliveryAttemptRow = typeof deliveryAttempts.$inferSelect;

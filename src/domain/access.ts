@@ -69,6 +69,13 @@ export const POLICY = {
   deleteNotificationContact: ADMINS,
   setTeamsWebhook: ADMINS,
   sendTestNotification: ADMINS,
+  // ---- outbound integrations: the tenant ADMIN manages webhooks and sync connectors
+  createWebhookEndpoint: ADMINS,
+  updateWebhookEndpoint: ADMINS,
+  rotateWebhookSecret: ADMINS,
+  deleteWebhookEndpoint: ADMINS,
+  redeliverWebhook: ADMINS,
+  configureSyncConnector: ADMINS,
 } as const satisfies Record<string, readonly Role[]>;
 
 /**
@@ -81,6 +88,9 @@ export const FIELD_POLICY = {
   'Tenant.notificationContacts': ['ADMIN', 'EXPERT'],
   'Tenant.teamsWebhookConfigured': ['ADMIN', 'EXPERT'],
   'Tenant.notifications': ['ADMIN', 'EXPERT'],
+  // outbound integrations and their delivery logs: the same
+  'Tenant.webhookEndpoints': ['ADMIN', 'EXPERT'],
+  'Tenant.syncConnectors': ['ADMIN', 'EXPERT'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type FieldOperation = keyof typeof FIELD_POLICY;
@@ -112,6 +122,12 @@ const WHAT: Partial<Record<Operation, string>> = {
   deleteNotificationContact: 'manage notification contacts',
   setTeamsWebhook: 'change tenant settings',
   sendTestNotification: 'send test notifications',
+  createWebhookEndpoint: 'manage webhooks',
+  updateWebhookEndpoint: 'manage webhooks',
+  rotateWebhookSecret: 'manage webhooks',
+  deleteWebhookEndpoint: 'manage webhooks',
+  redeliverWebhook: 'manage webhooks',
+  configureSyncConnector: 'manage sync connectors',
 };
 
 export const rolesFor = (op: Operation): readonly Role[] => POLICY[op];

@@ -9,6 +9,8 @@ export interface EventSink {
   inTransaction?(tx: Tx, entries: ActivityRow[]): Promise<void>;
   /** Called after a transaction commits with the activity entries it wrote, in commit order. */
   committed(entries: ActivityRow[]): void;
+  /** After a commit that queued notifications or outbound deliveries (wake the deliverers). */
+  outboxWritten?(queued: OutboxWritten): void;
 }
 
 export interface DomainContext {
@@ -27,13 +29,29 @@ export interface DomainContext {
    * the notification outbox (src/domain/notifications/outbox.ts). Required, so that no context
    * can write without it.
    */
-  outbox: (tx: Tx, entries: readonly ActivityRow[]) => Promise<unknown>;
+  outbox: (tx: Tx, entries: readonly ActivityRow[]) => Promise<OutboxWritten>;
+  /** Encrypts stored secrets (webhook signing secrets, connector credentials); set by the server. */
+  secrets?: Secrets;
+  /** Nudge the local webhook/sync deliverer. */
+  outboundQueued?: () => void;
   /** Notification settings of this process, and a nudge for its deliverer. */
   notifications?: { allowPrivateTargets: boolean; queued: () => void };
 }
 
 import { createLoaders } from './loaders';
+import type { Secrets } from './secrets';
 import { writeOutbox } from './notifications/outbox';
+import { writeOutbound } from './outbound/events';
+
+export interface OutboxWritten {
+  notifications: number;
+  outbound: number;
+}
+
+/** Every outbox a write feeds, in its transaction: notifications, then webhooks and sync calls. */
+export async function writeOutboxes(tx: Tx, entries: readonly ActivityRow[]): Promise<OutboxWritten> {
+  return { notifications: await writeOutbox(tx, entries), outbound: await writeOutbound(tx, entries) };
+}
 
 /** A domain context for code that runs outside a request (seed, CLI, background work, tests). */
 export function createDomainContext(
@@ -49,6 +67,6 @@ export function createDomainContext(
     providerName: opts.providerName ?? 'Defender Experts',
     events: opts.events ?? { committed: () => {} },
     execution: opts.execution,
-    outbox: writeOutbox,
+    outbox: writeOutboxes,
   };
 }

@@ -66,17 +66,17 @@ export async function writeTransaction<T>(
   ctx: DomainContext,
   fn: (tx: Tx, log: ActivityLog) => Promise<T>,
 ): Promise<T> {
-  const { value, written } = await ctx.database.transaction(async (tx) => {
+  const { value, written, queued } = await ctx.database.transaction(async (tx) => {
     const log = new ActivityLog();
     const result = await fn(tx, log);
     const rows = await log.flush(tx, ctx.viewer);
-    if (rows.length > 0) {
-      // the outbox: notifications commit (or roll back) with the change that causes them
-      await ctx.outbox(tx, rows);
-      await ctx.events.inTransaction?.(tx, rows);
-    }
-    return { value: result, written: rows };
+    if (rows.length === 0) return { value: result, written: rows, queued: null };
+    // the outboxes: notifications, webhooks and sync calls commit (or roll back) with the change
+    const out = await ctx.outbox(tx, rows);
+    await ctx.events.inTransaction?.(tx, rows);
+    return { value: result, written: rows, queued: out };
   });
   if (written.length > 0) ctx.events.committed(written);
+  if (queued && (queued.notifications > 0 || queued.outbound > 0)) ctx.events.outboxWritten?.(queued);
   return value;
 }

@@ -8,12 +8,8 @@
 //   its id carries auth scopes, because the wrapper it replaces is where those would be checked.
 import { isObjectType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
 
-const ASCII = /^[\x00-\x7f]*$/;
-
-export function encodeGlobalId(typename: string, id: string | number | bigint): string {
-  const text = `${typename}:${String(id)}`;
-  return ASCII.test(text) ? btoa(text) : Buffer.from(text, 'utf8').toString('base64');
-}
+import { encodeGlobalId } from '../domain/ids';
+export { encodeGlobalId };
 
 interface NodeOptions {
   authScopes?: unknown;

@@ -141,7 +141,7 @@ const NotificationContactPayload = builder.objectRef<{ contact?: NotificationCon
     errors: t.field({ type: [UserError], resolve: (p) => p.errors as never }),
   }),
 });
-const DeleteNodePayload = builder.objectRef<{ deletedId?: string; errors: unknown[] }>('DeleteNodePayload').implement({
+export const DeleteNodePayload = builder.objectRef<{ deletedId?: string; errors: unknown[] }>('DeleteNodePayload').implement({
   description: 'The global id of what was deleted, or why nothing was.',
   fields: (t) => ({
     deletedId: t.id({ nullable: true, resolve: (p) => p.deletedId ?? null }),

@@ -9,6 +9,7 @@ import './response';
 import './chat';
 import './settings';
 import './notifications';
+import './outbound';
 import './subscriptions';
 
 // (Node ids resolved synchronously: see global-ids.ts)

@@ -8,6 +8,7 @@ import type { EventSink } from '../../src/domain/context';
 import { createLogger } from '../../src/log';
 import type { ExecutorOptions } from '../../src/domain/executor';
 import type { NotifierOptions } from '../../src/domain/notifications/delivery';
+import type { OutboundOptions } from '../../src/domain/outbound/delivery';
 import { buildServer, type RunningServer } from '../../src/server';
 
 export const backend: 'postgres' | 'pglite' =
@@ -43,6 +44,8 @@ export interface StartAppOptions {
    * app delivers nothing (scope: no tenant); notification tests pass the tenants they own.
    */
   notifier?: Partial<NotifierOptions>;
+  /** Webhook and sync deliverer hooks; like the notifier, it delivers for no tenant by default. */
+  outbound?: Partial<OutboundOptions>;
 }
 
 export async function startApp(overrides: Partial<Config> = {}, opts: StartAppOptions = {}): Promise<TestApp> {
@@ -63,6 +66,7 @@ export async function startApp(overrides: Partial<Config> = {}, opts: StartAppOp
     events: opts.events,
     executor: opts.executor,
     notifier: { scope: () => [], ...opts.notifier },
+    outbound: { scope: () => [], ...opts.outbound },
   });
   await server.start();
   const url = `http://127.0.0.1:${server.port}/graphql`;

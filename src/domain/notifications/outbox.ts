@@ -41,7 +41,7 @@ export const messageIdFor = (id: string) => `<${id}@mdr-notifications>`;
 
 export interface Recipients {
   tenantName: string;
-  emails: { contactId: string; email: string }[];
+  emails: { contactId: string | null; email: string }[];
   teams: boolean;
 }
 

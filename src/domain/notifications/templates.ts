@@ -139,6 +139,14 @@ function draft(kind: NotificationKind, p: NoticePayload, opts: RenderOptions): D
         sections: [{ heading: 'Why you received this', body: `An administrator of ${p.tenant.name} sent a test notification from ${opts.serviceUrl}.` }],
         linkLabel: 'Open the service',
       };
+    case 'WEBHOOK_ENDPOINT_DISABLED':
+      return {
+        subject: `${oneLine(p.tenant.name, 60)} · A webhook endpoint was disabled: deliveries kept failing`,
+        ask: 'Check the receiver, then enable the endpoint again (updateWebhookEndpoint active: true) and redeliver what it missed.',
+        facts,
+        sections: [{ heading: 'What happened', body: p.summary ?? null }],
+        linkLabel: 'Open the service',
+      };
     default:
       return { subject: `${head} · ${words(kind)}`, ask: '', facts, sections: [{ heading: words(kind), body: p.summary ?? null }], linkLabel: 'Open' };
   }

@@ -1,5 +1,5 @@
-// kill -9 of the real service in the middle of a delivery (PostgreSQL): the mail server has the
-// message but never answered; the process dies. The next process takes the notification over once
+// kill -9 of the real service in the middle of a delivery (PostgreSQL), for a notification and
+// for a webhook. The notification: the mail server has the message but never answered; the process dies. The next process takes the notification over once
 // the lease lapses and sends it again with the same Message-ID, so the receiver can tell it is the
 // same message; the row ends SENT after two attempts. Nothing is lost, and no second notification
 // appears.
@@ -8,11 +8,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
+import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/client';
 import { createTenant, principalWithToken } from '../src/domain/admin';
 import { backend } from './helpers/app';
-import { startSmtpPeer } from './helpers/peers';
+import { startHttpReceiver, startSmtpPeer } from './helpers/peers';
 import { freshPostgresDatabase, startService, type Cleanup } from './helpers/service';
 
 const cleanups: Cleanup[] = [];
@@ -38,10 +39,11 @@ async function freshDatabase(prefix: string) {
   await setup.migrate();
   const tenant = await createTenant(setup.db, { slug: `notify-${randomUUID().slice(0, 8)}`, name: 'Delivery' });
   const adminToken = (await principalWithToken(setup.db, { tenantId: tenant.id, role: 'ADMIN', name: 'Admin' })).token;
+  const integrationToken = (await principalWithToken(setup.db, { tenantId: tenant.id, role: 'INTEGRATION', name: 'Connector' })).token;
   await setup.close();
   const check = postgres(url.toString(), { max: 1, onnotice: () => {} });
   cleanups.push(() => check.end());
-  return { url: url.toString(), dataDir, tenant, adminToken, check };
+  return { url: url.toString(), dataDir, tenant, adminToken, integrationToken, check };
 }
 
 const CreateContact = `mutation($input: CreateNotificationContactInput!) { createNotificationContact(input: $input) { errors { code } } }`;
@@ -139,5 +141,60 @@ describe('kill -9 during a delivery', () => {
     expect(new Set(received)).toEqual(new Set(ids));
     const rows = await check`select status::text, attempts, count(*)::int as n from notifications group by 1, 2`;
     expect(rows).toEqual([{ status: 'SENT', attempts: 1, n: 60 }]);
+  });
+
+  it.skipIf(backend !== 'postgres')('a webhook in flight when the process dies is sent again after the lease, with the same webhook-id', { timeout: 180_000 }, async () => {
+    const { url, dataDir, tenant, adminToken, integrationToken, check } = await freshDatabase('mdr_hook_crash');
+    const hook = await startHttpReceiver();
+    cleanups.push(() => hook.close());
+    hook.respond((_req, index) => (index === 0 ? 'hang' : { status: 204 }));
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL: url,
+      DATA_DIR: dataDir,
+      MDR_DEMO: '0',
+      WEBHOOK_ALLOW_PRIVATE: '1',
+      SECRETS_KEY: 'a-test-key-that-is-at-least-32-characters',
+      EXECUTOR_POLL_MS: '100',
+      EXECUTOR_LEASE_MS: '1500',
+      WEBHOOK_TIMEOUT: '120s',
+    };
+    const first = await startService(env, cleanups);
+    const created = await gql(
+      first.url,
+      `mutation { createWebhookEndpoint(input: { url: "${hook.url}", eventTypes: [INCIDENT_CREATED] }) { secret errors { code message } } }`,
+      {},
+      adminToken,
+    );
+    expect(created.data.createWebhookEndpoint.errors).toEqual([]);
+    const ingested = await gql(
+      first.url,
+      `mutation($input: IngestIncidentInput!) { ingestIncident(input: $input) { errors { code } } }`,
+      { input: { externalId: 'crash-hook-1', title: 'In flight', severity: 'HIGH', alerts: [{ externalId: 'crash-hook-1-a', title: 'Beacon', severity: 'HIGH', evidence: [{ device: { deviceName: 'WS-9', deviceGroup: 'Workstations' } }] }] } },
+      integrationToken,
+    );
+    expect(ingested.data.ingestIncident.errors).toEqual([]);
+    await hook.waitFor((r) => r.length === 1, 20_000);
+    first.child.kill('SIGKILL');
+    expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    const [mid] = await check`select status::text, attempts from outbound_deliveries where tenant_id = ${tenant.id}`;
+    expect(mid).toEqual({ status: 'SENDING', attempts: 1 });
+
+    // the same SECRETS_KEY: the next process decrypts the endpoint's secret and signs again
+    const second = await startService(env, cleanups);
+    await hook.waitFor((r) => r.length === 2, 20_000);
+    const [a, b] = hook.requests;
+    expect(b.headers['webhook-id']).toBe(a.headers['webhook-id']);
+    expect(b.body).toBe(a.body);
+    expect(() => new Webhook(created.data.createWebhookEndpoint.secret).verify(b.body, b.headers as Record<string, string>)).not.toThrow();
+    let row: { status: string; attempts: number } | undefined;
+    for (let i = 0; i < 100; i++) {
+      [row] = (await check`select status::text, attempts from outbound_deliveries where tenant_id = ${tenant.id}`) as unknown as { status: string; attempts: number }[];
+      if (row.status === 'SENT') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(row).toEqual({ status: 'SENT', attempts: 2 });
+    second.child.kill('SIGTERM');
+    expect((await second.exited).code).toBe(0);
   });
 });
