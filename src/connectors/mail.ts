@@ -19,8 +19,6 @@ export interface OutgoingMail {
 }
 
 export interface Mailer {
-  /** For the startup banner and logs: "SMTP smtp.example.com:587" or "files in …/mail". */
-  readonly describe: string;
   send(mail: OutgoingMail): Promise<void>;
   close(): void;
 }
@@ -45,7 +43,6 @@ export function classifySmtpError(err: unknown): DeliveryError {
 }
 
 class SmtpMailer implements Mailer {
-  readonly describe: string;
   private readonly transport: Transporter;
 
   constructor(
@@ -54,8 +51,6 @@ class SmtpMailer implements Mailer {
     private readonly timeoutMs: number,
     maxConnections: number,
   ) {
-    const u = new URL(url);
-    this.describe = `SMTP ${u.hostname}:${u.port || (u.protocol === 'smtps:' ? 465 : 587)}`;
     this.transport = nodemailer.createTransport({
       url,
       pool: true,
@@ -84,15 +79,12 @@ class SmtpMailer implements Mailer {
 }
 
 class FileMailer implements Mailer {
-  readonly describe: string;
   private readonly transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
 
   constructor(
     private readonly dir: string,
     private readonly from: string,
-  ) {
-    this.describe = `.eml files in ${dir}`;
-  }
+  ) {}
 
   async send(mail: OutgoingMail): Promise<void> {
     const info = (await this.transport.sendMail({ from: this.from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, messageId: mail.messageId })) as unknown as {

@@ -210,13 +210,12 @@ class NotificationQueue implements JobQueue<NotificationRow, void> {
 }
 
 /** The notification deliverer of one process: the job engine over the notification queue. */
-export class Notifier {
-  private readonly engine: JobEngine<NotificationRow, void>;
+export class Notifier extends JobEngine<NotificationRow, void> {
   private readonly mailer: Mailer;
 
   constructor(database: Database, log: Logger, opts: NotifierOptions) {
-    this.mailer = createMailer({ smtpUrl: opts.smtpUrl, mailDir: opts.mailDir, from: opts.mailFrom, timeoutMs: opts.sendTimeoutMs, maxConnections: Math.min(opts.concurrency, 10) });
-    this.engine = new JobEngine(new NotificationQueue(database, this.mailer, log, opts), {
+    const mailer = createMailer({ smtpUrl: opts.smtpUrl, mailDir: opts.mailDir, from: opts.mailFrom, timeoutMs: opts.sendTimeoutMs, maxConnections: Math.min(opts.concurrency, 10) });
+    super(new NotificationQueue(database, mailer, log, opts), {
       concurrency: opts.concurrency,
       tenantConcurrency: opts.tenantConcurrency,
       pollMs: opts.pollMs,
@@ -226,36 +225,11 @@ export class Notifier {
       scope: opts.scope,
       log,
     });
+    this.mailer = mailer;
   }
 
-  get id(): string {
-    return this.engine.id;
-  }
-
-  /** Where mail goes: "SMTP host:port" or ".eml files in …". */
-  get mailDestination(): string {
-    return this.mailer.describe;
-  }
-
-  get active() {
-    return this.engine.active;
-  }
-
-  start(): void {
-    this.engine.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.engine.stop();
+  override async stop(): Promise<void> {
+    await super.stop();
     this.mailer.close();
-  }
-
-  wake(): void {
-    this.engine.wake();
-  }
-
-  /** Send everything due now and wait (scripts and tests, without start()). */
-  drain(): Promise<void> {
-    return this.engine.drain();
   }
 }

@@ -275,11 +275,9 @@ class OutboundQueue implements JobQueue<OutboundDeliveryRow, Sent> {
 }
 
 /** Webhook and sync delivery of one process: the job engine over the outbound queue. */
-export class OutboundDeliverer {
-  private readonly engine: JobEngine<OutboundDeliveryRow, Sent>;
-
+export class OutboundDeliverer extends JobEngine<OutboundDeliveryRow, Sent> {
   constructor(database: Database, log: Logger, opts: OutboundOptions) {
-    this.engine = new JobEngine(new OutboundQueue(database, log, opts), {
+    super(new OutboundQueue(database, log, opts), {
       concurrency: opts.concurrency,
       tenantConcurrency: opts.tenantConcurrency,
       pollMs: opts.pollMs,
@@ -289,25 +287,5 @@ export class OutboundDeliverer {
       scope: opts.scope,
       log,
     });
-  }
-
-  get id(): string {
-    return this.engine.id;
-  }
-
-  start(): void {
-    this.engine.start();
-  }
-
-  stop(): Promise<void> {
-    return this.engine.stop();
-  }
-
-  wake(): void {
-    this.engine.wake();
-  }
-
-  drain(): Promise<void> {
-    return this.engine.drain();
   }
 }
