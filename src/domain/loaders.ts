@@ -4,6 +4,8 @@ import DataLoader from 'dataloader';
 import { and, asc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import {
+  externalTickets,
+  type ExternalTicketRow,
   actionAttempts,
   actionCards,
   chatMessages,
@@ -256,6 +258,16 @@ export function createLoaders(db: Db, viewer: Viewer | null) {
     return groupBy(rows, (r) => r.incidentId, incidentIds);
   });
 
+  // an incident's tickets in ServiceNow / Sentinel (Incident.externalTickets), one query per page
+  const ticketsByIncident = new DataLoader<string, ExternalTicketRow[]>(async (incidentIds) => {
+    const rows = await db
+      .select()
+      .from(externalTickets)
+      .where(and(inArray(externalTickets.incidentId, validIds(incidentIds)), inArray(externalTickets.tenantId, tenantIds)))
+      .orderBy(asc(externalTickets.incidentId), asc(externalTickets.system));
+    return groupBy(rows, (r) => r.incidentId, incidentIds);
+  });
+
   const attemptsByAction = new DataLoader<string, ActionAttemptRow[]>(async (actionIds) => {
     const rows = await db
       .select()
@@ -300,6 +312,7 @@ export function createLoaders(db: Db, viewer: Viewer | null) {
     action,
     actionsByIncident,
     attemptsByAction,
+    ticketsByIncident,
     chatCount,
     chatMessage,
     incident,

@@ -5,7 +5,6 @@
 import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import {
   deliveryAttempts,
-  externalTickets,
   outboundDeliveries,
   syncConnectors,
   webhookEndpoints,
@@ -268,11 +267,7 @@ export async function connectorsById(ctx: DomainContext, ids: readonly string[])
   return ids.map((id) => rows.find((r) => r.id === id) ?? null);
 }
 
-/** The incident's tickets in external systems (everyone who reads the incident). */
-export async function ticketsOf(ctx: DomainContext, incidentId: string): Promise<ExternalTicketRow[]> {
-  return ctx.db
-    .select()
-    .from(externalTickets)
-    .where(and(eq(externalTickets.incidentId, incidentId), inReadableTenants(externalTickets.tenantId, ctx.viewer)))
-    .orderBy(asc(externalTickets.system));
+/** The incident's tickets in external systems (everyone who reads the incident), batched per page. */
+export function ticketsOf(ctx: DomainContext, incidentId: string): Promise<ExternalTicketRow[]> {
+  return ctx.loaders.ticketsByIncident.load(incidentId);
 }
