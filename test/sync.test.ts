@@ -556,6 +556,29 @@ describe('Sentinel', () => {
     expect(ticket).toMatchObject({ status: 'SENT', lastError: null });
   });
 
+  it('a DEAD sync call is in the connector\'s log and can be sent again', async () => {
+    const az = await sentinel();
+    const t = await ownedTenant();
+    await connectSentinel(t, az);
+    const name = `late-${t.tenant.slug}`;
+    const inc = await ingest(app, t, { externalId: name });
+    const LOG = `{ tenant { syncConnectors { deliveries(first: 5, filter: { status: [DEAD] }) { nodes { id status attempts lastError incident { id } attemptLog { responseStatus } } } } } }`;
+    const dead = await waitFor(
+      () => app.gql<any, any>(LOG, {}, t.tokens.ADMIN).then((r) => r.data.tenant.syncConnectors[0].deliveries.nodes),
+      (n: any[]) => n.length === 1,
+    );
+    expect(dead[0]).toMatchObject({ status: 'DEAD', attempts: 1, incident: { id: inc.id }, attemptLog: [{ responseStatus: 404 }] });
+    expect(dead[0].lastError).toBe(`Sentinel has no incident ${name}`);
+    // Sentinel gets the incident later; the admin sends the call again
+    const seeded = az.seed(name);
+    const r = await mutate(app, t.tokens.ADMIN, 'redeliverWebhook', { deliveryId: dead[0].id }, 'delivery { status }');
+    expect(r.data.redeliverWebhook.errors).toEqual([]);
+    await waitFor(() => tickets(t, inc.id), (x) => x[0]?.status === 'SENT');
+    expect(seeded.properties.status).toBe('New');
+    const other = await newTenant(app);
+    expect((await app.gql<any, any>(`query($id: ID!) { node(id: $id) { id } }`, { id: dead[0].id }, other.tokens.ADMIN)).data.node).toBeNull();
+  });
+
   it('edited under us three times running: retried later, not given up', async () => {
     const az = await sentinel();
     const t = await ownedTenant();

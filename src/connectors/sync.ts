@@ -7,7 +7,7 @@
 // notes go in as work_notes. Sentinel: GET the matching incident (its name is our externalId),
 // then PUT it with its etag; on 412 (someone else changed it) read again and retry.
 import { sentinelView, serviceNowView, type ServiceNowMapping } from './siem';
-import { DeliveryError, failedAnswer, outboundRequest, type HttpAnswer } from './http';
+import { DeliveryError, failedAnswer, HttpDeliveryError, outboundRequest, type HttpAnswer } from './http';
 import type { IncidentRow } from '../db/schema';
 
 export type Credentials = { username: string; password: string } | { token: string };
@@ -93,7 +93,7 @@ export async function syncSentinel(t: SyncTarget, incident: IncidentRow, previou
   let last: HttpAnswer | null = null;
   for (let round = 0; round < 3; round++) {
     const current = await outboundRequest(url, { method: 'GET', headers: headers(t) }, opts);
-    if (current.status === 404) throw new DeliveryError(`Sentinel has no incident ${incident.externalId}`, true);
+    if (current.status === 404) throw new HttpDeliveryError(`Sentinel has no incident ${incident.externalId}`, true, current);
     if (current.status !== 200) throw failedAnswer(what, current);
     const existing = json(current);
     // Sentinel's own labels stay; ours are replaced (a tag removed here goes there too)

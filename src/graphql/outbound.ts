@@ -46,7 +46,7 @@ const DeliveryAttemptRef = builder.objectRef<DeliveryAttemptRow>('WebhookDeliver
 
 const WebhookDeliveryRef = builder.objectRef<OutboundDeliveryRow>('WebhookDelivery');
 builder.node(WebhookDeliveryRef, {
-  description: 'One event sent (or to be sent) to one endpoint, with every attempt.',
+  description: 'One event sent (or to be sent) to one webhook endpoint, or one sync call to a connector, with every attempt.',
   id: { resolve: (d) => d.id },
   loadMany: (ids, ctx) => deliveriesById(ctx, ids),
   fields: (t) => ({
@@ -91,7 +91,7 @@ builder.node(WebhookEndpointRef, {
         type: WebhookDeliveryRef,
         description: 'What was sent to it, newest first.',
         args: { filter: t.arg({ type: DeliveryFilterInput }) },
-        resolve: (e, args, ctx) => listDeliveries(ctx, e, args.filter ? { status: args.filter.status, eventType: args.filter.eventType } : null, args),
+        resolve: (e, args, ctx) => listDeliveries(ctx, { endpoint: e }, args.filter ? { status: args.filter.status, eventType: args.filter.eventType } : null, args),
       },
       { name: 'WebhookDeliveryConnection', description: 'A page of deliveries.' },
       { name: 'WebhookDeliveryEdge' },
@@ -111,6 +111,16 @@ builder.node(SyncConnectorRef, {
     lastSyncAt: t.field({ type: 'DateTime', nullable: true, resolve: (c) => c.lastSyncAt }),
     lastError: t.exposeString('lastError', { nullable: true }),
     mapping: t.string({ description: 'The mapping overrides, as JSON.', resolve: (c) => JSON.stringify(c.mapping) }),
+    deliveries: t.connection(
+      {
+        type: WebhookDeliveryRef,
+        description: 'Its sync calls, newest first, in the shape of webhook deliveries (eventType: the last event of the change that caused it); redeliverWebhook sends one again.',
+        args: { filter: t.arg({ type: DeliveryFilterInput }) },
+        resolve: (c, args, ctx) => listDeliveries(ctx, { connector: c }, args.filter ? { status: args.filter.status, eventType: args.filter.eventType } : null, args),
+      },
+      { name: 'SyncDeliveryConnection', description: 'A page of sync calls.' },
+      { name: 'SyncDeliveryEdge' },
+    ),
   }),
 });
 
@@ -268,7 +278,7 @@ builder.mutationFields((t) => ({
   }),
   redeliverWebhook: t.field({
     type: WebhookDeliveryPayload,
-    description: 'ADMIN: send a delivery again now (same webhook-id).',
+    description: 'ADMIN: send a webhook delivery (same webhook-id) or a sync call again now.',
     authScopes: { policy: 'redeliverWebhook' },
     args: { input: t.arg({ type: RedeliverWebhookInput, required: true }) },
     resolve: (_r, { input }, ctx) =>

@@ -123,7 +123,7 @@ export async function deleteWebhookEndpoint(ctx: DomainContext, input: { endpoin
   });
 }
 
-/** Send one delivery again (same webhook-id: the receiver can tell it is the same event). */
+/** Send one delivery again (same webhook-id: the receiver can tell it is the same event); a sync call likewise. */
 export async function redeliverWebhook(ctx: DomainContext, input: { deliveryId: string }): Promise<OutboundDeliveryRow> {
   const viewer = authorize(ctx.viewer, 'redeliverWebhook');
   const row = await ctx.database.transaction(async (tx) => {
@@ -131,6 +131,8 @@ export async function redeliverWebhook(ctx: DomainContext, input: { deliveryId: 
     if (current.status === 'SENDING') throw new DomainError('ALREADY_IN_PROGRESS', 'This delivery is being sent right now', ['deliveryId']);
     const [ep] = current.endpointId ? await tx.select({ active: webhookEndpoints.active }).from(webhookEndpoints).where(eq(webhookEndpoints.id, current.endpointId)) : [];
     if (ep && !ep.active) throw new DomainError('INVALID_TRANSITION', 'The endpoint is disabled: enable it (updateWebhookEndpoint active: true) first', ['deliveryId']);
+    const [c] = current.connectorId ? await tx.select({ active: syncConnectors.active }).from(syncConnectors).where(eq(syncConnectors.id, current.connectorId)) : [];
+    if (c && !c.active) throw new DomainError('INVALID_TRANSITION', 'The connector is paused: configure it with active: true first', ['deliveryId']);
     const [updated] = await tx
       .update(outboundDeliveries)
       .set({ status: 'QUEUED', nextAttemptAt: new Date(), lastError: null, claimedBy: null, leaseUntil: null })
@@ -153,25 +155,27 @@ export async function endpointsById(ctx: DomainContext, ids: readonly string[]):
   return ids.map((id) => rows.find((r) => r.id === id) ?? null);
 }
 
+/** Deliveries by id: webhook calls and sync calls, for the roles that read those logs. */
 export async function deliveriesById(ctx: DomainContext, ids: readonly string[]): Promise<(OutboundDeliveryRow | null)[]> {
   if (!allowsField(ctx.viewer, 'Tenant.webhookEndpoints') || ids.length === 0) return ids.map(() => null);
   const rows = await ctx.db
     .select()
     .from(outboundDeliveries)
-    .where(and(inArray(outboundDeliveries.id, [...ids]), eq(outboundDeliveries.target, 'WEBHOOK'), inReadableTenants(outboundDeliveries.tenantId, ctx.viewer)));
+    .where(and(inArray(outboundDeliveries.id, [...ids]), inReadableTenants(outboundDeliveries.tenantId, ctx.viewer)));
   return ids.map((id) => rows.find((r) => r.id === id) ?? null);
 }
 
-/** An endpoint's deliveries, newest first. */
+/** An endpoint's deliveries (or a connector's sync calls), newest first. */
 export async function listDeliveries(
   ctx: DomainContext,
-  endpoint: WebhookEndpointRow,
+  of: { endpoint: WebhookEndpointRow } | { connector: SyncConnectorRow },
   filter: { status?: readonly DeliveryStatus[] | null; eventType?: readonly WebhookEventEnum[] | null } | null | undefined,
   args: PageArgs,
 ): Promise<Page<OutboundDeliveryRow>> {
-  canRead(ctx, 'Tenant.webhookEndpoints', endpoint.tenantId);
+  const owner = 'endpoint' in of ? of.endpoint : of.connector;
+  canRead(ctx, 'endpoint' in of ? 'Tenant.webhookEndpoints' : 'Tenant.syncConnectors', owner.tenantId);
   const req = pageRequest(args, ['date']);
-  const conds: SQL[] = [eq(outboundDeliveries.endpointId, endpoint.id)];
+  const conds: SQL[] = ['endpoint' in of ? eq(outboundDeliveries.endpointId, owner.id) : eq(outboundDeliveries.connectorId, owner.id)];
   if (filter?.status?.length) conds.push(inArray(outboundDeliveries.status, [...filter.status]));
   if (filter?.eventType?.length) conds.push(inArray(outboundDeliveries.eventType, filter.eventType.map((e) => WEBHOOK_EVENT_TYPES[e])));
   const where = and(...conds);
