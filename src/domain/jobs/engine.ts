@@ -196,12 +196,13 @@ export class JobEngine<J extends Job, O> {
 
   /** Claim ready jobs into the free slots, round robin over tenants, and launch them. */
   private async fillSlots(): Promise<void> {
+    // an engine scoped to no tenant (a test app that delivers nothing) does no work at all
+    const scope = this.opts.scope?.() ?? null;
+    if (scope && scope.length === 0) return;
     if (Date.now() - this.lastSweep >= this.opts.pollMs) {
       this.lastSweep = Date.now();
       await this.queue.sweep?.();
     }
-    const scope = this.opts.scope?.() ?? null;
-    if (scope && scope.length === 0) return;
     while (!this.halted && this.running.size < this.opts.concurrency) {
       const full = [...this.perTenant].filter(([, n]) => n >= this.opts.tenantConcurrency).map(([t]) => t);
       const tenants = await this.queue.readyTenants({ scope, exclude: full, after: this.cursor, limit: this.opts.concurrency });

@@ -171,7 +171,7 @@ class NotificationQueue implements JobQueue<NotificationRow, void> {
     const interval = this.opts.reminderIntervalMs;
     for (let batch = 0; batch < 20; batch++) {
       const done = await this.database.transaction(async (tx) => {
-        if (batch === 0) await pruneReminders(tx);
+        if (batch === 0) await pruneReminders(tx, scope);
         const due = await tx
           .select({ reminder: incidentReminders, incident: incidents })
           .from(incidentReminders)

@@ -162,6 +162,13 @@ export async function writeOutbox(tx: Tx, entries: readonly ActivityRow[]): Prom
 }
 
 /** Remove reminder schedules whose incident no longer awaits the customer (a safety net). */
-export async function pruneReminders(tx: Tx): Promise<void> {
-  await tx.execute(sql`delete from ${incidentReminders} r using ${incidents} i where i.id = r.incident_id and i.status <> 'AWAITING_CUSTOMER_ACTION'`);
+export async function pruneReminders(tx: Tx, scope: readonly string[] | null): Promise<void> {
+  await tx
+    .delete(incidentReminders)
+    .where(
+      and(
+        sql`exists (select 1 from ${incidents} i where i.id = ${incidentReminders.incidentId} and i.status <> 'AWAITING_CUSTOMER_ACTION')`,
+        scope ? inArray(incidentReminders.tenantId, [...scope]) : undefined,
+      ),
+    );
 }
