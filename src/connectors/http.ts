@@ -71,8 +71,11 @@ export async function outboundRequest(
   let url: URL;
   try {
     url = parseTarget(rawUrl, { allowPrivate: opts.allowPrivate });
-    await checkTarget(url, { allowPrivate: opts.allowPrivate });
+    const target = url;
+    // the lookup is bounded too: a name whose DNS hangs is a failed attempt, not a stuck slot
+    await withTimeout(opts.timeoutMs, `${opts.what}'s DNS lookup`, () => checkTarget(target, { allowPrivate: opts.allowPrivate }));
   } catch (err) {
+    if (err instanceof DeliveryError) throw err;
     if (err instanceof TargetError) throw new DeliveryError(`${opts.what} URL ${err.message}`, true);
     throw new DeliveryError(`${opts.what} host could not be resolved: ${(err as Error).message}`, false);
   }

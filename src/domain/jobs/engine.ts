@@ -206,19 +206,22 @@ export class JobEngine<J extends Job, O> {
     while (!this.halted && this.running.size < this.opts.concurrency) {
       const full = [...this.perTenant].filter(([, n]) => n >= this.opts.tenantConcurrency).map(([t]) => t);
       const tenants = await this.queue.readyTenants({ scope, exclude: full, after: this.cursor, limit: this.opts.concurrency });
-      let launched = 0;
       // One job per tenant per round: every tenant with ready work gets a slot before any gets two.
+      // The round's claims run side by side (each its own short transaction): a claim costs a
+      // few milliseconds, and one after another they would bound the engine's throughput.
+      const batch: string[] = [];
       for (const tenantId of tenants) {
-        if (this.halted || this.running.size >= this.opts.concurrency) break;
+        if (this.running.size + batch.length >= this.opts.concurrency) break;
         if ((this.perTenant.get(tenantId) ?? 0) >= this.opts.tenantConcurrency) continue;
-        const [job] = await this.queue.claim({
-          tenantId,
-          limit: 1,
-          owner: this.id,
-          leaseUntil: new Date(Date.now() + this.opts.leaseMs),
-          skip: [...this.running.keys()],
-        });
-        this.cursor = tenantId;
+        batch.push(tenantId);
+      }
+      if (this.halted || batch.length === 0) return;
+      const skip = [...this.running.keys()];
+      const leaseUntil = new Date(Date.now() + this.opts.leaseMs);
+      const claimed = await Promise.all(batch.map((tenantId) => this.queue.claim({ tenantId, limit: 1, owner: this.id, leaseUntil, skip })));
+      this.cursor = batch[batch.length - 1];
+      let launched = 0;
+      for (const [job] of claimed) {
         if (!job) continue; // taken by another process meanwhile (SKIP LOCKED)
         this.launch(job);
         launched += 1;

@@ -223,6 +223,8 @@ export class Notifier extends JobEngine<NotificationRow, void> {
       // a send is bounded by its own timeout; past twice that, it counts as hung
       maxRunMs: Math.max(2 * opts.sendTimeoutMs, opts.leaseMs),
       scope: opts.scope,
+      // a send still running at stop keeps its lease and is taken over when it lapses
+      stopGraceMs: Math.min(opts.leaseMs, 3_000),
       log,
     });
     this.mailer = mailer;

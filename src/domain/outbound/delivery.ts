@@ -285,6 +285,8 @@ export class OutboundDeliverer extends JobEngine<OutboundDeliveryRow, Sent> {
       // a Sentinel sync may take up to seven calls (three reads and writes on 412s)
       maxRunMs: Math.max(7 * opts.timeoutMs, opts.leaseMs),
       scope: opts.scope,
+      // a send still running at stop keeps its lease and is taken over when it lapses
+      stopGraceMs: Math.min(opts.leaseMs, 3_000),
       log,
     });
   }
