@@ -497,7 +497,7 @@ describe('reminders', () => {
     expect(p.data.publishManagedResponse.incident.status).toBe('AWAITING_CUSTOMER_ACTION');
     const reminders = () => mailsTo(contacts.lead).filter((m) => m.subject?.startsWith('Reminder:'));
     await smtp.waitFor(() => reminders().length >= 1, 15_000);
-    expect(reminders()[0].subject).toContain('1 response action still await');
+    expect(reminders()[0].subject).toContain('1 response action still awaits you');
     expect(reminders()[0].text).toContain('Purge the mail');
     // the schedule lives in the database: a restart does not lose it, and two instances do not double it
     await first.close();

@@ -95,7 +95,7 @@ function draft(kind: NotificationKind, p: NoticePayload, opts: RenderOptions): D
         ? `Review the managed response and perform ${plural(forYou.length, 'pending response action')}.`
         : 'Review the managed response; the experts are performing the response actions.';
       return {
-        subject: `${head} · ${forYou.length ? `Action required: ${plural(forYou.length, 'response action')} await you` : 'Managed response published'}: ${oneLine(i?.title ?? '', 80)}`,
+        subject: `${head} · ${forYou.length ? `Action required: ${plural(forYou.length, 'response action')} ${forYou.length === 1 ? 'awaits' : 'await'} you` : 'Managed response published'}: ${oneLine(i?.title ?? '', 80)}`,
         ask,
         facts,
         sections: [
@@ -117,7 +117,7 @@ function draft(kind: NotificationKind, p: NoticePayload, opts: RenderOptions): D
     }
     case 'AWAITING_ACTION_REMINDER':
       return {
-        subject: `Reminder: ${head} · ${forYou.length ? `${plural(forYou.length, 'response action')} still await you` : 'awaits your action'}: ${oneLine(i?.title ?? '', 80)}`,
+        subject: `Reminder: ${head} · ${forYou.length ? `${plural(forYou.length, 'response action')} still ${forYou.length === 1 ? 'awaits' : 'await'} you` : 'awaits your action'}: ${oneLine(i?.title ?? '', 80)}`,
         ask: `Perform or skip the pending response actions; the incident has awaited you since ${p.reminder?.awaitingSince ?? 'publication'}.`,
         facts,
         sections: [{ heading: 'Pending response actions', list: pendingLines(forYou) }],
