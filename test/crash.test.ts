@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/client';
 import { createTenant, principalWithToken } from '../src/domain/admin';
 import { backend } from './helpers/app';
-import { freshPostgresDatabase, startService } from './helpers/service';
+import { freshPostgresDatabase, startService, gql } from './helpers/service';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 
@@ -20,14 +20,6 @@ afterEach(async () => {
 });
 
 
-async function gql(url: string, query: string, variables: Record<string, unknown>, token: string) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await res.json()) as { data?: any; errors?: { message: string }[] };
-}
 
 const Ingest = /* GraphQL */ `
   mutation CrashIngest($input: IngestIncidentInput!) {

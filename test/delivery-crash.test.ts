@@ -14,21 +14,13 @@ import { openDatabase } from '../src/db/client';
 import { createTenant, principalWithToken } from '../src/domain/admin';
 import { backend } from './helpers/app';
 import { startHttpReceiver, startSmtpPeer } from './helpers/peers';
-import { freshPostgresDatabase, startService, type Cleanup } from './helpers/service';
+import { freshPostgresDatabase, startService, type Cleanup, gql } from './helpers/service';
 
 const cleanups: Cleanup[] = [];
 afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
 
-async function gql(url: string, query: string, variables: Record<string, unknown>, token: string) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await res.json()) as { data?: any; errors?: { message: string }[] };
-}
 
 /** A fresh PostgreSQL database with one tenant and its ADMIN token; dropped after the test. */
 async function freshDatabase(prefix: string) {

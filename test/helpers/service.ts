@@ -69,3 +69,13 @@ export async function freshPostgresDatabase(prefix: string, cleanups: Cleanup[])
   url.pathname = `/${name}`;
   return url.toString();
 }
+
+/** One GraphQL request to a service started here, with a bearer token. */
+export async function gql(url: string, query: string, variables: Record<string, unknown>, token: string) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await res.json()) as { data?: any; errors?: { message: string }[] };
+}
