@@ -22,7 +22,7 @@
 //      BENCH_TENANTS tenants, BENCH_CONTACTS active INCIDENT_NOTIFICATION contacts each (addresses
 //      unique per tenant and scenario), one expert serving them all, an INTEGRATION principal per
 //      tenant, and per tenant one incident ingested, investigated and classified TRUE_POSITIVE
-//      through the domain functions, as src/db/seed.ts does; then ANALYZE
+//      through the domain functions, as src/demo/seed.ts does; then ANALYZE
 //   4. measured: BENCH_PUBLISHERS concurrent publishers publish the managed responses
 //      (publishManagedResponse, one MANUAL action: no executor involved), tenant #0 first; each
 //      commit wakes the deliverer through the hook buildServer wires (mayNotify → notifier.wake()).
@@ -73,7 +73,7 @@ import { createDomainContext, type EventSink } from '../src/domain/context';
 import { ingestIncident } from '../src/domain/ingest';
 import { Notifier, type NotifierOptions } from '../src/domain/notifications/delivery';
 import { mayNotify } from '../src/domain/notifications/outbox';
-import { publishManagedResponse } from '../src/domain/response';
+import { publishManagedResponse } from '../src/domain/response/publish';
 import { viewerForToken } from '../src/domain/tokens';
 import { classifyIncident, startInvestigation } from '../src/domain/triage';
 import type { Viewer } from '../src/domain/viewer';

@@ -9,7 +9,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { ConfigError, loadConfig, type Config } from './config';
 import { openDatabase, type Database } from './db/client';
-import { seedDemo } from './db/seed';
+import { seedDemo } from './demo/seed';
 import { createLogger, type Logger } from './log';
 import { buildServer } from './server';
 

@@ -304,7 +304,7 @@ export function buildServer(deps: ServerDeps): RunningServer {
         chunks.push(chunk as Buffer);
       }
       const raw = Buffer.concat(chunks).toString('utf8');
-      let body: { attemptId?: unknown; status?: unknown; reason?: unknown };
+      let body: { attemptId?: unknown; status?: unknown; reason?: unknown; result?: unknown };
       try {
         body = JSON.parse(raw);
       } catch {
@@ -312,7 +312,7 @@ export function buildServer(deps: ServerDeps): RunningServer {
       }
       const attemptId = typeof body.attemptId === 'string' && /^[0-9a-f-]{36}$/i.test(body.attemptId) ? body.attemptId : null;
       if (!attemptId || (body.status !== 'COMPLETED' && body.status !== 'FAILED')) {
-        return send(400, { error: 'expected { attemptId, status: COMPLETED | FAILED, reason? }' });
+        return send(400, { error: 'expected { attemptId, status: COMPLETED | FAILED, reason?, result? }' });
       }
       const [row] = await database.db
         .select({ secret: tenants.edrSecret })
@@ -328,7 +328,12 @@ export function buildServer(deps: ServerDeps): RunningServer {
       if (reason !== null && (reason.includes('\u0000') || reason.length > 2_000)) {
         return send(400, { error: 'reason must be text of at most 2000 characters without NUL' });
       }
-      const outcome = await recordEdrResult(database, events, attemptId, { status: body.status, reason });
+      // what the responder found (scan findings, package reference), kept on the attempt
+      const result = typeof body.result === 'string' ? body.result : null;
+      if (result !== null && (result.includes('\u0000') || result.length > 2_000)) {
+        return send(400, { error: 'result must be text of at most 2000 characters without NUL' });
+      }
+      const outcome = await recordEdrResult(database, events, attemptId, { status: body.status, reason, result });
       send(200, { status: outcome });
     } catch (err) {
       log.error({ err }, 'EDR callback failed');

@@ -1,4 +1,4 @@
-// The demo seed (src/db/seed.ts) through the real entry point (src/main.ts, as `npm start` runs it):
+// The demo seed (src/demo/seed.ts) through the real entry point (src/main.ts, as `npm start` runs it):
 // - embedded PGlite with no settings seeds once, writes DATA_DIR/demo-tokens.json, and a restart on
 //   the same DATA_DIR neither seeds again nor changes the tokens;
 // - with MDR_DEMO=1 on PostgreSQL, several instances starting together seed exactly once, and each
@@ -13,7 +13,7 @@ import { freshPostgresDatabase, root, startService, type Service } from './helpe
 
 const TOKEN = /^mdr_[A-Za-z0-9_-]{43}$/;
 const CUSTOMER_ROLES = ['READER', 'OPERATOR', 'ADMIN', 'INTEGRATION'];
-const DEMO_INCIDENTS_PER_TENANT = 9; // demoIncidents() in src/db/seed.ts
+const DEMO_INCIDENTS_PER_TENANT = 10; // demoIncidents() in src/demo/seed.ts
 const cleanups: (() => Promise<void> | void)[] = [];
 
 afterEach(async () => {
@@ -86,6 +86,46 @@ async function expectTokensWork(url: string, tokens: Tokens) {
   }
 }
 
+const ActionsByKind = /* GraphQL */ `
+  query DemoActions {
+    responseActions(first: 100) {
+      nodes {
+        kind status incident { number }
+        target { __typename }
+        attempts { result }
+      }
+    }
+    incidents(first: 100) { nodes { title accounts { upn enabled } emailMessages { location } } }
+    tenant { excludedAccounts { upn } }
+  }
+`;
+
+/** The demo shows identity, email and indicator actions (and an ad-hoc scan) to the customer. */
+async function expectResponseBeyondDevices(url: string, tokens: Tokens) {
+  for (const slug of ['contoso', 'fabrikam']) {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[slug].READER}` },
+      body: JSON.stringify({ query: ActionsByKind }),
+    });
+    const body = (await res.json()) as { data?: any; errors?: unknown[] };
+    expect(body.errors).toBeUndefined();
+    const cards = body.data.responseActions.nodes as { kind: string; status: string; incident: unknown; target: { __typename: string } | null; attempts: { result: string | null }[] }[];
+    const done = (kind: string, type: string) => cards.find((c) => c.kind === kind && c.status === 'COMPLETED' && c.target?.__typename === type);
+    expect(done('DISABLE_USER', 'Account')).toBeTruthy();
+    expect(done('REVOKE_SESSIONS', 'Account')).toBeTruthy();
+    expect(done('SOFT_DELETE_EMAIL', 'EmailMessage')).toBeTruthy();
+    expect(done('BLOCK_INDICATOR', 'Indicator')).toBeTruthy();
+    const scan = cards.find((c) => c.kind === 'RUN_ANTIVIRUS_SCAN');
+    expect(scan).toMatchObject({ incident: null, status: 'COMPLETED' });
+    expect(scan!.attempts[0].result).toMatch(/^Quick scan: /);
+    const identity = (body.data.incidents.nodes as { title: string; accounts: { upn: string; enabled: boolean }[]; emailMessages: { location: string }[] }[]).find((i) => i.title.startsWith('Identity compromise'))!;
+    expect(identity.accounts).toEqual([{ upn: `kbrown@${slug}.example`, enabled: false }]);
+    expect(identity.emailMessages).toEqual([{ location: 'DELETED' }]);
+    expect(body.data.tenant.excludedAccounts).toEqual([{ upn: `cfo@${slug}.example` }]);
+  }
+}
+
 function tempDir() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdr-demo-test-'));
   cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -107,6 +147,7 @@ describe.skipIf(backend !== 'pglite')('demo seed on embedded PGlite (npm start w
     expect(bannerTokens(first.output())).toEqual(tokens);
     expect((fs.statSync(path.join(dataDir, 'demo-tokens.json')).mode & 0o777).toString(8)).toBe('600');
     await expectTokensWork(first.url, tokens);
+    await expectResponseBeyondDevices(first.url, tokens);
     await stop(first);
 
     const fileBefore = fs.readFileSync(path.join(dataDir, 'demo-tokens.json'), 'utf8');
@@ -114,7 +155,7 @@ describe.skipIf(backend !== 'pglite')('demo seed on embedded PGlite (npm start w
     expect(second.output()).toContain('Demo tokens (existing demo data');
     expect(bannerTokens(second.output())).toEqual(tokens);
     expect(fs.readFileSync(path.join(dataDir, 'demo-tokens.json'), 'utf8')).toBe(fileBefore);
-    // Not seeded twice: still 9 incidents per tenant (the expert sees both tenants).
+    // Not seeded twice: still 10 incidents per tenant (the expert sees both tenants).
     await expectTokensWork(second.url, tokens);
     await stop(second);
 

@@ -10,7 +10,8 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { applyEffect, FleetConnector, type ActionRequest, type ExecutionOutcome, type ResponseConnector } from '../src/connectors/edr';
+import { FleetConnector, type ActionRequest, type ExecutionOutcome, type ResponseConnector } from '../src/connectors/edr';
+import { applyEffect } from '../src/connectors/estate';
 import type { Config } from '../src/config';
 import type { Tx } from '../src/db/client';
 import { backend, startApp, type StartAppOptions, type TestApp } from './helpers/app';

@@ -46,7 +46,7 @@ const fleet = new FleetConnector();
 const failing: ResponseConnector = {
   name: 'fleet',
   remote: false,
-  execute: (tx, req) => (req.device.name.startsWith('FAIL-') ? Promise.resolve({ kind: 'failed', reason: 'EDR_FAILED: device refused the command' }) : fleet.execute(tx, req)),
+  execute: (tx, req) => (req.target.device?.name.startsWith('FAIL-') ? Promise.resolve({ kind: 'failed', reason: 'EDR_FAILED: device refused the command' }) : fleet.execute(tx, req)),
 };
 
 beforeAll(async () => {

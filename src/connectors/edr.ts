@@ -4,26 +4,24 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { Tx } from '../db/client';
-import { deviceFiles, devices, type DeviceFileRow, type DeviceRow } from '../db/schema';
+import { devices, type ActionParameters } from '../db/schema';
+import { ACTION_KIND_REGISTRY, type OneClickKind, type TargetType } from '../domain/response/kinds';
+import { applyEffect, type EstateTarget } from './estate';
 
-export type OneClickKind =
-  | 'ISOLATE_DEVICE'
-  | 'RELEASE_FROM_ISOLATION'
-  | 'QUARANTINE_FILE'
-  | 'RESTRICT_APP_EXECUTION'
-  | 'REMOVE_APP_RESTRICTION';
+export type { OneClickKind };
 
 export interface ActionRequest {
   attemptId: string;
   actionId: string;
   tenantId: string;
   kind: OneClickKind;
-  device: DeviceRow;
-  file: DeviceFileRow | null;
+  /** The target as loaded from the estate (a file comes with its device). */
+  target: EstateTarget & { type: TargetType; id: string };
+  parameters: ActionParameters;
 }
 
 export type ExecutionOutcome =
-  | { kind: 'completed' }
+  | { kind: 'completed'; result?: string | null }
   | { kind: 'failed'; reason: string }
   /** The device is offline: try again when it returns, until the deadline. */
   | { kind: 'waiting' }
@@ -32,41 +30,6 @@ export type ExecutionOutcome =
   /** The EDR could not be reached: try again later. */
   | { kind: 'retry'; reason: string };
 
-/**
- * The effect of an action on our view of the fleet, inside the caller's transaction, so that the
- * effect and the card's completion commit together (exactly once, whatever crashes).
- */
-export async function applyEffect(tx: Tx, req: Pick<ActionRequest, 'kind' | 'device' | 'file'>): Promise<ExecutionOutcome> {
-  const [device] = await tx.select().from(devices).where(eq(devices.id, req.device.id)).for('update');
-  if (!device) return { kind: 'failed', reason: 'DEVICE_NOT_FOUND: the device is no longer in the fleet' };
-  switch (req.kind) {
-    case 'ISOLATE_DEVICE':
-      await tx.update(devices).set({ isolated: true }).where(eq(devices.id, device.id));
-      return { kind: 'completed' };
-    case 'RELEASE_FROM_ISOLATION':
-      if (!device.isolated) return { kind: 'failed', reason: 'NOT_ISOLATED: the device is not isolated' };
-      await tx.update(devices).set({ isolated: false }).where(eq(devices.id, device.id));
-      return { kind: 'completed' };
-    case 'RESTRICT_APP_EXECUTION':
-      await tx.update(devices).set({ appExecutionRestricted: true }).where(eq(devices.id, device.id));
-      return { kind: 'completed' };
-    case 'REMOVE_APP_RESTRICTION':
-      if (!device.appExecutionRestricted) {
-        return { kind: 'failed', reason: 'NOT_RESTRICTED: app execution is not restricted on the device' };
-      }
-      await tx.update(devices).set({ appExecutionRestricted: false }).where(eq(devices.id, device.id));
-      return { kind: 'completed' };
-    case 'QUARANTINE_FILE': {
-      const [file] = req.file
-        ? await tx.select().from(deviceFiles).where(eq(deviceFiles.id, req.file.id)).for('update')
-        : [];
-      if (!file || file.quarantined) return { kind: 'failed', reason: 'FILE_NOT_FOUND: the file is no longer on the device' };
-      await tx.update(deviceFiles).set({ quarantined: true }).where(eq(deviceFiles.id, file.id));
-      return { kind: 'completed' };
-    }
-  }
-}
-
 export interface ResponseConnector {
   readonly name: string;
   execute(tx: Tx, req: ActionRequest): Promise<ExecutionOutcome>;
@@ -74,14 +37,44 @@ export interface ResponseConnector {
   readonly remote: boolean;
 }
 
-/** The built-in endpoint fleet: an offline device waits; otherwise the effect applies at once. */
+/** The built-in estate: an action on an offline device waits; otherwise the effect applies at once. */
 export class FleetConnector implements ResponseConnector {
   readonly name = 'fleet';
   readonly remote = false;
   async execute(tx: Tx, req: ActionRequest): Promise<ExecutionOutcome> {
-    const [device] = await tx.select().from(devices).where(eq(devices.id, req.device.id));
-    if (device && device.healthStatus === 'INACTIVE') return { kind: 'waiting' };
-    return applyEffect(tx, req);
+    if (req.target.device) {
+      const [device] = await tx.select({ healthStatus: devices.healthStatus }).from(devices).where(eq(devices.id, req.target.device.id));
+      if (device && device.healthStatus === 'INACTIVE') return { kind: 'waiting' };
+    }
+    return applyEffect(tx, { attemptId: req.attemptId, kind: req.kind, target: req.target, parameters: req.parameters });
+  }
+}
+
+/**
+ * The target as a remote responder needs it to act: what it is and how to find it (device name,
+ * file hashes, the account's UPN, the message id and mailbox, the indicator's type and value).
+ */
+export function describeTarget(t: ActionRequest['target']): Record<string, unknown> {
+  switch (t.type) {
+    case 'Device':
+      return { type: t.type, id: t.id, deviceName: t.device!.name, deviceGroup: t.device!.deviceGroup, osPlatform: t.device!.osPlatform };
+    case 'DeviceFile':
+      return {
+        type: t.type,
+        id: t.id,
+        deviceId: t.device!.id,
+        deviceName: t.device!.name,
+        fileName: t.file!.fileName,
+        filePath: t.file!.filePath || null,
+        sha1: t.file!.sha1,
+        sha256: t.file!.sha256,
+      };
+    case 'Account':
+      return { type: t.type, id: t.id, accountName: t.account!.accountName, domain: t.account!.domain, upn: t.account!.upn, displayName: t.account!.displayName };
+    case 'EmailMessage':
+      return { type: t.type, id: t.id, networkMessageId: t.message!.networkMessageId, recipient: t.message!.recipient, sender: t.message!.sender, subject: t.message!.subject };
+    case 'Indicator':
+      return { type: t.type, id: t.id, indicatorType: t.indicator!.type, value: t.indicator!.value };
   }
 }
 
@@ -103,7 +96,10 @@ export function verifySignature(secret: string, timestamp: string | null, body: 
 }
 
 /**
- * A remote EDR: POST {attemptId, kind, device, file, callbackUrl} signed with the tenant's secret.
+ * A remote EDR: POST {attemptId, actionId, kind, action, target, parameters, device, file,
+ * callbackUrl} signed with the tenant's secret. `action` is the Defender / Entra ID / Office 365
+ * action the kind maps to (the registry's edrAction); `target` describes any target type; `device`
+ * and `file` stay for responders written against device actions (null for other targets).
  * The attempt id is the idempotency key: a retried POST after a crash names the same attempt, so
  * the EDR runs it once. The result comes back to /connectors/edr/callback.
  */
@@ -122,8 +118,11 @@ export class HttpEdrConnector implements ResponseConnector {
       attemptId: req.attemptId,
       actionId: req.actionId,
       kind: req.kind,
-      device: { id: req.device.id, name: req.device.name },
-      file: req.file ? { id: req.file.id, fileName: req.file.fileName, sha1: req.file.sha1, sha256: req.file.sha256 } : null,
+      action: ACTION_KIND_REGISTRY[req.kind].edrAction,
+      target: describeTarget(req.target),
+      parameters: req.parameters,
+      device: req.target.device ? { id: req.target.device.id, name: req.target.device.name } : null,
+      file: req.target.file ? { id: req.target.file.id, fileName: req.target.file.fileName, sha1: req.target.file.sha1, sha256: req.target.file.sha256 } : null,
       callbackUrl: this.callbackUrl,
     });
     const timestamp = String(Date.now());

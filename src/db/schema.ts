@@ -17,6 +17,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { ACTION_KINDS } from '../domain/response/kinds';
 
 // Millisecond precision everywhere: cursors carry JS Dates, and a microsecond column would make a
 // cursor compare unequal to the row it came from (rows repeated or lost while paging).
@@ -55,16 +56,13 @@ export const determinationEnum = pgEnum('determination', [
 export const roleEnum = pgEnum('role', ['READER', 'OPERATOR', 'ADMIN', 'EXPERT', 'INTEGRATION']);
 export const serviceAccessLevelEnum = pgEnum('service_access_level', ['READER', 'OPERATOR']);
 export const deviceHealthEnum = pgEnum('device_health', ['ACTIVE', 'INACTIVE']);
-export const evidenceKindEnum = pgEnum('evidence_kind', ['DEVICE', 'FILE', 'PROCESS', 'USER', 'IP', 'URL']);
+export const evidenceKindEnum = pgEnum('evidence_kind', ['DEVICE', 'FILE', 'PROCESS', 'USER', 'IP', 'URL', 'EMAIL']);
 export const sideEnum = pgEnum('side', ['EXPERTS', 'CUSTOMER']);
-export const actionKindEnum = pgEnum('action_kind', [
-  'ISOLATE_DEVICE',
-  'RELEASE_FROM_ISOLATION',
-  'QUARANTINE_FILE',
-  'RESTRICT_APP_EXECUTION',
-  'REMOVE_APP_RESTRICTION',
-  'MANUAL',
-]);
+// from the one registry of action kinds (a leaf module: storage reads the list, not the rules)
+export const actionKindEnum = pgEnum('action_kind', ACTION_KINDS);
+export const mailboxLocationEnum = pgEnum('mailbox_location', ['INBOX', 'JUNK', 'DELETED']);
+export const indicatorTypeEnum = pgEnum('indicator_type', ['FILE_SHA1', 'FILE_SHA256', 'IP_ADDRESS', 'URL', 'DOMAIN']);
+export const indicatorActionEnum = pgEnum('indicator_action', ['BLOCK', 'ALLOWED']);
 export const actionStatusEnum = pgEnum('action_status', ['PENDING', 'IN_PROGRESS', 'COMPLETED', 'FAILED', 'SKIPPED']);
 /**
  * An execution attempt's own state: QUEUED (ready to claim), RUNNING (claimed by an executor
@@ -79,6 +77,8 @@ export const tenants = pgTable('tenants', {
   name: text('name').notNull(),
   serviceAccessLevel: serviceAccessLevelEnum('service_access_level').notNull().default('READER'),
   remediationExclusions: text('remediation_exclusions').array().notNull().default(sql`'{}'::text[]`),
+  /** Accounts the experts never act on (break-glass, VIP): ids of this tenant's accounts. */
+  excludedAccountIds: uuid('excluded_account_ids').array().notNull().default(sql`'{}'::uuid[]`),
   /** Remote EDR endpoint for response actions; null = the built-in endpoint fleet. */
   edrEndpoint: text('edr_endpoint'),
   /** Shared secret that signs requests to the remote EDR and its callbacks (HMAC-SHA256). */
@@ -245,6 +245,69 @@ export const deviceFiles = pgTable(
   (t) => [uniqueIndex('device_files_device_path_uq').on(t.deviceId, t.filePath, t.fileName)],
 );
 
+// The rest of the built-in estate, tenant inventory like devices: accounts, mailbox messages and
+// indicators, each created (or matched) from ingested evidence.
+export const accounts = pgTable(
+  'accounts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    accountName: text('account_name').notNull(),
+    domain: text('domain'),
+    upn: text('upn'),
+    displayName: text('display_name'),
+    enabled: boolean('enabled').notNull().default(true),
+    sessionsRevokedAt: ts('sessions_revoked_at'),
+    passwordResetRequired: boolean('password_reset_required').notNull().default(false),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    // an account is found by its UPN when it has one, else by domain\name (both case-insensitive)
+    uniqueIndex('accounts_tenant_upn_uq').on(t.tenantId, sql`lower(${t.upn})`).where(sql`upn is not null`),
+    index('accounts_tenant_name_idx').on(t.tenantId, sql`lower(${t.accountName})`),
+  ],
+);
+
+export const emailMessages = pgTable(
+  'email_messages',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    networkMessageId: text('network_message_id').notNull(),
+    recipient: text('recipient').notNull(),
+    sender: text('sender'),
+    subject: text('subject'),
+    receivedAt: ts('received_at'),
+    location: mailboxLocationEnum('location').notNull().default('INBOX'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  // one copy of a message per recipient mailbox
+  (t) => [uniqueIndex('email_messages_tenant_message_uq').on(t.tenantId, sql`lower(${t.networkMessageId})`, sql`lower(${t.recipient})`)],
+);
+
+export const indicators = pgTable(
+  'indicators',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    type: indicatorTypeEnum('type').notNull(),
+    /** Normalised: hashes and domains lower case, URLs as parsed. */
+    value: text('value').notNull(),
+    action: indicatorActionEnum('action').notNull().default('ALLOWED'),
+    /** A block lapses at this time (the indicator reads as ALLOWED after it). */
+    expiresAt: ts('expires_at'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('indicators_tenant_value_uq').on(t.tenantId, t.type, t.value)],
+);
+
 // One row per evidence item of an alert. Devices and files point into the fleet; the other kinds
 // (process, user, IP, URL) keep their value and details inline.
 export const evidence = pgTable(
@@ -265,6 +328,9 @@ export const evidence = pgTable(
     position: smallint('position').notNull().default(0),
     deviceId: uuid('device_id').references(() => devices.id),
     fileId: uuid('file_id').references(() => deviceFiles.id),
+    accountId: uuid('account_id').references(() => accounts.id),
+    emailMessageId: uuid('email_message_id').references(() => emailMessages.id),
+    indicatorId: uuid('indicator_id').references(() => indicators.id),
     value: text('value').notNull(),
     details: jsonb('details').$type<Record<string, string | null>>().notNull().default({}),
     createdAt: ts('created_at').notNull().defaultNow(),
@@ -302,9 +368,8 @@ export const activity = pgTable(
     tenantId: uuid('tenant_id')
       .notNull()
       .references(() => tenants.id),
-    incidentId: uuid('incident_id')
-      .notNull()
-      .references(() => incidents.id),
+    /** Null for a change outside any incident (an ad-hoc action from an entity's page). */
+    incidentId: uuid('incident_id').references(() => incidents.id),
     actorId: uuid('actor_id').references(() => principals.id),
     actorSide: sideEnum('actor_side'),
     field: text('field').notNull(),
@@ -355,8 +420,40 @@ export const managedResponses = pgTable('managed_responses', {
   indicatorsOfCompromise: jsonb('indicators_of_compromise').$type<IndicatorOfCompromise[]>().notNull().default([]),
 });
 
-export const actionCards = pgTable(
-  'action_cards',
+/**
+ * The append-only investigation record (SPEC.md section 4): one revision per publication, amendment
+ * or conclusion (a false positive's summary too). Never updated; managed_responses holds a copy of
+ * the current revision for the reads that need only that.
+ */
+export const investigationRevisions = pgTable(
+  'investigation_revisions',
+  {
+    incidentId: uuid('incident_id')
+      .notNull()
+      .references(() => incidents.id),
+    number: smallint('number').notNull(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    /** PUBLISHED (a managed response), AMENDED, or CONCLUDED (false positive / informational). */
+    reason: text('reason').notNull(),
+    publishedById: uuid('published_by_id')
+      .notNull()
+      .references(() => principals.id),
+    publishedAt: ts('published_at').notNull().defaultNow(),
+    narrative: text('narrative').notNull(),
+    impact: text('impact'),
+    severityRationale: text('severity_rationale'),
+    timeline: jsonb('timeline').$type<TimelineEntry[]>().notNull().default([]),
+    indicatorsOfAttack: jsonb('indicators_of_attack').$type<IndicatorOfAttack[]>().notNull().default([]),
+    indicatorsOfCompromise: jsonb('indicators_of_compromise').$type<IndicatorOfCompromise[]>().notNull().default([]),
+  },
+  (t) => [primaryKey({ columns: [t.incidentId, t.number] })],
+);
+
+/** The experts' time-stamped notes while they work an incident, shown to the customer and kept. */
+export const investigationUpdates = pgTable(
+  'investigation_updates',
   {
     id: uuid('id').primaryKey().defaultRandom(),
     tenantId: uuid('tenant_id')
@@ -365,13 +462,38 @@ export const actionCards = pgTable(
     incidentId: uuid('incident_id')
       .notNull()
       .references(() => incidents.id),
+    authorId: uuid('author_id')
+      .notNull()
+      .references(() => principals.id),
+    body: text('body').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('investigation_updates_incident_idx').on(t.incidentId, t.createdAt, t.id)],
+);
+
+export const actionCards = pgTable(
+  'action_cards',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    /** Null for an ad-hoc card: a customer's action from an entity's page, outside any incident. */
+    incidentId: uuid('incident_id').references(() => incidents.id),
+    /** The investigation revision that added the card (null for ad-hoc cards). */
+    revision: smallint('revision'),
     position: smallint('position').notNull(),
     kind: actionKindEnum('kind').notNull(),
     title: text('title').notNull(),
     instructions: text('instructions'),
     targetDeviceId: uuid('target_device_id').references(() => devices.id),
     targetFileId: uuid('target_file_id').references(() => deviceFiles.id),
-    /** The device or file id the action acts on: one action of a kind per target at a time. */
+    targetAccountId: uuid('target_account_id').references(() => accounts.id),
+    targetEmailId: uuid('target_email_id').references(() => emailMessages.id),
+    targetIndicatorId: uuid('target_indicator_id').references(() => indicators.id),
+    /** Options of the kind: a block's expiry (`expiresAt`, ISO), a scan's type (`scanType`). */
+    parameters: jsonb('parameters').$type<ActionParameters>().notNull().default({}),
+    /** The device, file, account, message or indicator id the action acts on: one action of a kind per target at a time. */
     targetKey: text('target_key'),
     status: actionStatusEnum('status').notNull().default('PENDING'),
     /** Who performed (or is performing) the action. */
@@ -421,6 +543,8 @@ export const actionAttempts = pgTable(
     /** Why the last try did not get through (kept while the attempt waits for its retry). */
     lastError: text('last_error'),
     failureReason: text('failure_reason'),
+    /** What a completed attempt found (scan findings, the package's size and reference). */
+    result: text('result'),
     startedAt: ts('started_at').notNull().defaultNow(),
     finishedAt: ts('finished_at'),
   },
@@ -682,6 +806,15 @@ export const deliveryAttempts = pgTable(
 
 export type ManagedResponseRow = typeof managedResponses.$inferSelect;
 export type ActionCardRow = typeof actionCards.$inferSelect;
+export interface ActionParameters {
+  expiresAt?: string;
+  scanType?: 'QUICK' | 'FULL';
+}
+export type InvestigationRevisionRow = typeof investigationRevisions.$inferSelect;
+export type InvestigationUpdateRow = typeof investigationUpdates.$inferSelect;
+export type AccountRow = typeof accounts.$inferSelect;
+export type EmailMessageRow = typeof emailMessages.$inferSelect;
+export type IndicatorRow = typeof indicators.$inferSelect;
 export type ActionAttemptRow = typeof actionAttempts.$inferSelect;
 export type ChatMessageRow = typeof chatMessages.$inferSelect;
 export type TenantRow = typeof tenants.$inferSelect;

@@ -50,11 +50,15 @@ export const POLICY = {
   startInvestigation: EXPERTS,
   classifyIncident: EXPERTS,
   publishManagedResponse: EXPERTS,
+  amendManagedResponse: EXPERTS,
+  postInvestigationUpdate: EXPERTS,
   reopenIncident: EXPERTS,
   // ---- acting on action cards (the access level and exclusions decide further for experts)
   performAction: EDITORS,
   completeManualAction: CUSTOMER_OPERATORS,
   skipAction: CUSTOMER_OPERATORS,
+  // an ad-hoc action from an entity's page: the customer's own decision, outside any incident
+  performEntityAction: CUSTOMER_OPERATORS,
   // ---- incident edits and conversation
   updateIncident: EDITORS,
   addComment: EDITORS,
@@ -107,6 +111,9 @@ const WHAT: Partial<Record<Operation, string>> = {
   startInvestigation: 'start investigations',
   classifyIncident: 'classify incidents',
   publishManagedResponse: 'publish managed responses',
+  amendManagedResponse: 'amend managed responses',
+  postInvestigationUpdate: 'post investigation updates',
+  performEntityAction: 'act on devices, accounts, messages or indicators',
   reopenIncident: 'reopen incidents',
   performAction: 'perform response actions',
   completeManualAction: 'confirm manual actions',

@@ -6,15 +6,17 @@
 // transaction as the attempt's completion and a remote EDR receives the attempt id as its
 // idempotency key. The engine runs several attempts at once, fairly across tenants.
 import { and, asc, eq, gt, inArray, isNull, lt, notInArray, or, sql, type SQL } from 'drizzle-orm';
-import type { Database, Tx } from '../db/client';
-import { actionAttempts, actionCards, deviceFiles, devices, tenants, type ActionAttemptRow, type DeviceRow, type TenantRow } from '../db/schema';
-import { applyEffect, FleetConnector, HttpEdrConnector, type ExecutionOutcome, type OneClickKind, type ResponseConnector } from '../connectors/edr';
+import type { Database, DbOrTx, Tx } from '../db/client';
+import { actionAttempts, actionCards, devices, tenants, type ActionAttemptRow, type TenantRow } from '../db/schema';
+import { FleetConnector, HttpEdrConnector, type ActionRequest, type ExecutionOutcome, type OneClickKind, type ResponseConnector } from '../connectors/edr';
+import { applyEffect } from '../connectors/estate';
 import { writeTransaction, type ActivityLog } from '../events/activity';
 import type { Logger } from '../log';
 import { createDomainContext, type EventSink } from './context';
 import { backoffMs, JobEngine, type JobQueue, type RunResult } from './jobs/engine';
-import { settleIncident } from './response';
-import { excludedGroup } from './exclusions';
+import { settleIncident } from './response/settle';
+import { exclusionOf } from './exclusions';
+import { exclusionFacts, loadCardTarget } from './response/targets';
 
 export interface ExecutorOptions {
   pollMs: number;
@@ -41,7 +43,7 @@ export interface ExecutorOptions {
 type AttemptRun =
   | ExecutionOutcome
   /** The experts' target became excluded after the attempt was queued: nothing was executed. */
-  | { kind: 'excluded'; group: string }
+  | { kind: 'excluded'; reason: string }
   /** Recorded by the run itself, in the transaction of the effect (the built-in fleet). */
   | { kind: 'recorded' };
 
@@ -58,8 +60,9 @@ const ready = and(
 )!;
 
 /** The experts never act on an excluded target; the customer may. Null when the attempt may run. */
-function exclusionOf(attempt: ActionAttemptRow, tenant: Pick<TenantRow, 'remediationExclusions'>, device: Pick<DeviceRow, 'deviceGroup'>): string | null {
-  return attempt.side === 'EXPERTS' ? excludedGroup(tenant.remediationExclusions, device.deviceGroup) : null;
+async function attemptExclusion(db: DbOrTx, attempt: ActionAttemptRow, tenant: Pick<TenantRow, 'remediationExclusions' | 'excludedAccountIds'>, target: ActionRequest['target']): Promise<string | null> {
+  if (attempt.side !== 'EXPERTS') return null;
+  return exclusionOf(tenant, await exclusionFacts(db, attempt.tenantId, target));
 }
 
 /** The action-attempt queue: action_attempts rows, run through the tenant's response connector. */
@@ -137,17 +140,16 @@ class ActionAttemptQueue implements JobQueue<ActionAttemptRow, AttemptRun> {
     const db = this.database.db;
     const [card] = await db.select().from(actionCards).where(eq(actionCards.id, attempt.actionId));
     const [tenant] = await db.select().from(tenants).where(eq(tenants.id, attempt.tenantId));
-    const [device] = card.targetDeviceId ? await db.select().from(devices).where(eq(devices.id, card.targetDeviceId)) : [];
-    const [file] = card.targetFileId ? await db.select().from(deviceFiles).where(eq(deviceFiles.id, card.targetFileId)) : [];
-    if (!device) return { kind: 'failed', reason: 'DEVICE_NOT_FOUND: the target device is gone' };
+    const target = await loadCardTarget(db, card);
+    if (!target) return { kind: 'failed', reason: 'TARGET_NOT_FOUND: the target is no longer in the estate' };
     const connector = this.connectorFor(tenant);
-    const request = { attemptId: attempt.id, actionId: card.id, tenantId: card.tenantId, kind: card.kind as OneClickKind, device, file: file ?? null };
+    const request: ActionRequest = { attemptId: attempt.id, actionId: card.id, tenantId: card.tenantId, kind: card.kind as OneClickKind, target, parameters: card.parameters };
 
     if (connector.remote) {
       // Exclusions are checked again right before the action leaves for the EDR: an admin may
-      // have excluded the device's group since the experts published.
-      const group = exclusionOf(attempt, tenant, device);
-      if (group) return { kind: 'excluded', group };
+      // have excluded the device's group (or the account) since the experts published.
+      const excluded = await attemptExclusion(db, attempt, tenant, target);
+      if (excluded) return { kind: 'excluded', reason: excluded };
       // network I/O outside any transaction; the lease keeps others off meanwhile
       return connector.execute(undefined as unknown as Tx, request);
     }
@@ -160,11 +162,11 @@ class ActionAttemptQueue implements JobQueue<ActionAttemptRow, AttemptRun> {
         .where(and(eq(actionAttempts.id, attempt.id), eq(actionAttempts.state, 'RUNNING'), eq(actionAttempts.claimedBy, owner)))
         .for('update');
       if (!mine) return { kind: 'recorded' };
-      // the exclusions and the device's group as they are now, in the effect's own transaction
-      const [settings] = await tx.select({ remediationExclusions: tenants.remediationExclusions }).from(tenants).where(eq(tenants.id, attempt.tenantId));
-      const [target] = await tx.select({ deviceGroup: devices.deviceGroup }).from(devices).where(eq(devices.id, device.id));
-      const group = target ? exclusionOf(attempt, settings, target) : null;
-      const outcome: AttemptRun = group ? { kind: 'excluded', group } : await connector.execute(tx, request);
+      // the exclusions and the target as they are now, in the effect's own transaction
+      const [settings] = await tx.select({ remediationExclusions: tenants.remediationExclusions, excludedAccountIds: tenants.excludedAccountIds }).from(tenants).where(eq(tenants.id, attempt.tenantId));
+      const now = await loadCardTarget(tx, card);
+      const excluded = now ? await attemptExclusion(tx, attempt, settings, now) : null;
+      const outcome: AttemptRun = excluded ? { kind: 'excluded', reason: excluded } : await connector.execute(tx, { ...request, target: now ?? target });
       await this.record(tx, log, attempt, outcome, owner);
       return { kind: 'recorded' };
     });
@@ -203,13 +205,10 @@ class ActionAttemptQueue implements JobQueue<ActionAttemptRow, AttemptRun> {
         return;
       }
       case 'excluded': {
-        const reason = `TARGET_EXCLUDED: device group "${outcome.group}" was excluded from expert remediation before the action ran; nothing was executed`;
+        const reason = `TARGET_EXCLUDED: ${outcome.reason.replace(/^./, (c) => c.toLowerCase()).replace(/ is excluded /, ' was excluded ')} before the action ran; nothing was executed`;
         await finishAttempt(tx, log, current, { kind: 'failed', reason });
         // back to the customer, who may still perform it (exclusions bind the experts only)
-        await tx
-          .update(actionCards)
-          .set({ leftToCustomerReason: `Device group "${outcome.group}" is excluded from expert remediation` })
-          .where(eq(actionCards.id, current.actionId));
+        await tx.update(actionCards).set({ leftToCustomerReason: outcome.reason }).where(eq(actionCards.id, current.actionId));
         return;
       }
       default:
@@ -294,13 +293,19 @@ export async function finishAttempt(
   tx: Tx,
   log: ActivityLog,
   attempt: ActionAttemptRow,
-  outcome: { kind: 'completed' } | { kind: 'failed'; reason: string },
+  outcome: { kind: 'completed'; result?: string | null } | { kind: 'failed'; reason: string },
 ): Promise<void> {
   const now = new Date();
   const failed = outcome.kind === 'failed';
   await tx
     .update(actionAttempts)
-    .set({ state: failed ? 'FAILED' : 'COMPLETED', failureReason: failed ? outcome.reason : null, finishedAt: now, leaseUntil: null })
+    .set({
+      state: failed ? 'FAILED' : 'COMPLETED',
+      failureReason: failed ? outcome.reason : null,
+      result: outcome.kind === 'completed' ? (outcome.result ?? null) : null,
+      finishedAt: now,
+      leaseUntil: null,
+    })
     .where(eq(actionAttempts.id, attempt.id));
   const [card] = await tx
     .update(actionCards)
@@ -328,7 +333,7 @@ export async function recordEdrResult(
   database: Database,
   events: EventSink,
   attemptId: string,
-  result: { status: 'COMPLETED' | 'FAILED'; reason?: string | null },
+  result: { status: 'COMPLETED' | 'FAILED'; reason?: string | null; result?: string | null },
 ): Promise<'recorded' | 'duplicate'> {
   const ctx = createDomainContext(database, null, { events });
   return writeTransaction(ctx, async (tx, log) => {
@@ -341,10 +346,12 @@ export async function recordEdrResult(
     }
     // the EDR did it: reflect the effect in our view of the fleet, in the same transaction
     const [card] = await tx.select().from(actionCards).where(eq(actionCards.id, a.actionId));
-    const [device] = await tx.select().from(devices).where(eq(devices.id, card.targetDeviceId!));
-    const [file] = card.targetFileId ? await tx.select().from(deviceFiles).where(eq(deviceFiles.id, card.targetFileId)) : [];
-    const effect = await applyEffect(tx, { kind: card.kind as OneClickKind, device, file: file ?? null });
-    await finishAttempt(tx, log, a, effect.kind === 'failed' ? effect : { kind: 'completed' });
+    const target = await loadCardTarget(tx, card);
+    const effect = target
+      ? await applyEffect(tx, { attemptId: a.id, kind: card.kind as OneClickKind, target, parameters: card.parameters })
+      : ({ kind: 'failed', reason: 'TARGET_NOT_FOUND: the target is no longer in the estate' } as const);
+    // the responder's own account of what it found wins over our view's
+    await finishAttempt(tx, log, a, effect.kind === 'failed' ? effect : { kind: 'completed', result: result.result ?? effect.result ?? null });
     return 'recorded';
   });
 }

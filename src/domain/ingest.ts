@@ -4,7 +4,8 @@
 import { isIP } from 'node:net';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Tx } from '../db/client';
-import { alerts, deviceFiles, devices, evidence, incidents, tenants, type IncidentRow } from '../db/schema';
+import { accounts, alerts, deviceFiles, devices, emailMessages, evidence, incidents, tenants, type IncidentRow } from '../db/schema';
+import { ensureIndicator, type IndicatorType } from './response/targets';
 import { writeTransaction, type ActivityLog } from '../events/activity';
 import type { DomainContext } from './context';
 import type { Severity } from './enums';
@@ -35,7 +36,17 @@ export interface ProcessEvidenceInput {
 export interface UserEvidenceInput {
   accountName: string;
   domain?: string | null;
+  /** The UPN (`upn` in the API; `userPrincipalName` is kept as its older name). */
+  upn?: string | null;
   userPrincipalName?: string | null;
+  displayName?: string | null;
+}
+export interface EmailEvidenceInput {
+  networkMessageId: string;
+  recipient: string;
+  sender?: string | null;
+  subject?: string | null;
+  receivedAt?: Date | null;
 }
 export interface IpEvidenceInput {
   address: string;
@@ -50,6 +61,7 @@ export interface EvidenceInput {
   user?: UserEvidenceInput | null;
   ip?: IpEvidenceInput | null;
   url?: UrlEvidenceInput | null;
+  email?: EmailEvidenceInput | null;
 }
 export interface AlertInput {
   externalId: string;
@@ -77,7 +89,7 @@ export interface IngestResult {
 const SHA1 = /^[0-9a-f]{40}$/i;
 const SHA256 = /^[0-9a-f]{64}$/i;
 
-type Kind = 'DEVICE' | 'FILE' | 'PROCESS' | 'USER' | 'IP' | 'URL';
+type Kind = 'DEVICE' | 'FILE' | 'PROCESS' | 'USER' | 'IP' | 'URL' | 'EMAIL';
 interface CleanEvidence {
   kind: Kind;
   value: string;
@@ -85,13 +97,19 @@ interface CleanEvidence {
   deviceGroup?: string | null;
   osPlatform?: string | null;
   file?: { fileName: string; filePath: string; sha1: string | null; sha256: string | null };
+  account?: { accountName: string; domain: string | null; upn: string | null; displayName: string | null };
+  email?: { networkMessageId: string; recipient: string; sender: string | null; subject: string | null; receivedAt: Date | null };
+  /** The indicator this evidence is (IP, URL, a file's hash), for the tenant's indicator list. */
+  indicator?: { type: IndicatorType; value: string };
   details: Record<string, string | null>;
 }
 
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
 function cleanEvidence(e: EvidenceInput, field: string[]): CleanEvidence {
-  const set = (['device', 'file', 'process', 'user', 'ip', 'url'] as const).filter((k) => e[k] != null);
+  const set = (['device', 'file', 'process', 'user', 'ip', 'url', 'email'] as const).filter((k) => e[k] != null);
   if (set.length !== 1) {
-    throw invalid(`exactly one of device, file, process, user, ip, url must be set (got ${set.length})`, field);
+    throw invalid(`exactly one of device, file, process, user, ip, url, email must be set (got ${set.length})`, field);
   }
   const S = LIMITS.shortText;
   const N = LIMITS.name;
@@ -126,6 +144,9 @@ function cleanEvidence(e: EvidenceInput, field: string[]): CleanEvidence {
           sha1: sha1?.toLowerCase() ?? null,
           sha256: sha256?.toLowerCase() ?? null,
         },
+        ...(sha256 || sha1
+          ? { indicator: sha256 ? { type: 'FILE_SHA256' as const, value: sha256.toLowerCase() } : { type: 'FILE_SHA1' as const, value: sha1!.toLowerCase() } }
+          : {}),
         details: { sha1: sha1?.toLowerCase() ?? null, sha256: sha256?.toLowerCase() ?? null },
       };
     }
@@ -146,14 +167,34 @@ function cleanEvidence(e: EvidenceInput, field: string[]): CleanEvidence {
     }
     case 'user': {
       const u = e.user!;
+      const accountName = text(u.accountName, [...field, 'user', 'accountName'], N);
+      const domain = optionalText(u.domain, [...field, 'user', 'domain'], N);
+      const upnField = u.upn != null ? 'upn' : 'userPrincipalName';
+      const upn = optionalText(u.upn ?? u.userPrincipalName, [...field, 'user', upnField], N);
+      if (upn && !EMAIL.test(upn)) throw invalid(`"${upn.slice(0, 60)}" is not a user principal name (name@domain)`, [...field, 'user', upnField]);
+      const displayName = optionalText(u.displayName, [...field, 'user', 'displayName'], N);
       return {
         kind: 'USER',
         deviceName: null,
-        value: text(u.accountName, [...field, 'user', 'accountName'], N),
-        details: {
-          domain: optionalText(u.domain, [...field, 'user', 'domain'], N),
-          userPrincipalName: optionalText(u.userPrincipalName, [...field, 'user', 'userPrincipalName'], N),
-        },
+        value: accountName,
+        account: { accountName, domain, upn, displayName },
+        details: { domain, userPrincipalName: upn, displayName },
+      };
+    }
+    case 'email': {
+      const m = e.email!;
+      const networkMessageId = text(m.networkMessageId, [...field, 'email', 'networkMessageId'], N);
+      const recipient = text(m.recipient, [...field, 'email', 'recipient'], N);
+      if (!EMAIL.test(recipient)) throw invalid(`"${recipient.slice(0, 60)}" is not an email address`, [...field, 'email', 'recipient']);
+      const sender = optionalText(m.sender, [...field, 'email', 'sender'], N);
+      if (sender && !EMAIL.test(sender)) throw invalid(`"${sender.slice(0, 60)}" is not an email address`, [...field, 'email', 'sender']);
+      const subject = optionalText(m.subject, [...field, 'email', 'subject'], S);
+      return {
+        kind: 'EMAIL',
+        deviceName: null,
+        value: subject ?? networkMessageId,
+        email: { networkMessageId, recipient, sender, subject, receivedAt: m.receivedAt ?? null },
+        details: { networkMessageId, recipient, sender, subject },
       };
     }
     case 'ip': {
@@ -162,16 +203,19 @@ function cleanEvidence(e: EvidenceInput, field: string[]): CleanEvidence {
       if (isIP(address) === 0) {
         throw invalid(`"${address}" is not an IPv4 or IPv6 address`, [...field, 'ip', 'address']);
       }
-      return { kind: 'IP', deviceName: null, value: address, details: {} };
+      return { kind: 'IP', deviceName: null, value: address, indicator: { type: 'IP_ADDRESS', value: address.toLowerCase() }, details: {} };
     }
     case 'url': {
       const url = text(e.url!.url, [...field, 'url', 'url'], S);
+      let parsed: URL;
       try {
-        new URL(url);
+        parsed = new URL(url);
       } catch {
         throw invalid(`"${url.slice(0, 100)}" is not an absolute URL`, [...field, 'url', 'url']);
       }
-      return { kind: 'URL', deviceName: null, value: url, details: {} };
+      // only web addresses go to the indicator list (a mailto: or file: URL is evidence, not an indicator)
+      const web = parsed.protocol === 'http:' || parsed.protocol === 'https:';
+      return { kind: 'URL', deviceName: null, value: url, ...(web ? { indicator: { type: 'URL' as const, value: parsed.href } } : {}), details: {} };
     }
   }
 }
@@ -270,6 +314,58 @@ async function upsertFile(tx: Tx, tenantId: string, deviceId: string, f: NonNull
   return rowsOf<{ id: string }>(rows)[0].id;
 }
 
+/**
+ * The tenant's account named by user evidence: found by UPN when the evidence has one, else by
+ * domain and name (case-insensitive), created when new. An existing account is enriched (a UPN or
+ * display name it lacked), never renamed.
+ */
+async function upsertAccount(tx: Tx, tenantId: string, a: NonNullable<CleanEvidence['account']>): Promise<string> {
+  const byUpn = a.upn ? await tx.select().from(accounts).where(and(eq(accounts.tenantId, tenantId), sql`lower(${accounts.upn}) = lower(${a.upn})`)) : [];
+  const byName = byUpn.length
+    ? byUpn
+    : await tx
+        .select()
+        .from(accounts)
+        .where(
+          and(
+            eq(accounts.tenantId, tenantId),
+            sql`lower(${accounts.accountName}) = lower(${a.accountName})`,
+            sql`lower(coalesce(${accounts.domain}, '')) = lower(${a.domain ?? ''})`,
+            // a name match with another UPN is another person
+            a.upn ? sql`${accounts.upn} is null` : sql`true`,
+          ),
+        )
+        .limit(1);
+  const found = byName[0];
+  if (found) {
+    if ((a.upn && !found.upn) || (a.displayName && !found.displayName)) {
+      await tx
+        .update(accounts)
+        .set({ upn: found.upn ?? a.upn, displayName: found.displayName ?? a.displayName })
+        .where(eq(accounts.id, found.id));
+    }
+    return found.id;
+  }
+  const [row] = await tx.insert(accounts).values({ tenantId, ...a }).onConflictDoNothing().returning({ id: accounts.id });
+  if (row) return row.id;
+  // a concurrent ingest created it (same UPN) a moment ago
+  const [again] = await tx.select({ id: accounts.id }).from(accounts).where(and(eq(accounts.tenantId, tenantId), sql`lower(${accounts.upn}) = lower(${a.upn})`));
+  return again.id;
+}
+
+/** The message in the recipient's mailbox: matched by network message id and recipient, created when new. */
+async function upsertMessage(tx: Tx, tenantId: string, m: NonNullable<CleanEvidence['email']>): Promise<string> {
+  const rows = await tx.execute<{ id: string }>(sql`
+    insert into ${emailMessages} (tenant_id, network_message_id, recipient, sender, subject, received_at)
+    values (${tenantId}, ${m.networkMessageId}, ${m.recipient}, ${m.sender}, ${m.subject}, ${m.receivedAt?.toISOString() ?? null})
+    on conflict (tenant_id, lower(network_message_id), lower(recipient)) do update set
+      sender = coalesce(${emailMessages}.sender, excluded.sender),
+      subject = coalesce(${emailMessages}.subject, excluded.subject),
+      received_at = coalesce(${emailMessages}.received_at, excluded.received_at)
+    returning id`);
+  return rowsOf<{ id: string }>(rows)[0].id;
+}
+
 async function insertAlerts(
   tx: Tx,
   tenantId: string,
@@ -310,7 +406,12 @@ async function insertAlerts(
         names.push(e.deviceName);
       }
       if (e.file && deviceId) fileId = await upsertFile(tx, tenantId, deviceId, e.file);
+      const accountId = e.account ? await upsertAccount(tx, tenantId, e.account) : null;
+      const emailMessageId = e.email ? await upsertMessage(tx, tenantId, e.email) : null;
+      const indicatorId = e.indicator ? (await ensureIndicator(tx, tenantId, e.indicator.type, e.indicator.value)).id : null;
       if (e.kind !== 'DEVICE') names.push(e.value);
+      if (e.account?.upn) names.push(e.account.upn);
+      if (e.email) names.push(e.email.recipient, ...(e.email.sender ? [e.email.sender] : []));
       values.push({
         tenantId,
         incidentId,
@@ -319,6 +420,9 @@ async function insertAlerts(
         position,
         deviceId,
         fileId,
+        accountId,
+        emailMessageId,
+        indicatorId,
         value: e.value,
         details: { ...e.details, ...(e.kind === 'PROCESS' && e.deviceName ? { deviceName: e.deviceName } : {}) },
       });

@@ -5,6 +5,12 @@ import { and, asc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import {
   externalTickets,
+  accounts,
+  emailMessages,
+  indicators,
+  type AccountRow,
+  type EmailMessageRow,
+  type IndicatorRow,
   type ExternalTicketRow,
   actionAttempts,
   actionCards,
@@ -34,6 +40,7 @@ import {
 import { UUID } from './pagination';
 import { inReadableTenants, readableTenants } from './access';
 import type { Viewer } from './viewer';
+import { investigationRevisions, investigationUpdates, type InvestigationRevisionRow, type InvestigationUpdateRow } from '../db/schema';
 
 function byId<T extends { id: string }>(rows: T[], ids: readonly string[]): (T | null)[] {
   const map = new Map(rows.map((r) => [r.id, r]));
@@ -210,6 +217,46 @@ export function createLoaders(db: Db, viewer: Viewer | null) {
     return byId(rows, ids);
   });
 
+  // the rest of the built-in estate: accounts, mailbox messages, indicators (tenant inventory)
+  const estate = <R extends { id: string; tenantId: string }>(table: typeof accounts | typeof emailMessages | typeof indicators) =>
+    new DataLoader<string, R | null>(async (ids) => {
+      const valid = validIds(ids);
+      if (!scoped || valid.length === 0) return none<R>(ids);
+      const rows = (await db
+        .select()
+        .from(table)
+        .where(and(inArray(table.id, valid), inArray(table.tenantId, tenantIds)))) as unknown as R[];
+      return byId(rows, ids);
+    });
+  const account = estate<AccountRow>(accounts);
+  const emailMessage = estate<EmailMessageRow>(emailMessages);
+  const indicator = estate<IndicatorRow>(indicators);
+  /** An account by "tenantId|lower-case UPN" (the mailbox owner of an email message). */
+  const accountByUpn = new DataLoader<string, AccountRow | null>(async (keys) => {
+    const pairs = keys.map((k) => k.split('|') as [string, string]).filter(([t]) => tenantIds.includes(t));
+    if (!scoped || pairs.length === 0) return keys.map(() => null);
+    const rows = await db
+      .select()
+      .from(accounts)
+      .where(and(inArray(accounts.tenantId, [...new Set(pairs.map(([t]) => t))]), inArray(sql`lower(${accounts.upn})`, pairs.map(([, u]) => u))));
+    const map = new Map(rows.map((r) => [`${r.tenantId}|${r.upn!.toLowerCase()}`, r]));
+    return keys.map((k) => map.get(k) ?? null);
+  });
+  // an incident's accounts and email messages: those its evidence names
+  const estateByIncident = <R>(column: typeof evidence.accountId | typeof evidence.emailMessageId, table: typeof accounts | typeof emailMessages) =>
+    new DataLoader<string, R[]>(async (incidentIds) => {
+      const valid = validIds(incidentIds);
+      if (!scoped || valid.length === 0) return incidentIds.map(() => []);
+      const rows = await db
+        .selectDistinct({ incidentId: evidence.incidentId, row: table })
+        .from(evidence)
+        .innerJoin(table, eq(table.id, column))
+        .where(and(inArray(evidence.incidentId, valid), inArray(evidence.tenantId, tenantIds)));
+      return groupBy(rows, (r) => r.incidentId, incidentIds).map((list) => list.map((r) => r.row as R));
+    });
+  const accountsByIncident = estateByIncident<AccountRow>(evidence.accountId, accounts);
+  const emailMessagesByIncident = estateByIncident<EmailMessageRow>(evidence.emailMessageId, emailMessages);
+
   const filesByDevice = new DataLoader<string, DeviceFileRow[]>(async (deviceIds) => {
     const rows = await db
       .select()
@@ -255,7 +302,7 @@ export function createLoaders(db: Db, viewer: Viewer | null) {
       .where(and(inArray(actionCards.incidentId, [...incidentIds]), inArray(actionCards.tenantId, tenantIds)))
       .orderBy(asc(actionCards.incidentId), asc(actionCards.position));
     for (const r of rows) action.prime(r.id, r);
-    return groupBy(rows, (r) => r.incidentId, incidentIds);
+    return groupBy(rows, (r) => r.incidentId!, incidentIds);
   });
 
   // an incident's tickets in ServiceNow / Sentinel (Incident.externalTickets), one query per page
@@ -297,6 +344,28 @@ export function createLoaders(db: Db, viewer: Viewer | null) {
     return incidentIds.map((id) => map.get(id) ?? 0);
   });
 
+  // an incident's investigation record (Incident.investigation.revisions), oldest first
+  const revisionsByIncident = new DataLoader<string, InvestigationRevisionRow[]>(async (incidentIds) => {
+    const valid = validIds(incidentIds);
+    if (!scoped || valid.length === 0) return incidentIds.map(() => []);
+    const rows = await db
+      .select()
+      .from(investigationRevisions)
+      .where(and(inArray(investigationRevisions.incidentId, valid), inArray(investigationRevisions.tenantId, tenantIds)))
+      .orderBy(asc(investigationRevisions.incidentId), asc(investigationRevisions.number));
+    return groupBy(rows, (r) => r.incidentId, incidentIds);
+  });
+
+  const investigationUpdate = new DataLoader<string, InvestigationUpdateRow | null>(async (ids) => {
+    const valid = validIds(ids);
+    if (!scoped || valid.length === 0) return none<InvestigationUpdateRow>(ids);
+    const rows = await db
+      .select()
+      .from(investigationUpdates)
+      .where(and(inArray(investigationUpdates.id, valid), inArray(investigationUpdates.tenantId, tenantIds)));
+    return byId(rows, ids);
+  });
+
   return {
     /**
      * Lists read ahead with a page (listIncidents), keyed by the incident row object they came
@@ -326,7 +395,15 @@ export function createLoaders(db: Db, viewer: Viewer | null) {
     devicesByIncident,
     file,
     filesByDevice,
+    account,
+    emailMessage,
+    indicator,
+    accountByUpn,
+    accountsByIncident,
+    emailMessagesByIncident,
     commentCount,
+    revisionsByIncident,
+    investigationUpdate,
   };
 }
 

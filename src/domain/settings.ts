@@ -1,14 +1,15 @@
 // Tenant settings by the tenant's ADMIN: service access level, remediation exclusions (and how a
 // device group matches them, for every caller), device health; and the action center (every
 // card across the viewer's incidents).
-import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
-import { actionCards, devices, tenants, type ActionCardRow, type DeviceRow, type TenantRow } from '../db/schema';
+import { and, desc, eq, inArray, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
+import { accounts, actionCards, devices, tenants, type ActionCardRow, type DeviceRow, type TenantRow } from '../db/schema';
 import { writeTransaction } from '../events/activity';
 import type { DomainContext } from './context';
 import type { ServiceAccessLevel } from './enums';
-import { invalid } from './errors';
+import { invalid, notFound } from './errors';
 import { buildPage, pageRequest, type Page, type PageArgs } from './pagination';
-import type { ActionKind, ActionStatus } from './response';
+import type { ActionKind } from './response/kinds';
+type ActionStatus = ActionCardRow['status'];
 import { LIMITS, text } from './validate';
 import { adminTenant, authorize, lockOwned, scopeTenantIds } from './access';
 import { requireViewer } from './viewer';
@@ -27,17 +28,41 @@ export async function setServiceAccessLevel(ctx: DomainContext, input: { tenantI
   return updateTenant(ctx, tenantId, { serviceAccessLevel: input.level });
 }
 
-export async function setRemediationExclusions(ctx: DomainContext, input: { tenantId?: string | null; deviceGroups: string[] }) {
+/**
+ * The device groups and accounts the experts never act on. Each list given replaces the current
+ * one; a list left out stays as it is. Account ids must be accounts of this tenant.
+ */
+export async function setRemediationExclusions(
+  ctx: DomainContext,
+  input: { tenantId?: string | null; deviceGroups?: string[] | null; accountIds?: string[] | null },
+) {
   const tenantId = adminTenant(ctx.viewer, 'setRemediationExclusions', input.tenantId);
-  if (input.deviceGroups.length > 200) throw invalid('at most 200 excluded device groups', ['deviceGroups']);
-  // one entry per group as matching sees it; the first spelling is kept
-  const groups = new Map<string, string>();
-  input.deviceGroups.forEach((g, i) => {
-    const name = text(g, ['deviceGroups', String(i)], LIMITS.name);
-    if (!groups.has(normaliseDeviceGroup(name))) groups.set(normaliseDeviceGroup(name), name);
-  });
+  const set: Partial<TenantRow> = {};
+  if (input.deviceGroups) {
+    if (input.deviceGroups.length > 200) throw invalid('at most 200 excluded device groups', ['deviceGroups']);
+    // one entry per group as matching sees it; the first spelling is kept
+    const groups = new Map<string, string>();
+    input.deviceGroups.forEach((g, i) => {
+      const name = text(g, ['deviceGroups', String(i)], LIMITS.name);
+      if (!groups.has(normaliseDeviceGroup(name))) groups.set(normaliseDeviceGroup(name), name);
+    });
+    set.remediationExclusions = [...groups.values()];
+  }
+  if (input.accountIds) {
+    if (input.accountIds.length > 500) throw invalid('at most 500 excluded accounts', ['accountIds']);
+    const ids = [...new Set(input.accountIds)];
+    const found = ids.length
+      ? await ctx.db.select({ id: accounts.id }).from(accounts).where(and(eq(accounts.tenantId, tenantId), inArray(accounts.id, ids)))
+      : [];
+    const known = new Set(found.map((r) => r.id));
+    const missing = input.accountIds.findIndex((id) => !known.has(id));
+    // another tenant's account is reported exactly like one that does not exist
+    if (missing >= 0) throw notFound('An account of this tenant', ['accountIds', String(missing)]);
+    set.excludedAccountIds = ids;
+  }
+  if (!input.deviceGroups && !input.accountIds) throw invalid('give deviceGroups, accountIds or both', ['deviceGroups']);
   // (attempts already queued for the experts are checked again by the executor before they run)
-  return updateTenant(ctx, tenantId, { remediationExclusions: [...groups.values()] });
+  return updateTenant(ctx, tenantId, set);
 }
 
 /**
@@ -64,10 +89,14 @@ export interface ActionFilter {
   status?: ActionStatus[] | null;
   kind?: ActionKind[] | null;
   incidentId?: string | null;
+  /** Cards acting on this entity (its uuid): the entity page's history. */
+  targetId?: string | null;
+  /** true: only ad-hoc cards (from entity pages); false: only cards of incidents. */
+  adHoc?: boolean | null;
   tenantIds?: string[] | null;
 }
 
-/** The action center: every card of every incident the viewer may read, most recently changed first. */
+/** The action center: every card the viewer may read (incidents' and ad-hoc ones), most recently changed first. */
 export async function listActions(ctx: DomainContext, filter: ActionFilter | null | undefined, args: PageArgs): Promise<Page<ActionCardRow>> {
   const viewer = requireViewer(ctx.viewer);
   const req = pageRequest(args, ['date']);
@@ -76,6 +105,9 @@ export async function listActions(ctx: DomainContext, filter: ActionFilter | nul
   if (filter?.status?.length) conds.push(inArray(actionCards.status, filter.status));
   if (filter?.kind?.length) conds.push(inArray(actionCards.kind, filter.kind));
   if (filter?.incidentId) conds.push(eq(actionCards.incidentId, filter.incidentId));
+  // an entity page's history: every card on this device, file, account, message or indicator
+  if (filter?.targetId) conds.push(eq(actionCards.targetKey, filter.targetId));
+  if (filter?.adHoc != null) conds.push(filter.adHoc ? isNull(actionCards.incidentId) : isNotNull(actionCards.incidentId));
   const where = and(...conds);
   const pageConds = [...conds];
   if (req.cursor) {

@@ -1,11 +1,11 @@
-// Keyset pages of an incident's time-ordered messages (comments, chat), oldest first: the one
-// query shape both lists share.
+// Keyset pages of an incident's time-ordered messages (comments, chat, investigation updates),
+// oldest first: the one query shape these lists share.
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { chatMessages, comments, type IncidentRow } from '../db/schema';
+import { chatMessages, comments, investigationUpdates, type IncidentRow } from '../db/schema';
 import { buildPage, pageRequest, type Page, type PageArgs } from './pagination';
 
-type MessageTable = typeof comments | typeof chatMessages;
+type MessageTable = typeof comments | typeof chatMessages | typeof investigationUpdates;
 
 export async function messagePage<T extends MessageTable>(
   db: Db,

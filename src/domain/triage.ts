@@ -10,6 +10,8 @@ import { lockIncident } from './incidents';
 import { LIMITS, text } from './validate';
 import { authorize, type Operation } from './access';
 import type { Tx } from '../db/client';
+// (the leaf module, not ./response/publish: publish imports this file)
+import { appendRevision, cleanSummary, type SummaryInput } from './response/summary';
 
 const transitionError = (message: string) => new DomainError('INVALID_TRANSITION', message);
 
@@ -71,13 +73,17 @@ export interface ClassifyInput {
   classification: Classification;
   determination: Determination;
   summary: string;
+  /** The investigation summary a false positive or informational verdict concludes with. */
+  investigationSummary?: SummaryInput | null;
   version?: number | null;
 }
 
 /**
  * Classify an incident under investigation. A false positive or informational, expected activity
- * resolves it (unassigned, provider system tag, the summary as resolving comment); a true
- * positive stays IN_PROGRESS until the managed response is published.
+ * resolves it (unassigned, provider system tag, the summary as resolving comment) and concludes
+ * the investigation record with a revision (SPEC.md section 4: every concluded incident carries
+ * a summary); a true positive stays IN_PROGRESS until the managed response is published, which
+ * carries its summary.
  */
 export function classifyIncident(ctx: DomainContext, input: ClassifyInput) {
   const summary = text(input.summary, ['summary'], LIMITS.shortText);
@@ -87,6 +93,17 @@ export function classifyIncident(ctx: DomainContext, input: ClassifyInput) {
   if (!isValidClassificationPair(input.classification, input.determination)) {
     throw invalid(`${input.determination} is not a determination of ${input.classification}`, ['determination']);
   }
+  // Refused rather than kept aside: a true positive's summary is what the customer reads in the
+  // managed response, and holding a draft here would leave two summaries to reconcile.
+  if (input.classification === 'TRUE_POSITIVE' && input.investigationSummary) {
+    throw invalid('A true positive\'s investigation summary is published with the managed response (publishManagedResponse); leave it out here', ['investigationSummary']);
+  }
+  // the conclusion's summary; its narrative is the one-line summary when none is given
+  const given = input.investigationSummary;
+  const concluded =
+    input.classification === 'TRUE_POSITIVE'
+      ? null
+      : cleanSummary({ ...given, narrative: given?.narrative.trim() || summary }, ['investigationSummary']);
   return expertCommand(ctx, input.incidentId, input.version, 'classifyIncident', async (tx, log, current) => {
     if (current.status !== 'IN_PROGRESS') {
       throw transitionError(`Only an incident under investigation (IN_PROGRESS) can be classified; this one is ${current.status}`);
@@ -94,9 +111,10 @@ export function classifyIncident(ctx: DomainContext, input: ClassifyInput) {
     if (current.classification !== 'UNKNOWN') {
       throw transitionError(`The incident is already classified ${current.classification}; reopen it to reclassify`);
     }
-    if (input.classification === 'TRUE_POSITIVE') {
+    if (input.classification === 'TRUE_POSITIVE' || !concluded) {
       return changeIncident(tx, log, current, { classification: input.classification, determination: input.determination }, summary);
     }
+    await appendRevision(tx, current, ctx.viewer!, 'CONCLUDED', concluded);
     return changeIncident(
       tx,
       log,

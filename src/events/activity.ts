@@ -8,7 +8,7 @@ import type { Viewer } from '../domain/viewer';
 
 export interface ActivityEntry {
   tenantId: string;
-  incidentId: string;
+  incidentId: string | null;
   field: string;
   subjectId?: string | null;
   from?: string | null;

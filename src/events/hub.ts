@@ -12,7 +12,7 @@
 // Resuming subscribers read what they missed from the activity log in pages (replayPage, used
 // by streams.ts); replayStatus tells them whether it is all still there.
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
-import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, lte, sql } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import type { Database, Tx } from '../db/client';
 import { activity, incidents, type ActivityRow, type IncidentRow } from '../db/schema';
@@ -23,16 +23,19 @@ export const CHANNEL = 'mdr_events';
 
 interface Notice {
   t: string; // tenant id
-  i: string; // incident id
+  i: string | null; // incident id; null for the tenant's changes outside incidents (ad-hoc actions)
   f: number; // first activity id
   l: number; // last activity id
 }
 
 export interface HubEvent {
   activity: ActivityRow;
-  /** The incident as of this event (loaded once per process, shared by every subscriber). */
-  incident: IncidentRow;
+  /** The incident as of this event (loaded once per process, shared by every subscriber); null for an ad-hoc action. */
+  incident: IncidentRow | null;
 }
+
+/** Commit order holds per stream: an incident's events, or a tenant's events outside incidents. */
+const streamKey = (tenantId: string, incidentId: string | null) => incidentId ?? `tenant:${tenantId}`;
 
 export interface Subscriber {
   tenantIds: readonly string[];
@@ -42,11 +45,12 @@ export interface Subscriber {
 function notices(rows: ActivityRow[]): Notice[] {
   const byIncident = new Map<string, Notice>();
   for (const r of rows) {
-    const n = byIncident.get(r.incidentId);
+    const key = streamKey(r.tenantId, r.incidentId);
+    const n = byIncident.get(key);
     if (n) {
       n.f = Math.min(n.f, r.id);
       n.l = Math.max(n.l, r.id);
-    } else byIncident.set(r.incidentId, { t: r.tenantId, i: r.incidentId, f: r.id, l: r.id });
+    } else byIncident.set(key, { t: r.tenantId, i: r.incidentId, f: r.id, l: r.id });
   }
   return [...byIncident.values()];
 }
@@ -186,12 +190,12 @@ export class EventHub implements EventSink {
         .limit(CATCH_UP_PAGE);
       if (rows.length === 0) return;
       this.lastSeen = rows[rows.length - 1].id;
-      const fresh = rows.filter((r) => r.id > (this.lastDelivered.get(r.incidentId) ?? 0));
+      const fresh = rows.filter((r) => r.id > (this.lastDelivered.get(streamKey(r.tenantId, r.incidentId)) ?? 0));
       const incidentMap = await this.incidentsOf(fresh);
       for (const row of fresh) {
-        this.lastDelivered.set(row.incidentId, row.id);
-        const incident = incidentMap.get(row.incidentId);
-        if (incident) this.fanOut({ activity: row, incident });
+        this.lastDelivered.set(streamKey(row.tenantId, row.incidentId), row.id);
+        const incident = row.incidentId ? incidentMap.get(row.incidentId) : null;
+        if (incident !== undefined) this.fanOut({ activity: row, incident });
       }
       if (rows.length < CATCH_UP_PAGE) return;
     }
@@ -205,32 +209,35 @@ export class EventHub implements EventSink {
 
   private async incidentsOf(rows: ActivityRow[]): Promise<Map<string, IncidentRow>> {
     if (rows.length === 0) return new Map();
-    const ids = [...new Set(rows.map((r) => r.incidentId))];
+    const ids = [...new Set(rows.map((r) => r.incidentId).filter((i): i is string => !!i))];
+    if (ids.length === 0) return new Map();
     const incs = await this.database.db.select().from(incidents).where(inArray(incidents.id, ids));
     return new Map(incs.map((i) => [i.id, i]));
   }
 
   private async process(n: Notice): Promise<void> {
     if (this.lastSeen !== null) this.lastSeen = Math.max(this.lastSeen, n.l);
+    const key = streamKey(n.t, n.i);
     if (this.subscribers.size === 0) {
-      this.lastDelivered.set(n.i, Math.max(this.lastDelivered.get(n.i) ?? 0, n.l));
+      this.lastDelivered.set(key, Math.max(this.lastDelivered.get(key) ?? 0, n.l));
       return;
     }
-    const after = this.lastDelivered.get(n.i) ?? n.f - 1;
+    const after = this.lastDelivered.get(key) ?? n.f - 1;
     if (n.l <= after) return; // already delivered with an earlier notice
     const db = this.database.db;
+    const stream = n.i ? eq(activity.incidentId, n.i) : and(isNull(activity.incidentId), eq(activity.tenantId, n.t));
     const [rows, [incident]] = await Promise.all([
       db
         .select()
         .from(activity)
-        .where(and(eq(activity.incidentId, n.i), gt(activity.id, after), lte(activity.id, Math.max(n.l, after))))
+        .where(and(stream, gt(activity.id, after), lte(activity.id, Math.max(n.l, after))))
         .orderBy(asc(activity.id)),
-      db.select().from(incidents).where(eq(incidents.id, n.i)),
+      n.i ? db.select().from(incidents).where(eq(incidents.id, n.i)) : Promise.resolve([null]),
     ]);
-    if (!incident || rows.length === 0) return;
-    this.lastDelivered.set(n.i, rows[rows.length - 1].id);
+    if ((n.i && !incident) || rows.length === 0) return;
+    this.lastDelivered.set(key, rows[rows.length - 1].id);
     if (this.lastDelivered.size > 50_000) this.lastDelivered.clear();
-    for (const row of rows) this.fanOut({ activity: row, incident });
+    for (const row of rows) this.fanOut({ activity: row, incident: incident ?? null });
   }
 
   /**
@@ -285,8 +292,8 @@ export class EventHub implements EventSink {
     const map = await this.incidentsOf(rows);
     const events: HubEvent[] = [];
     for (const r of rows) {
-      const incident = map.get(r.incidentId);
-      if (incident) events.push({ activity: r, incident });
+      const incident = r.incidentId ? map.get(r.incidentId) : null;
+      if (incident !== undefined) events.push({ activity: r, incident });
     }
     return { events, rows: rows.length, lastId: rows[rows.length - 1].id };
   }

@@ -164,6 +164,12 @@ export function localId(globalId: string, typename: string | readonly string[], 
   return decoded.id;
 }
 
+/** A global id of one of the given types, as its type and database uuid (INVALID_INPUT otherwise). */
+export function typedLocalId<T extends string>(globalId: string, types: readonly T[], field: string[]): { type: T; id: string } {
+  const id = localId(globalId, types, field);
+  return { type: decodeGlobalID(globalId).typename as T, id };
+}
+
 /** Same as localId, for query arguments: a bad id is a top-level BAD_USER_INPUT error. */
 export function queryLocalId(globalId: string, typename: string, argument: string): string {
   try {

@@ -2,7 +2,7 @@ import { loadAll } from '../domain/loaders';
 // Alerts, their evidence, and the endpoint fleet (devices and their files).
 import { builder } from './builder';
 import { DeviceHealthEnum, EvidenceKindEnum, SeverityEnum } from './common';
-import { AlertRef, DeviceFileRef, DeviceRef, EvidenceRef, IncidentRef } from './refs';
+import { AccountRef, AlertRef, DeviceFileRef, DeviceRef, EmailMessageRef, EvidenceRef, IncidentRef, IndicatorRef } from './refs';
 
 builder.node(AlertRef, {
   description: 'A detection raised by a security product; an incident groups related alerts.',
@@ -18,7 +18,7 @@ builder.node(AlertRef, {
     incident: t.field({ type: IncidentRef, resolve: async (a, _x, ctx) => (await ctx.loaders.incident.load(a.incidentId))! }),
     evidence: t.field({
       type: [EvidenceRef],
-      description: 'Entities the alert names: devices, files, processes, users, IPs, URLs.',
+      description: 'Entities the alert names: devices, files, processes, users, IPs, URLs, email messages.',
       resolve: (a, _x, ctx) => ctx.loaders.evidenceByAlert.load(a.id),
     }),
   }),
@@ -44,6 +44,24 @@ EvidenceRef.implement({
       type: DeviceFileRef,
       nullable: true,
       resolve: (e, _a, ctx) => (e.fileId ? ctx.loaders.file.load(e.fileId) : null),
+    }),
+    account: t.field({
+      type: AccountRef,
+      nullable: true,
+      description: "The tenant's account this user evidence names.",
+      resolve: (e, _a, ctx) => (e.accountId ? ctx.loaders.account.load(e.accountId) : null),
+    }),
+    emailMessage: t.field({
+      type: EmailMessageRef,
+      nullable: true,
+      description: 'The mailbox message this email evidence names.',
+      resolve: (e, _a, ctx) => (e.emailMessageId ? ctx.loaders.emailMessage.load(e.emailMessageId) : null),
+    }),
+    indicator: t.field({
+      type: IndicatorRef,
+      nullable: true,
+      description: "The tenant's indicator for this IP, URL or file hash (BLOCK_INDICATOR's target).",
+      resolve: (e, _a, ctx) => (e.indicatorId ? ctx.loaders.indicator.load(e.indicatorId) : null),
     }),
     details: t.field({
       type: [EvidenceDetail],

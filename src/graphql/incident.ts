@@ -271,7 +271,24 @@ const ProcessEvidenceInput = builder.inputType('ProcessEvidenceInput', {
   }),
 });
 const UserEvidenceInput = builder.inputType('UserEvidenceInput', {
-  fields: (t) => ({ accountName: t.string({ required: true }), domain: t.string(), userPrincipalName: t.string() }),
+  description: "An account: matched in the tenant's directory by UPN, else by domain and name; created when new.",
+  fields: (t) => ({
+    accountName: t.string({ required: true }),
+    domain: t.string(),
+    upn: t.string({ description: 'User principal name (name@domain).' }),
+    userPrincipalName: t.string({ description: 'The older name of `upn`.', deprecationReason: 'Use `upn`.' }),
+    displayName: t.string(),
+  }),
+});
+const EmailEvidenceInput = builder.inputType('EmailEvidenceInput', {
+  description: "A message in a recipient's mailbox (the target of email actions): matched by network message id and recipient.",
+  fields: (t) => ({
+    networkMessageId: t.string({ required: true }),
+    recipient: t.string({ required: true, description: 'The mailbox (email address) it was delivered to.' }),
+    sender: t.string(),
+    subject: t.string(),
+    receivedAt: t.field({ type: 'DateTime' }),
+  }),
 });
 const IpEvidenceInput = builder.inputType('IpEvidenceInput', { fields: (t) => ({ address: t.string({ required: true }) }) });
 const UrlEvidenceInput = builder.inputType('UrlEvidenceInput', { fields: (t) => ({ url: t.string({ required: true }) }) });
@@ -284,6 +301,7 @@ const EvidenceInput = builder.inputType('EvidenceInput', {
     user: t.field({ type: UserEvidenceInput }),
     ip: t.field({ type: IpEvidenceInput }),
     url: t.field({ type: UrlEvidenceInput }),
+    email: t.field({ type: EmailEvidenceInput }),
   }),
 });
 const AlertInput = builder.inputType('AlertInput', {

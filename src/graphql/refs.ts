@@ -10,6 +10,9 @@ import type {
   IncidentRow,
   PrincipalRow,
   TenantRow,
+  AccountRow,
+  EmailMessageRow,
+  IndicatorRow,
 } from '../db/schema';
 import { builder } from './builder';
 
@@ -23,3 +26,6 @@ export const DeviceFileRef = builder.objectRef<DeviceFileRow>('DeviceFile');
 export const CommentRef = builder.objectRef<CommentRow>('Comment');
 export const ActivityRef = builder.objectRef<ActivityRow>('Activity');
 export const ChatMessageRef = builder.objectRef<ChatMessageRow>('ChatMessage');
+export const AccountRef = builder.objectRef<AccountRow>('Account');
+export const EmailMessageRef = builder.objectRef<EmailMessageRow>('EmailMessage');
+export const IndicatorRef = builder.objectRef<IndicatorRow>('Indicator');

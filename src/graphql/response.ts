@@ -1,31 +1,42 @@
 // Managed response: the experts' triage mutations, the investigation summary, action cards
 // (with their attempts and permission hints), the customer's actions and the action center.
-import type { ActionAttemptRow, ActionCardRow, DeviceFileRow, DeviceRow, ManagedResponseRow } from '../db/schema';
+import type { ActionAttemptRow, ActionCardRow, ManagedResponseRow } from '../db/schema';
 import { listChat } from '../domain/chat';
 import { loadAll } from '../domain/loaders';
-import {
-  ACTION_KINDS,
-  attemptsOf,
-  cardsOf,
-  completeManualAction,
-  IOC_TYPES,
-  performAction,
-  performCheck,
-  publishManagedResponse,
-  sectionOf,
-  skipAction,
-} from '../domain/response';
+import { ACTION_KIND_REGISTRY, ACTION_KINDS, targetOf, type TargetType } from '../domain/response/kinds';
+import { completeManualAction, performAction, performEntityAction, skipAction } from '../domain/response/perform';
+import { performCheck } from '../domain/response/permissions';
+import { IOC_TYPES, publishManagedResponse } from '../domain/response/publish';
+import { attemptsOf, cardsOf } from '../domain/response/reads';
+import { INDICATOR_TYPES, type ActionCardInput as DomainCardInput } from '../domain/response/targets';
+import { accountLabel } from '../domain/response/targets';
+import { sectionOf } from '../domain/sections';
+import type { ExclusionFacts } from '../domain/exclusions';
 import { listActions } from '../domain/settings';
 import { classifyIncident, reopenIncident, startInvestigation } from '../domain/triage';
+import { GraphQLError } from 'graphql';
 import { builder } from './builder';
-import { ClassificationEnum, DeterminationEnum, localId, payload, queryLocalId, SideEnum, UserError } from './common';
+import { ClassificationEnum, DeterminationEnum, localId, payload, queryLocalId, SideEnum, typedLocalId, UserError } from './common';
 import { IncidentPayload } from './incident';
-import { ChatMessageRef, DeviceFileRef, DeviceRef, IncidentRef, PrincipalRef } from './refs';
+import { AccountRef, ChatMessageRef, DeviceFileRef, DeviceRef, EmailMessageRef, IncidentRef, IndicatorRef, PrincipalRef } from './refs';
+import type { GraphQLContext } from './context';
 
 export const ActionKindEnum = builder.enumType('ActionKind', {
-  description: 'What a response action does (Defender for Endpoint machine actions, plus MANUAL).',
-  values: ACTION_KINDS,
+  description: 'What a response action does (Defender for Endpoint, Entra ID and Office 365 actions, indicators, plus MANUAL).',
+  // from the one registry of kinds: its target and effect are each value's description
+  values: Object.fromEntries(
+    ACTION_KINDS.map((k) => {
+      const spec = ACTION_KIND_REGISTRY[k];
+      const on = spec.target ? `On ${spec.target === 'DeviceFile' ? 'a file on a device' : `${/^[AEIOU]/.test(spec.target) ? 'an' : 'a'} ${spec.target.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()}`}: ` : '';
+      return [k, { description: `${on}${spec.effect}${spec.undo ? ` Undone by ${spec.undo}.` : ''}` }];
+    }),
+  ) as Record<(typeof ACTION_KINDS)[number], { description: string }>,
 });
+export const IndicatorTypeEnum = builder.enumType('IndicatorType', {
+  description: 'What an indicator matches: a file hash, an IP address, a URL or a domain.',
+  values: INDICATOR_TYPES,
+});
+const ScanTypeEnum = builder.enumType('ScanType', { description: 'RUN_ANTIVIRUS_SCAN: a quick or a full scan (default FULL).', values: ['QUICK', 'FULL'] as const });
 export const ActionStatusEnum = builder.enumType('ActionStatus', {
   description: 'PENDING → IN_PROGRESS → COMPLETED | FAILED; FAILED → IN_PROGRESS (retry); PENDING | FAILED → SKIPPED.',
   values: ['PENDING', 'IN_PROGRESS', 'COMPLETED', 'FAILED', 'SKIPPED'] as const,
@@ -56,7 +67,7 @@ const IndicatorOfCompromise = builder.objectRef<ManagedResponseRow['indicatorsOf
   fields: (t) => ({ type: t.exposeString('type', { description: IOC_TYPES.join(', ') }), value: t.exposeString('value') }),
 });
 
-const InvestigationSummary = builder.objectRef<ManagedResponseRow>('InvestigationSummary').implement({
+export const InvestigationSummary = builder.objectRef<Pick<ManagedResponseRow, 'narrative' | 'impact' | 'severityRationale' | 'timeline' | 'indicatorsOfAttack' | 'indicatorsOfCompromise'>>('InvestigationSummary').implement({
   description: 'What the experts found.',
   fields: (t) => ({
     narrative: t.exposeString('narrative'),
@@ -107,9 +118,10 @@ builder.objectField(IncidentRef, 'managedResponse', (t) =>
 );
 
 const ActionTarget = builder.unionType('ActionTarget', {
-  description: 'What a one-click action acts on.',
-  types: [DeviceRef, DeviceFileRef],
-  resolveType: (v) => ('fileName' in v ? 'DeviceFile' : 'Device'),
+  description: 'What a one-click action acts on: a device, a file on a device, an account, an email message or an indicator.',
+  types: [DeviceRef, DeviceFileRef, AccountRef, EmailMessageRef, IndicatorRef],
+  resolveType: (v) =>
+    'fileName' in v ? 'DeviceFile' : 'accountName' in v ? 'Account' : 'networkMessageId' in v ? 'EmailMessage' : 'value' in v && 'action' in v ? 'Indicator' : 'Device',
 });
 
 const ActionAttempt = builder.objectRef<ActionAttemptRow>('ActionAttempt').implement({
@@ -119,20 +131,33 @@ const ActionAttempt = builder.objectRef<ActionAttemptRow>('ActionAttempt').imple
     side: t.field({ type: SideEnum, resolve: (a) => a.side }),
     performedBy: t.field({ type: PrincipalRef, nullable: true, resolve: (a, _x, ctx) => (a.principalId ? ctx.loaders.principal.load(a.principalId) : null) }),
     state: t.field({ type: AttemptStateEnum, resolve: (a) => a.state }),
-    connector: t.exposeString('connector', { description: 'fleet (built-in) or http-edr.' }),
+    connector: t.exposeString('connector', { description: 'fleet (the built-in estate) or http-edr.' }),
     failureReason: t.exposeString('failureReason', { nullable: true }),
+    result: t.exposeString('result', { nullable: true, description: 'What a completed attempt found: scan findings, an investigation package\'s size and reference.' }),
     startedAt: t.field({ type: 'DateTime', resolve: (a) => a.startedAt }),
     finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (a) => a.finishedAt }),
   }),
 });
 
-async function cardCheck(card: ActionCardRow, ctx: Parameters<typeof cardsOf>[0]) {
-  const [tenant, device] = await Promise.all([
-    ctx.loaders.tenant.load(card.tenantId),
-    card.targetDeviceId ? ctx.loaders.device.load(card.targetDeviceId) : null,
-  ]);
+/** What exclusions look at on a card's target, through the request's loaders. */
+async function hintFacts(card: ActionCardRow, ctx: GraphQLContext): Promise<ExclusionFacts | null> {
+  if (card.targetDeviceId) return { deviceGroup: (await ctx.loaders.device.load(card.targetDeviceId))?.deviceGroup ?? null };
+  if (card.targetAccountId) {
+    const a = await ctx.loaders.account.load(card.targetAccountId);
+    return { accountId: card.targetAccountId, accountLabel: a ? accountLabel(a) : null };
+  }
+  if (card.targetEmailId) {
+    const m = await ctx.loaders.emailMessage.load(card.targetEmailId);
+    const owner = m ? await ctx.loaders.accountByUpn.load(`${m.tenantId}|${m.recipient.trim().toLowerCase()}`) : null;
+    return owner ? { accountId: owner.id, accountLabel: accountLabel(owner) } : {};
+  }
+  return card.targetIndicatorId ? {} : null;
+}
+
+async function cardCheck(card: ActionCardRow, ctx: GraphQLContext) {
+  const [tenant, facts] = await Promise.all([ctx.loaders.tenant.load(card.tenantId), hintFacts(card, ctx)]);
   if (!tenant) return { allowed: false, reason: 'Not your tenant' };
-  return performCheck(ctx.viewer, card, tenant, device);
+  return performCheck(ctx.viewer, card, tenant, facts);
 }
 
 builder.node(ActionCardRef, {
@@ -140,16 +165,37 @@ builder.node(ActionCardRef, {
   id: { resolve: (c) => c.id },
   loadMany: (ids, ctx) => loadAll(ctx.loaders.action, ids),
   fields: (t) => ({
-    incident: t.field({ type: IncidentRef, resolve: async (c, _a, ctx) => (await ctx.loaders.incident.load(c.incidentId))! }),
+    incident: t.field({
+      type: IncidentRef,
+      nullable: true,
+      description: 'The incident whose managed response holds the card; null for an ad-hoc action taken from an entity\'s page.',
+      resolve: (c, _a, ctx) => (c.incidentId ? ctx.loaders.incident.load(c.incidentId) : null),
+    }),
     kind: t.field({ type: ActionKindEnum, resolve: (c) => c.kind }),
     title: t.exposeString('title'),
     instructions: t.exposeString('instructions', { nullable: true }),
     target: t.field({
       type: ActionTarget,
       nullable: true,
-      description: 'The device or file; null for MANUAL.',
-      resolve: async (c, _a, ctx): Promise<DeviceRow | DeviceFileRow | null> =>
-        c.targetFileId ? ctx.loaders.file.load(c.targetFileId) : c.targetDeviceId ? ctx.loaders.device.load(c.targetDeviceId) : null,
+      description: 'The device, file, account, email message or indicator; null for MANUAL.',
+      resolve: (c, _a, ctx) =>
+        c.targetFileId
+          ? ctx.loaders.file.load(c.targetFileId)
+          : c.targetDeviceId
+            ? ctx.loaders.device.load(c.targetDeviceId)
+            : c.targetAccountId
+              ? ctx.loaders.account.load(c.targetAccountId)
+              : c.targetEmailId
+                ? ctx.loaders.emailMessage.load(c.targetEmailId)
+                : c.targetIndicatorId
+                  ? ctx.loaders.indicator.load(c.targetIndicatorId)
+                  : null,
+    }),
+    expiresAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'BLOCK_INDICATOR: when the block lapses, if the experts set an expiry.',
+      resolve: (c) => (c.parameters.expiresAt ? new Date(c.parameters.expiresAt) : null),
     }),
     status: t.field({ type: ActionStatusEnum, resolve: (c) => c.status }),
     section: t.field({
@@ -203,6 +249,8 @@ const ActionFilterInput = builder.inputType('ActionFilter', {
     status: t.field({ type: [ActionStatusEnum] }),
     kind: t.field({ type: [ActionKindEnum] }),
     incidentId: t.id(),
+    targetId: t.id({ description: "Cards acting on this Device, DeviceFile, Account, EmailMessage or Indicator: an entity page's history." }),
+    adHoc: t.boolean({ description: 'true: only ad-hoc actions taken from entity pages; false: only cards of incidents.' }),
     tenantIds: t.idList({ description: 'Experts: restrict to these served tenants.' }),
   }),
 });
@@ -222,6 +270,8 @@ builder.queryFields((t) => ({
                 status: args.filter.status,
                 kind: args.filter.kind,
                 incidentId: args.filter.incidentId ? queryLocalId(String(args.filter.incidentId), 'Incident', 'filter.incidentId') : null,
+                targetId: args.filter.targetId ? queryTargetId(String(args.filter.targetId)) : null,
+                adHoc: args.filter.adHoc,
                 tenantIds: args.filter.tenantIds?.map((id) => queryLocalId(String(id), 'Tenant', 'filter.tenantIds')) ?? null,
               }
             : null,
@@ -256,6 +306,11 @@ const ClassifyIncidentInput = builder.inputType('ClassifyIncidentInput', {
     classification: t.field({ type: ClassificationEnum, required: true }),
     determination: t.field({ type: DeterminationEnum, required: true, description: 'Must be valid for the classification (SPEC.md section 2).' }),
     summary: t.string({ required: true, description: 'Concise summary; the resolving comment when this resolves the incident.' }),
+    investigationSummary: t.field({
+      type: InvestigationSummaryInput,
+      description:
+        'FALSE_POSITIVE / INFORMATIONAL_EXPECTED_ACTIVITY: the summary the investigation concludes with (its narrative defaults to `summary`, as does the whole summary when omitted). Not for TRUE_POSITIVE: publish the managed response with it.',
+    }),
     version: t.int(),
   }),
 });
@@ -268,7 +323,7 @@ const IndicatorOfAttackInput = builder.inputType('IndicatorOfAttackInput', {
 const IndicatorOfCompromiseInput = builder.inputType('IndicatorOfCompromiseInput', {
   fields: (t) => ({ type: t.string({ required: true, description: IOC_TYPES.join(', ') }), value: t.string({ required: true }) }),
 });
-const InvestigationSummaryInput = builder.inputType('InvestigationSummaryInput', {
+export const InvestigationSummaryInput = builder.inputType('InvestigationSummaryInput', {
   fields: (t) => ({
     narrative: t.string({ required: true }),
     impact: t.string(),
@@ -278,10 +333,22 @@ const InvestigationSummaryInput = builder.inputType('InvestigationSummaryInput',
     indicatorsOfCompromise: t.field({ type: [IndicatorOfCompromiseInput] }),
   }),
 });
-const ActionCardInput = builder.inputType('ActionCardInput', {
+const IndicatorInput = builder.inputType('IndicatorInput', {
+  description: 'An indicator named by value: created in the tenant\'s indicator list, or matched there.',
+  fields: (t) => ({
+    type: t.field({ type: IndicatorTypeEnum, required: true }),
+    value: t.string({ required: true, description: 'A SHA-1 or SHA-256, an IPv4/IPv6 address, an http(s) URL or a domain.' }),
+    expiresAt: t.field({ type: 'DateTime', description: 'BLOCK_INDICATOR: the block lapses at this time (in the future).' }),
+  }),
+});
+export const ActionCardInput = builder.inputType('ActionCardInput', {
   fields: (t) => ({
     kind: t.field({ type: ActionKindEnum, required: true }),
-    targetId: t.id({ description: 'A Device (or, for QUARANTINE_FILE, DeviceFile) id of the incident\'s evidence; none for MANUAL.' }),
+    targetId: t.id({
+      description: "The target, of the kind's target type, from the incident's evidence: a Device, DeviceFile, Account, EmailMessage or Indicator id; none for MANUAL.",
+    }),
+    indicator: t.field({ type: IndicatorInput, description: 'BLOCK_INDICATOR / UNBLOCK_INDICATOR without a targetId: the indicator by value (e.g. one of the indicators of compromise).' }),
+    scanType: t.field({ type: ScanTypeEnum, description: 'RUN_ANTIVIRUS_SCAN only.' }),
     title: t.string(),
     instructions: t.string({ description: 'Required for MANUAL; guidance for the customer otherwise.' }),
   }),
@@ -300,6 +367,45 @@ const SkipActionInput = builder.inputType('SkipActionInput', {
 });
 
 const incidentId = (id: string | number) => localId(String(id), 'Incident', ['incidentId']);
+
+const TARGET_TYPES: readonly TargetType[] = ['Device', 'DeviceFile', 'Account', 'EmailMessage', 'Indicator'];
+
+function queryTargetId(id: string): string {
+  try {
+    return typedLocalId(id, TARGET_TYPES, ['filter', 'targetId']).id;
+  } catch (err) {
+    throw new GraphQLError((err as Error).message, { extensions: { code: 'BAD_USER_INPUT', argument: 'filter.targetId' } });
+  }
+}
+
+/** An ActionCardInput (or the entity action's input) as the domain takes it: the target id decoded with its type. */
+export function cardInput(
+  a: { kind: DomainCardInput['kind']; targetId?: string | number | null; title?: string | null; instructions?: string | null; scanType?: 'QUICK' | 'FULL' | null; indicator?: { type: (typeof INDICATOR_TYPES)[number]; value: string; expiresAt?: Date | null } | null },
+  field: string[],
+): DomainCardInput {
+  const target = a.targetId ? typedLocalId(String(a.targetId), TARGET_TYPES, [...field, 'targetId']) : null;
+  return {
+    kind: a.kind,
+    title: a.title,
+    instructions: a.instructions,
+    scanType: a.scanType,
+    indicator: a.indicator,
+    targetId: target?.id ?? null,
+    targetType: target?.type ?? null,
+  };
+}
+
+const PerformEntityActionInput = builder.inputType('PerformEntityActionInput', {
+  description: 'A one-click action on an entity of your tenant, outside any incident.',
+  fields: (t) => ({
+    kind: t.field({ type: ActionKindEnum, required: true }),
+    targetId: t.id({ description: "A Device, DeviceFile, Account, EmailMessage or Indicator id of your tenant, of the kind's target type." }),
+    indicator: t.field({ type: IndicatorInput, description: 'BLOCK_INDICATOR / UNBLOCK_INDICATOR: an indicator by value instead of a targetId.' }),
+    scanType: t.field({ type: ScanTypeEnum }),
+    title: t.string(),
+    instructions: t.string({ description: 'A note kept on the card (why you acted).' }),
+  }),
+});
 const actionId = (id: string | number) => localId(String(id), 'ActionCard', ['actionId']);
 
 builder.mutationFields((t) => ({
@@ -328,21 +434,7 @@ builder.mutationFields((t) => ({
           incidentId: incidentId(input.incidentId),
           version: input.version,
           summary: input.summary,
-          actions: input.actions.map((a, i) => {
-            let targetId: string | null = null;
-            let targetType: 'Device' | 'DeviceFile' | null = null;
-            if (a.targetId) {
-              const field = ['actions', String(i), 'targetId'];
-              targetId = localId(String(a.targetId), ['Device', 'DeviceFile'], field);
-              try {
-                localId(String(a.targetId), 'Device', field);
-                targetType = 'Device';
-              } catch {
-                targetType = 'DeviceFile';
-              }
-            }
-            return { kind: a.kind, title: a.title, instructions: a.instructions, targetId, targetType };
-          }),
+          actions: input.actions.map((a, i) => cardInput(a, ['actions', String(i)])),
         }),
       })),
   }),
@@ -366,6 +458,14 @@ builder.mutationFields((t) => ({
     authScopes: { policy: 'completeManualAction' },
     args: { input: t.arg({ type: ActionRefInput, required: true }) },
     resolve: (_r, { input }, ctx) => payload(async () => ({ action: await completeManualAction(ctx, { actionId: actionId(input.actionId) }) })),
+  }),
+  performEntityAction: t.field({
+    type: ActionPayload,
+    description:
+      "OPERATOR, ADMIN: run a one-click action on a device, file, account, email message or indicator of your tenant from its page: an ad-hoc card with no incident, in the action center and live over actionChanged.",
+    authScopes: { policy: 'performEntityAction' },
+    args: { input: t.arg({ type: PerformEntityActionInput, required: true }) },
+    resolve: (_r, { input }, ctx) => payload(async () => ({ action: await performEntityAction(ctx, cardInput(input, [])) })),
   }),
   skipAction: t.field({
     type: ActionPayload,

@@ -29,7 +29,8 @@ const SetServiceAccessLevelInput = builder.inputType('SetServiceAccessLevelInput
 const SetRemediationExclusionsInput = builder.inputType('SetRemediationExclusionsInput', {
   fields: (t) => ({
     tenantId: t.id({ description: 'Your tenant (optional).' }),
-    deviceGroups: t.stringList({ required: true, description: 'The full list of device groups experts must never act on.' }),
+    deviceGroups: t.stringList({ description: 'The full list of device groups experts must never act on (left out: unchanged).' }),
+    accountIds: t.idList({ description: 'The full list of accounts (break-glass, VIP) experts must never act on (left out: unchanged).' }),
   }),
 });
 const SetDeviceHealthInput = builder.inputType('SetDeviceHealthInput', {
@@ -52,7 +53,13 @@ builder.mutationFields((t) => ({
     authScopes: { policy: 'setRemediationExclusions' },
     args: { input: t.arg({ type: SetRemediationExclusionsInput, required: true }) },
     resolve: (_r, { input }, ctx) =>
-      payload(async () => ({ tenant: await setRemediationExclusions(ctx, { tenantId: tenantArg(input.tenantId), deviceGroups: input.deviceGroups }) })),
+      payload(async () => ({
+        tenant: await setRemediationExclusions(ctx, {
+          tenantId: tenantArg(input.tenantId),
+          deviceGroups: input.deviceGroups,
+          accountIds: input.accountIds?.map((id, i) => localId(String(id), 'Account', ['accountIds', String(i)])),
+        }),
+      })),
   }),
   setDeviceHealth: t.field({
     type: DevicePayload,

@@ -24,7 +24,7 @@ const IncidentEvent = builder.objectRef<HubEvent>('IncidentEvent').implement({
       type: IncidentRef,
       description: 'The incident as it is now.',
       // what fresh() primes the loaders with: no loader (nor promise) for each subscriber
-      resolve: (e) => e.incident,
+      resolve: (e) => e.incident!, // incidentChanged accepts only events of incidents
     }),
     activity: t.field({ type: ActivityRef, resolve: (e): ActivityRow => e.activity }),
   }),
@@ -60,7 +60,7 @@ export function lazyLoaders(ctx: Pick<GraphQLContext, 'db' | 'viewer'>, seed?: I
 
 /** Fresh loaders for this event, seeded with the incident the hub loaded once for everyone. */
 function fresh(ctx: GraphQLContext, e: HubEvent) {
-  ctx.loaders = lazyLoaders(ctx, e.incident);
+  ctx.loaders = lazyLoaders(ctx, e.incident ?? undefined);
 }
 
 builder.subscriptionType({
@@ -85,7 +85,7 @@ builder.subscriptionType({
           after: parseAfter(args.after),
           maxBuffer: ctx.subscriberBuffer,
           chargeReplay: ctx.chargeReplay,
-          accept: (e) => matchesFilter(viewer, e.incident, filter),
+          accept: (e) => !!e.incident && matchesFilter(viewer, e.incident, filter),
         });
       },
       resolve: (e, _a, ctx) => {
@@ -96,7 +96,7 @@ builder.subscriptionType({
     actionChanged: t.field({
       authScopes: { policy: 'actionChanged' },
       type: ActionCardRef,
-      description: 'Action card progress (PENDING → IN_PROGRESS → COMPLETED / FAILED …), for one incident or all of yours.',
+      description: 'Action card progress (PENDING → IN_PROGRESS → COMPLETED / FAILED …), for one incident or all of yours, ad-hoc actions from entity pages included.',
       args: { incidentId: t.arg.id(), after: t.arg.id() },
       subscribe: (_r, args, ctx) => {
         const viewer = requireViewer(ctx.viewer);
@@ -105,7 +105,7 @@ builder.subscriptionType({
           after: parseAfter(args.after),
           maxBuffer: ctx.subscriberBuffer,
           chargeReplay: ctx.chargeReplay,
-          accept: (e) => e.activity.field === 'action' && !!e.activity.subjectId && (!incidentId || e.incident.id === incidentId),
+          accept: (e) => e.activity.field === 'action' && !!e.activity.subjectId && (!incidentId || e.incident?.id === incidentId),
         });
         return mapStream(events, async (e) => {
           fresh(ctx, e);
@@ -128,7 +128,7 @@ builder.subscriptionType({
           after: parseAfter(args.after),
           maxBuffer: ctx.subscriberBuffer,
           chargeReplay: ctx.chargeReplay,
-          accept: (e) => e.activity.field === 'chat' && e.incident.id === incidentId && !!e.activity.subjectId,
+          accept: (e) => e.activity.field === 'chat' && e.incident?.id === incidentId && !!e.activity.subjectId,
         });
         return mapStream(events, async (e) => {
           fresh(ctx, e);

@@ -36,6 +36,8 @@ export async function mutate(app: TestApp, token: string, name: string, input: R
     reopenIncident: 'IncidentRefInput',
     classifyIncident: 'ClassifyIncidentInput',
     publishManagedResponse: 'PublishManagedResponseInput',
+    amendManagedResponse: 'AmendManagedResponseInput',
+    postInvestigationUpdate: 'PostInvestigationUpdateInput',
     performAction: 'ActionRefInput',
     completeManualAction: 'ActionRefInput',
     skipAction: 'SkipActionInput',

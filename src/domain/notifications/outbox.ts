@@ -114,7 +114,8 @@ export async function writeOutbox(tx: Tx, entries: readonly ActivityRow[]): Prom
   if (!mayNotify(entries)) return 0;
   let queued = 0;
   const byIncident = new Map<string, ActivityRow[]>();
-  for (const e of entries) byIncident.set(e.incidentId, [...(byIncident.get(e.incidentId) ?? []), e]);
+  // an ad-hoc action (no incident) is no incident news: no notice, no incident event
+  for (const e of entries) if (e.incidentId) byIncident.set(e.incidentId, [...(byIncident.get(e.incidentId) ?? []), e]);
 
   for (const [incidentId, list] of byIncident) {
     if (!mayNotify(list)) continue;

@@ -10,8 +10,10 @@ import {
   actionCards,
   chatMessages,
   incidents,
+  investigationUpdates,
   managedResponses,
   outboundDeliveries,
+  principals,
   syncConnectors,
   webhookEndpoints,
   type ActivityRow,
@@ -72,7 +74,8 @@ export function incidentSnapshot(i: IncidentRow) {
 export async function eventsOf(tx: Tx, entries: readonly ActivityRow[]): Promise<OutboundEvent[]> {
   const out: OutboundEvent[] = [];
   const byIncident = new Map<string, ActivityRow[]>();
-  for (const e of entries) byIncident.set(e.incidentId, [...(byIncident.get(e.incidentId) ?? []), e]);
+  // an ad-hoc action (no incident) is no incident news: no notice, no incident event
+  for (const e of entries) if (e.incidentId) byIncident.set(e.incidentId, [...(byIncident.get(e.incidentId) ?? []), e]);
   for (const [incidentId, list] of byIncident) {
     const tenantId = list[0].tenantId;
     const fieldChanges = list.filter((e) => !NOT_INCIDENT_FIELDS.has(e.field));
@@ -123,6 +126,31 @@ export async function eventsOf(tx: Tx, entries: readonly ActivityRow[]): Promise
           incidentId,
           tenantId,
           data: { message: { id: encodeGlobalId('ChatMessage', m.id), side: m.side, body: m.body, createdAt: m.createdAt.toISOString() } },
+        });
+      }
+    }
+    const updates = list.filter((e) => e.field === 'investigationUpdate' && e.subjectId);
+    if (updates.length) {
+      const rows = await tx.select().from(investigationUpdates).where(inArray(investigationUpdates.id, updates.map((e) => e.subjectId!)));
+      const authors = rows.length ? await tx.select({ id: principals.id, name: principals.name }).from(principals).where(inArray(principals.id, [...new Set(rows.map((u) => u.authorId))])) : [];
+      for (const e of updates) {
+        const u = rows.find((x) => x.id === e.subjectId);
+        if (!u) continue;
+        const author = authors.find((p) => p.id === u.authorId);
+        out.push({
+          type: 'investigation.update_posted',
+          eventId: e.id,
+          incidentId,
+          tenantId,
+          data: {
+            update: {
+              id: encodeGlobalId('InvestigationUpdate', u.id),
+              body: u.body,
+              // the expert's id and name, never the email: the receiver is outside the service
+              author: { id: encodeGlobalId('Principal', u.authorId), name: author?.name ?? null, side: 'EXPERTS' },
+              createdAt: u.createdAt.toISOString(),
+            },
+          },
         });
       }
     }

@@ -3,8 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { and, eq, inArray, isNull } from 'drizzle-orm';
-import { DEMO_SEED_LOCK, type Database } from './client';
-import { actionCards, deviceFiles, devices, notificationContacts, principals, tenants } from './schema';
+import { DEMO_SEED_LOCK, type Database } from '../db/client';
+import { accounts, actionCards, deviceFiles, devices, emailMessages, notificationContacts, principals, tenants } from '../db/schema';
 import { createPrincipal, createTenant, serveTenants } from '../domain/admin';
 import { createDomainContext, type EventSink } from '../domain/context';
 import type { Classification, Determination, Severity } from '../domain/enums';
@@ -14,15 +14,32 @@ import type { Role, Viewer } from '../domain/viewer';
 import { sendChatMessage } from '../domain/chat';
 import { ActionExecutor } from '../domain/executor';
 import { updateIncident } from '../domain/incidents';
-import { completeManualAction, performAction, publishManagedResponse } from '../domain/response';
+import { completeManualAction, performAction } from '../domain/response/perform';
+import { publishManagedResponse } from '../domain/response/publish';
 import { classifyIncident, startInvestigation } from '../domain/triage';
+import type { ActionKind } from '../domain/response/kinds';
+import type { ActionCardInput, IndicatorType } from '../domain/response/targets';
+import { performEntityAction } from '../domain/response/perform';
+import { setRemediationExclusions } from '../domain/settings';
 import { createLogger } from '../log';
 
 export type DemoTokens = Record<string, Partial<Record<Role, string>>>;
 
 const CUSTOMER_ROLES: Role[] = ['READER', 'OPERATOR', 'ADMIN', 'INTEGRATION'];
 
-type ActionPlan = { kind: 'ISOLATE_DEVICE' | 'RELEASE_FROM_ISOLATION' | 'QUARANTINE_FILE' | 'RESTRICT_APP_EXECUTION' | 'REMOVE_APP_RESTRICTION' | 'MANUAL'; device?: string; file?: string; title?: string; instructions?: string };
+/** A card of a demo managed response: its kind and its target named the way the evidence named it. */
+type ActionPlan = {
+  kind: ActionKind;
+  device?: string;
+  file?: string;
+  /** an account by UPN */
+  account?: string;
+  /** a mailbox message by network message id */
+  message?: string;
+  indicator?: { type: IndicatorType; value: string; expiresInDays?: number };
+  title?: string;
+  instructions?: string;
+};
 
 interface DemoIncident {
   title: string;
@@ -124,7 +141,18 @@ function demoIncidents(prefix: string): DemoIncident[] {
           severity: 'MEDIUM',
           category: 'InitialAccess',
           detectionSource: 'Office365',
-          evidence: [{ url: { url: 'https://login-micros0ft.example/verify' } }, { user: { accountName: 'asmith', userPrincipalName: `asmith@${prefix}.example` } }],
+          evidence: [
+            { url: { url: 'https://login-micros0ft.example/verify' } },
+            { user: { accountName: 'asmith', upn: `asmith@${prefix}.example`, displayName: 'Alex Smith' } },
+            {
+              email: {
+                networkMessageId: '<verify-77@login-micros0ft.example>',
+                recipient: `asmith@${prefix}.example`,
+                sender: 'security@login-micros0ft.example',
+                subject: 'Unusual sign-in activity: verify your account',
+              },
+            },
+          ],
         },
       ],
     },
@@ -232,6 +260,52 @@ function demoIncidents(prefix: string): DemoIncident[] {
       ],
     },
     {
+      title: `Identity compromise: phishing mail led to a risky sign-in by kbrown@${prefix}.example`,
+      severity: 'HIGH',
+      hoursAgo: 8,
+      tags: ['identity'],
+      story: {
+        kind: 'response',
+        determination: 'COMPROMISED_ACCOUNT',
+        narrative: `kbrown@${prefix}.example opened an "overdue invoice" mail from billing@invoice-docs.example and entered the password on a look-alike sign-in page; 40 minutes later the account signed in from 198.51.100.23 and read the mailbox. We disabled the account, revoked its sessions, removed the mail and blocked the sender's domain.`,
+        actions: [
+          { kind: 'DISABLE_USER', account: `kbrown@${prefix}.example` },
+          { kind: 'REVOKE_SESSIONS', account: `kbrown@${prefix}.example` },
+          { kind: 'SOFT_DELETE_EMAIL', message: `<4471.overdue@invoice-docs.example>` },
+          { kind: 'BLOCK_INDICATOR', indicator: { type: 'DOMAIN', value: 'invoice-docs.example', expiresInDays: 90 }, title: 'Block the sender\'s domain for 90 days' },
+          { kind: 'FORCE_PASSWORD_RESET', account: `kbrown@${prefix}.example` },
+          { kind: 'MANUAL', title: 'Check kbrown\'s inbox rules and MFA methods', instructions: 'In the Exchange admin center, remove inbox rules kbrown did not create; in Entra ID, remove MFA methods registered after the sign-in from 198.51.100.23.' },
+        ],
+        customerPerforms: [0, 1, 2, 3],
+        chat: [
+          { side: 'CUSTOMER', body: 'Kim confirms she entered her password on that page. Should we re-enable her once the reset is done?' },
+          { side: 'EXPERT', body: 'Yes: re-enable after the password reset and the MFA check (the manual card); the undo is ENABLE_USER on the account page.' },
+        ],
+      },
+      alerts: [
+        {
+          externalId: `${prefix}-a-175`,
+          title: 'Sign-in from an anonymous IP address after a phishing click',
+          severity: 'HIGH',
+          category: 'InitialAccess',
+          detectionSource: 'EntraID',
+          evidence: [
+            { user: { accountName: 'kbrown', domain: p, upn: `kbrown@${prefix}.example`, displayName: 'Kim Brown' } },
+            {
+              email: {
+                networkMessageId: `<4471.overdue@invoice-docs.example>`,
+                recipient: `kbrown@${prefix}.example`,
+                sender: 'billing@invoice-docs.example',
+                subject: 'Overdue invoice #4471: action required',
+              },
+            },
+            { url: { url: 'https://invoice-docs.example/view?id=4471' } },
+            { ip: { address: '198.51.100.23' } },
+          ],
+        },
+      ],
+    },
+    {
       title: 'Suspicious inbox forwarding rule created',
       severity: 'INFORMATIONAL',
       hoursAgo: 0.5,
@@ -243,7 +317,7 @@ function demoIncidents(prefix: string): DemoIncident[] {
           severity: 'INFORMATIONAL',
           category: 'Exfiltration',
           detectionSource: 'Office365',
-          evidence: [{ user: { accountName: 'cfo', userPrincipalName: `cfo@${prefix}.example` } }],
+          evidence: [{ user: { accountName: 'cfo', upn: `cfo@${prefix}.example`, displayName: 'Chief Financial Officer' } }],
         },
       ],
     },
@@ -309,6 +383,7 @@ export async function seedDemo(
           expert: await viewer(tokens.provider.EXPERT!),
           operator: await viewer(tokens[t.slug].OPERATOR!),
           reader: await viewer(tokens[t.slug].READER!),
+          admin: await viewer(tokens[t.slug].ADMIN!),
         },
         opts,
       );
@@ -328,7 +403,7 @@ export async function seedDemo(
 async function seedIncidents(
   database: Database,
   prefix: string,
-  people: { integration: Viewer; expert: Viewer; operator: Viewer; reader: Viewer },
+  people: { integration: Viewer; expert: Viewer; operator: Viewer; reader: Viewer; admin: Viewer },
   opts: { providerName: string; events?: EventSink },
 ) {
   const list = demoIncidents(prefix);
@@ -367,11 +442,19 @@ async function seedIncidents(
     });
     const fleet = await database.db.select().from(devices).where(eq(devices.tenantId, incident.tenantId));
     const deviceId = (name?: string) => fleet.find((f) => f.name === name)?.id ?? null;
-    const actions = [];
+    const actions: ActionCardInput[] = [];
     for (const a of story.actions) {
       let targetId: string | null = null;
-      let targetType: 'Device' | 'DeviceFile' | null = null;
-      if (a.file) {
+      let targetType: ActionCardInput['targetType'] = null;
+      if (a.account) {
+        const [acc] = await database.db.select().from(accounts).where(and(eq(accounts.tenantId, incident.tenantId), eq(accounts.upn, a.account)));
+        targetId = acc.id;
+        targetType = 'Account';
+      } else if (a.message) {
+        const [m] = await database.db.select().from(emailMessages).where(and(eq(emailMessages.tenantId, incident.tenantId), eq(emailMessages.networkMessageId, a.message)));
+        targetId = m.id;
+        targetType = 'EmailMessage';
+      } else if (a.file) {
         const [f] = await database.db
           .select()
           .from(deviceFiles)
@@ -382,7 +465,10 @@ async function seedIncidents(
         targetId = deviceId(a.device);
         targetType = 'Device';
       }
-      actions.push({ kind: a.kind, title: a.title, instructions: a.instructions, targetId, targetType });
+      const indicator = a.indicator
+        ? { type: a.indicator.type, value: a.indicator.value, expiresAt: a.indicator.expiresInDays ? new Date(Date.now() + a.indicator.expiresInDays * 86_400_000) : null }
+        : null;
+      actions.push({ kind: a.kind, title: a.title, instructions: a.instructions, targetId, targetType, indicator });
     }
     await publishManagedResponse(as(people.expert), {
       incidentId: incident.id,
@@ -395,7 +481,17 @@ async function seedIncidents(
         ],
         indicatorsOfAttack: [{ techniqueId: story.determination === 'MALWARE' ? 'T1486' : 'T1059.001', description: d.alerts[0].title }],
         indicatorsOfCompromise: d.alerts.flatMap((a) =>
-          a.evidence.flatMap((e) => (e.file?.sha256 ? [{ type: 'FILE_HASH', value: e.file.sha256 }] : e.ip ? [{ type: 'IP', value: e.ip.address }] : [])),
+          a.evidence.flatMap((e) =>
+            e.file?.sha256
+              ? [{ type: 'FILE_HASH', value: e.file.sha256 }]
+              : e.ip
+                ? [{ type: 'IP', value: e.ip.address }]
+                : e.url
+                  ? [{ type: 'URL', value: e.url.url }]
+                  : e.email?.sender
+                    ? [{ type: 'DOMAIN', value: e.email.sender.split('@')[1] }]
+                    : [],
+          ),
         ),
       },
       actions,
@@ -416,6 +512,15 @@ async function seedIncidents(
       await sendChatMessage(as(m.side === 'EXPERT' ? people.expert : people.reader), { incidentId: incident.id, body: m.body });
     }
   }
+  const tenantId = people.operator.tenantId!;
+  // the customer acts from an entity's page: a quick scan of the workstation of the LSASS alert
+  // (an ad-hoc card with no incident, in the action center)
+  const [ws] = await database.db.select().from(devices).where(and(eq(devices.tenantId, tenantId), eq(devices.name, `${prefix.toUpperCase()}-WS042`)));
+  await performEntityAction(as(people.operator), { kind: 'RUN_ANTIVIRUS_SCAN', targetId: ws.id, targetType: 'Device', scanType: 'QUICK', instructions: 'Quick scan after the LSASS alert' });
+  await executor.pass();
+  // the CFO's account is a VIP: the experts never act on it (the customer may)
+  const [cfo] = await database.db.select().from(accounts).where(and(eq(accounts.tenantId, tenantId), eq(accounts.upn, `cfo@${prefix}.example`)));
+  await setRemediationExclusions(as(people.admin), { accountIds: [cfo.id] });
 }
 
 function writeTokens(file: string, tokens: DemoTokens) {
