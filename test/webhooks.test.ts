@@ -5,6 +5,8 @@
 // across tenants, and two processes delivering each event once. The receivers are real local
 // HTTP servers.
 import { lookup } from 'node:dns/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -58,6 +60,48 @@ const headersOf = (r: ReceivedRequest) => ({
   'webhook-signature': String(r.headers['webhook-signature']),
 });
 const bodyOf = (r: ReceivedRequest) => r.json as { type: string; timestamp: string; data: any };
+
+/** A receiver the test drives: it answers HTTP 500 at once, or, while holding, keeps each call on the wire until release(). */
+async function startGate() {
+  const held: http.ServerResponse[] = [];
+  const seen: string[] = [];
+  let holding = false;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      seen.push(req.url ?? '');
+      if (holding) held.push(res);
+      else res.writeHead(500).end('down');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/gate`;
+  return {
+    url,
+    held,
+    seen,
+    hold(on: boolean) {
+      holding = on;
+    },
+    /** Answers every held call at once (and stops holding). */
+    release(status: number) {
+      holding = false;
+      for (const res of held.splice(0)) res.writeHead(status).end('down');
+    },
+    async until(cond: () => boolean, timeoutMs = 10_000) {
+      const end = Date.now() + timeoutMs;
+      while (!cond()) {
+        if (Date.now() > end) throw new Error(`gate: condition not met in ${timeoutMs} ms (${held.length} held, ${seen.length} seen)`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
 
 const DELIVERIES = `query($id: ID!) { node(id: $id) { ... on WebhookEndpoint { active disabledReason deliveries(first: 100) { totalCount nodes {
   id eventType eventId webhookId status attempts responseStatus durationMs lastError deliveredAt nextAttemptAt incident { id }
@@ -233,27 +277,43 @@ describe('deliveries', () => {
 });
 
 describe('failing endpoints', () => {
+  // The endpoint's failing period starts at its first failure, which comes after its deliveries
+  // were queued (here: the first call hangs until it times out, 600 ms). A delivery's own age
+  // limit (queued + window) thus falls before the endpoint's window ends; this is the interleaving
+  // where the deliveries used to end DEAD on their own and the endpoint stayed active, unnoticed.
   it('one failing for the whole window is disabled, its deliveries end DEAD, and the admins are told', async () => {
     const mine = new Set<string>();
-    const short = await startApp({ ...config({ disableAfterMs: 1_500 }) }, { database: app.database, outbound: { scope: () => [...mine] } });
+    const short = await startApp({ ...config({ disableAfterMs: 1_500, timeoutMs: 600 }) }, { database: app.database, outbound: { scope: () => [...mine] } });
     try {
       const t = await newTenant(short);
       mine.add(t.tenant.id);
       await short.database.query(`update principals set email = 'admin-${t.tenant.slug}@customer.example' where id = '${t.principals.ADMIN.id}'`);
       const { endpoint } = await endpointFor(t, ['INCIDENT_CREATED', 'INCIDENT_UPDATED'], short);
-      hook.respond((req) => (req.path.startsWith(`/hook/${t.tenant.slug}`) ? { status: 500, body: 'down' } : { status: 202 }));
+      let calls = 0;
+      hook.respond((req) => (req.path.startsWith(`/hook/${t.tenant.slug}`) ? (calls++ === 0 ? 'hang' : { status: 500, body: 'down' }) : { status: 202 }));
       const inc = await ingest(short, t);
       await mutate(short, t.tokens.OPERATOR, 'updateIncident', { incidentId: inc.id, tags: ['x'] });
       const d = await waitFor(() => deliveriesOf(t, endpoint.id, short), (x) => !x.active, 15_000);
       expect(d.disabledReason).toMatch(/Disabled automatically: every delivery has failed since .*; last error: The webhook endpoint answered HTTP 500: down/);
-      expect(d.deliveries.nodes.map((n) => n.status).sort()).toEqual(['DEAD', 'DEAD']);
+      const byType = Object.fromEntries(d.deliveries.nodes.map((n) => [n.eventType, n]));
+      expect(Object.keys(byType).sort()).toEqual(['INCIDENT_CREATED', 'INCIDENT_UPDATED']);
+      // the created event was retried until the endpoint's window was over and ended with it; the
+      // later one of the same incident waited behind it and was never sent
+      expect(byType.INCIDENT_CREATED).toMatchObject({ status: 'DEAD', responseStatus: 500 });
+      expect(byType.INCIDENT_CREATED.attemptLog.length).toBeGreaterThanOrEqual(2);
+      expect(byType.INCIDENT_CREATED.attemptLog[0].responseStatus).toBeNull(); // the call that timed out
+      expect(byType.INCIDENT_CREATED.attemptLog.slice(1).map((a: { responseStatus: number }) => a.responseStatus)).toEqual(byType.INCIDENT_CREATED.attemptLog.slice(1).map(() => 500));
+      expect(byType.INCIDENT_UPDATED).toMatchObject({ status: 'DEAD', attempts: 0, lastError: 'The endpoint was disabled' });
       const told = await short.gql<any, any>(`{ tenant { notifications(first: 5, filter: { kind: [WEBHOOK_ENDPOINT_DISABLED] }) { nodes { recipient kind } } } }`, {}, t.tokens.ADMIN);
       expect(told.data.tenant.notifications.nodes).toEqual([{ recipient: `admin-${t.tenant.slug}@customer.example`, kind: 'WEBHOOK_ENDPOINT_DISABLED' }]);
-      // nothing more is sent to it; enabling it again starts afresh
+      // nothing more is sent to it: a new event queues nothing for it, and a deliverer looking for
+      // work right now (drain: claims and runs whatever is ready, and waits for it) finds none
       const before = to(t.tenant.slug).length;
       await mutate(short, t.tokens.OPERATOR, 'updateIncident', { incidentId: inc.id, tags: ['y'] });
-      await new Promise((r) => setTimeout(r, 400));
+      await short.server.outbound.drain();
       expect(to(t.tenant.slug).length).toBe(before);
+      expect((await deliveriesOf(t, endpoint.id, short)).deliveries.nodes.map((n) => n.status)).toEqual(['DEAD', 'DEAD']);
+      // enabling it again starts afresh
       hook.respond(null);
       const on = await mutate(short, t.tokens.ADMIN, 'updateWebhookEndpoint', { endpointId: endpoint.id, active: true }, 'endpoint { active disabledReason }');
       expect(on.data.updateWebhookEndpoint.endpoint).toEqual({ active: true, disabledReason: null });
@@ -261,6 +321,67 @@ describe('failing endpoints', () => {
       await hook.waitFor(() => to(t.tenant.slug).some((r) => JSON.stringify(bodyOf(r).data.incident.tags) === '["z"]'));
     } finally {
       await short.close();
+    }
+  });
+
+  // Deliveries of different incidents go out side by side, and settle side by side. Here four are
+  // on the wire at once when the window ends, and all four fail together: the first to settle
+  // disables the endpoint; the others, in flight meanwhile, must end DEAD with it (not FAILED on a
+  // disabled endpoint), and the admins are told once. Three of them were queued well after the
+  // endpoint began failing, so they are far from their own age limit.
+  it('several deliveries failing at once as the window ends: disabled once, every one DEAD', async () => {
+    const WINDOW = 2_000;
+    const gate = await startGate();
+    const mine = new Set<string>();
+    const short = await startApp(
+      { ...config({ disableAfterMs: WINDOW, timeoutMs: 5_000, tenantConcurrency: 4, concurrency: 8 }) },
+      { database: app.database, outbound: { scope: () => [...mine] } },
+    );
+    try {
+      const t = await newTenant(short);
+      mine.add(t.tenant.id);
+      await short.database.query(`update principals set email = 'admin-${t.tenant.slug}@customer.example' where id = '${t.principals.ADMIN.id}'`);
+      const r = await mutate(short, t.tokens.ADMIN, 'createWebhookEndpoint', { url: `${gate.url}/${t.tenant.slug}`, eventTypes: ['INCIDENT_CREATED'] }, ENDPOINT_FIELDS);
+      expect(r.data.createWebhookEndpoint.errors).toEqual([]);
+      const endpointId = r.data.createWebhookEndpoint.endpoint.id as string;
+      const rows = () =>
+        short.database.query<{ status: string; attempts: number; last_error: string | null }>(
+          `select d.status::text as status, d.attempts, d.last_error from outbound_deliveries d where d.tenant_id = '${t.tenant.id}' order by d.created_at`,
+        );
+      const failingFor = async () =>
+        (await short.database.query<{ started: boolean; over: boolean }>(
+          `select failing_since is not null as started, coalesce(clock_timestamp() >= failing_since + interval '${WINDOW} milliseconds', false) as over from webhook_endpoints where tenant_id = '${t.tenant.id}'`,
+        ))[0];
+      // the endpoint starts failing
+      await ingest(short, t);
+      await waitFor(failingFor, (f) => f.started);
+      await new Promise((res) => setTimeout(res, 300));
+      for (let i = 0; i < 3; i++) await ingest(short, t);
+      await waitFor(rows, (x) => x.length === 4 && x.every((d) => d.status === 'FAILED' && d.attempts >= 1));
+      // the next attempts are held on the wire, all four at once, until the window is over
+      gate.hold(true);
+      await gate.until(() => gate.held.length === 4);
+      expect((await failingFor()).over).toBe(false);
+      expect((await rows()).map((d) => d.status)).toEqual(['SENDING', 'SENDING', 'SENDING', 'SENDING']);
+      await waitFor(failingFor, (f) => f.over);
+      gate.release(500);
+      const settled = await waitFor(rows, (x) => x.every((d) => d.status !== 'SENDING'));
+      expect(settled.map((d) => d.status)).toEqual(['DEAD', 'DEAD', 'DEAD', 'DEAD']);
+      const d = await deliveriesOf(t, endpointId, short);
+      expect(d.active).toBe(false);
+      expect(d.disabledReason).toMatch(/Disabled automatically: every delivery has failed since .*; last error: The webhook endpoint answered HTTP 500: down/);
+      // each of the four recorded its last (held) attempt
+      for (const n of d.deliveries.nodes) expect(n.attemptLog.at(-1).responseStatus).toBe(500);
+      const told = await short.gql<any, any>(`{ tenant { notifications(first: 5, filter: { kind: [WEBHOOK_ENDPOINT_DISABLED] }) { nodes { recipient kind } } } }`, {}, t.tokens.ADMIN);
+      expect(told.data.tenant.notifications.nodes).toEqual([{ recipient: `admin-${t.tenant.slug}@customer.example`, kind: 'WEBHOOK_ENDPOINT_DISABLED' }]);
+      // and nothing is left to send to it
+      const before = gate.seen.length;
+      await short.server.outbound.drain();
+      expect(gate.seen.length).toBe(before);
+    } finally {
+      gate.release(500);
+      await short.close();
+      await gate.close();
     }
   });
 

@@ -6,7 +6,7 @@
 // keeps failing is retried with exponential backoff and jitter for WEBHOOK_DISABLE_AFTER (3 days);
 // an endpoint failing that long is disabled, its open deliveries end DEAD, and the tenant's
 // admins are told (WEBHOOK_ENDPOINT_DISABLED).
-import { and, asc, eq, inArray, isNull, lt, lte, notInArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, isNull, lt, lte, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Database, Tx } from '../../db/client';
 import {
@@ -49,6 +49,9 @@ export interface OutboundOptions {
 }
 
 type Sent = { answer: HttpAnswer; ticket?: SyncOutcome };
+
+/** The reason of an endpoint disabled for failing the whole window begins so (an administrator's does not). */
+const AUTO_DISABLED = 'Disabled automatically';
 
 function scopeCond(scope: readonly string[] | null | undefined, column: AnyPgColumn = outboundDeliveries.tenantId): SQL | undefined {
   if (!scope) return undefined;
@@ -144,13 +147,21 @@ class OutboundQueue implements JobQueue<OutboundDeliveryRow, Sent> {
       const ticket = await syncSentinel(target, incident, existing?.labels ?? []);
       return { answer: ticket.answer, ticket };
     }
-    const events = ((d.payload as { events?: { type: string; managedResponse?: { narrative?: string }; action?: { title: string; status: string; failureReason?: string | null } }[] }).events ?? []);
+    type SyncEvent = {
+      type: string;
+      managedResponse?: { narrative?: string };
+      action?: { title: string; status: string; failureReason?: string | null };
+      update?: { body: string; author?: { name: string | null } };
+    };
+    const events = (d.payload as { events?: SyncEvent[] }).events ?? [];
     const notes = events.flatMap((e) =>
       e.type === 'managed_response.published' && e.managedResponse?.narrative
         ? [`Managed response published by ${this.opts.providerName}:\n${e.managedResponse.narrative}`]
         : e.type === 'action.updated' && e.action
           ? [`Response action "${e.action.title}": ${e.action.status}${e.action.failureReason ? ` (${e.action.failureReason})` : ''}`]
-          : [],
+          : e.type === 'investigation.update_posted' && e.update
+            ? [`Investigation update from ${e.update.author?.name ?? this.opts.providerName} (${this.opts.providerName}):\n${e.update.body}`]
+            : [],
     );
     const ticket = await syncServiceNow(target, incident, encodeGlobalId('Incident', incident.id), notes, existing ?? null);
     return { answer: ticket.answer, ticket };
@@ -159,15 +170,26 @@ class OutboundQueue implements JobQueue<OutboundDeliveryRow, Sent> {
   async settle(d: OutboundDeliveryRow, result: RunResult<Sent>, owner: string): Promise<void> {
     let ok = false;
     await this.database.transaction(async (tx) => {
-      const [current] = await tx.select().from(outboundDeliveries).where(eq(outboundDeliveries.id, d.id)).for('update');
-      if (!current || current.status !== 'SENDING' || current.claimedBy !== owner) return;
-      const now = new Date();
+      // Lock order: the endpoint, then the delivery (as deleting an endpoint does). The settles of
+      // one endpoint's deliveries thus run one after another, each seeing what the previous one
+      // did to the endpoint (started its failing period, disabled it), and each reads the clock
+      // once it holds the endpoint: times written and compared here follow that order.
+      const [ep] = d.endpointId ? await tx.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, d.endpointId)).for('update') : [];
+      const [row] = await tx
+        .select({ current: outboundDeliveries, nowMs: sql<number>`floor(extract(epoch from clock_timestamp()) * 1000)::float8`.mapWith(Number) })
+        .from(outboundDeliveries)
+        .where(eq(outboundDeliveries.id, d.id))
+        .for('update');
+      if (!row || row.current.status !== 'SENDING' || row.current.claimedBy !== owner) return;
+      const current = row.current;
+      const now = new Date(row.nowMs);
       const err = result.ok ? null : result.error;
       const answer = result.ok ? result.value.answer : err instanceof HttpDeliveryError ? err.answer : null;
       const message = err ? (err instanceof DeliveryError ? err.message : `internal error: ${(err as Error)?.message ?? String(err)}`) : null;
       if (err && !(err instanceof DeliveryError)) this.log.error({ err, deliveryId: d.id }, 'outbound delivery failed unexpectedly; will retry');
       await tx.insert(deliveryAttempts).values({
         deliveryId: d.id,
+        at: now,
         responseStatus: answer?.status ?? null,
         durationMs: answer?.durationMs ?? 0,
         error: message?.slice(0, 1000) ?? null,
@@ -179,12 +201,14 @@ class OutboundQueue implements JobQueue<OutboundDeliveryRow, Sent> {
           .update(outboundDeliveries)
           .set({ status: 'SENT', deliveredAt: now, responseStatus: answer!.status, durationMs: answer!.durationMs, lastError: null, leaseUntil: null, claimedBy: null })
           .where(eq(outboundDeliveries.id, d.id));
-        if (d.endpointId) await tx.update(webhookEndpoints).set({ failingSince: null }).where(eq(webhookEndpoints.id, d.endpointId));
+        if (ep?.failingSince) await tx.update(webhookEndpoints).set({ failingSince: null }).where(eq(webhookEndpoints.id, ep.id));
         if (d.connectorId && result.value.ticket) await this.recordTicket(tx, d, result.value.ticket);
         return;
       }
+      const permanent = err instanceof DeliveryError && err.permanent;
       const expired = now.getTime() - current.createdAt.getTime() >= this.opts.disableAfterMs;
-      const dead = (err instanceof DeliveryError && err.permanent) || expired;
+      const fate = ep ? await this.webhookFailed(tx, current, ep, now, expired) : { dead: expired, disableSince: null };
+      const dead = permanent || fate.dead;
       const retryAfter = err instanceof DeliveryError ? Math.min(err.retryAfterMs ?? 0, this.opts.retryMaxMs) : 0;
       const delay = Math.max(backoffMs(current.attempts - 1, { baseMs: this.opts.retryBaseMs, maxMs: this.opts.retryMaxMs }), retryAfter);
       await tx
@@ -199,7 +223,7 @@ class OutboundQueue implements JobQueue<OutboundDeliveryRow, Sent> {
           claimedBy: null,
         })
         .where(eq(outboundDeliveries.id, d.id));
-      if (d.endpointId) await this.endpointFailed(tx, d.endpointId, message!, now);
+      if (ep && fate.disableSince) await this.disableEndpoint(tx, ep, fate.disableSince, message!, now);
       if (d.connectorId) {
         await tx.update(syncConnectors).set({ lastError: message!.slice(0, 1000), updatedAt: now }).where(eq(syncConnectors.id, d.connectorId));
         await tx
@@ -234,20 +258,68 @@ class OutboundQueue implements JobQueue<OutboundDeliveryRow, Sent> {
     await tx.update(syncConnectors).set({ lastSyncAt: now, lastError: null }).where(eq(syncConnectors.id, d.connectorId!));
   }
 
-  /** A failure starts (or continues) the endpoint's failing period; past the window it is disabled. */
-  private async endpointFailed(tx: Tx, endpointId: string, message: string, now: Date) {
-    const [ep] = await tx
-      .update(webhookEndpoints)
-      .set({ failingSince: sql`coalesce(${webhookEndpoints.failingSince}, now())` })
-      .where(eq(webhookEndpoints.id, endpointId))
-      .returning();
-    if (!ep || !ep.active || !ep.failingSince || now.getTime() - ep.failingSince.getTime() < this.opts.disableAfterMs) return;
-    const reason = `Disabled automatically: every delivery has failed since ${ep.failingSince.toISOString()}; last error: ${message.slice(0, 300)}`;
-    await tx.update(webhookEndpoints).set({ active: false, disabledReason: reason, updatedAt: now }).where(eq(webhookEndpoints.id, endpointId));
+  /**
+   * A webhook delivery failed (the endpoint's row is locked): the endpoint's failing period starts
+   * (or goes on), and the delivery's fate follows from it, so that whatever the order in which an
+   * endpoint's deliveries settle, one failing for the whole window ends disabled, and a delivery
+   * never gives up on its own what its endpoint's window decides:
+   * - the endpoint has failed for the whole window: it is disabled (by the caller, once: only an
+   *   active endpoint is), and this delivery ends DEAD with its other open ones;
+   * - it was disabled so meanwhile (another delivery of it settled first while this one was on
+   *   the wire): this one ends DEAD like the others did;
+   * - the delivery is older than the window: it ends DEAD on its own only if the endpoint has
+   *   succeeded since this delivery began failing. Otherwise the endpoint has been failing all
+   *   along, since no later than this delivery's first failure, so its window ends no later than
+   *   the delivery's would have, counted from that failure: the delivery is retried until then and
+   *   ends with the endpoint. (A delivery is queued before its first call; counted from its
+   *   creation it would give up before the endpoint's window ended, and with the last delivery
+   *   gone no failure would come to disable the endpoint.)
+   */
+  private async webhookFailed(
+    tx: Tx,
+    d: OutboundDeliveryRow,
+    ep: typeof webhookEndpoints.$inferSelect,
+    now: Date,
+    expired: boolean,
+  ): Promise<{ dead: boolean; disableSince: Date | null }> {
+    const since = ep.failingSince ?? now;
+    if (!ep.failingSince) await tx.update(webhookEndpoints).set({ failingSince: since }).where(eq(webhookEndpoints.id, ep.id));
+    if (ep.active && now.getTime() - since.getTime() >= this.opts.disableAfterMs) return { dead: true, disableSince: since };
+    if (!ep.active && ep.disabledReason?.startsWith(AUTO_DISABLED)) return { dead: true, disableSince: null };
+    if (!expired) return { dead: false, disableSince: null };
+    // its first failure since its last success (a redelivered one may have had one), this one included
+    const [{ throughout }] = await tx
+      .select({ throughout: sql<boolean>`coalesce(min(${deliveryAttempts.at}) >= ${since.toISOString()}::timestamptz, true)`.mapWith(Boolean) })
+      .from(deliveryAttempts)
+      .where(
+        and(
+          eq(deliveryAttempts.deliveryId, d.id),
+          isNotNull(deliveryAttempts.error),
+          sql`${deliveryAttempts.id} > coalesce((select max(s.id) from ${deliveryAttempts} s where s.delivery_id = ${d.id} and s.error is null), 0)`,
+        ),
+      );
+    return { dead: !throughout, disableSince: null };
+  }
+
+  /** The endpoint failed for the whole window: disabled, its open deliveries DEAD, the tenant's admins told. */
+  private async disableEndpoint(tx: Tx, ep: typeof webhookEndpoints.$inferSelect, since: Date, message: string, now: Date) {
+    const reason = `${AUTO_DISABLED}: every delivery has failed since ${since.toISOString()}; last error: ${message.slice(0, 300)}`;
+    await tx.update(webhookEndpoints).set({ active: false, disabledReason: reason, updatedAt: now }).where(eq(webhookEndpoints.id, ep.id));
+    const endOpen = { status: 'DEAD' as const, lastError: 'The endpoint was disabled', leaseUntil: null, claimedBy: null };
+    // waiting ones (a claim or a redelivery holding one commits first, then it is seen here)
     await tx
       .update(outboundDeliveries)
-      .set({ status: 'DEAD', lastError: 'The endpoint was disabled', leaseUntil: null, claimedBy: null })
-      .where(and(eq(outboundDeliveries.endpointId, endpointId), inArray(outboundDeliveries.status, ['QUEUED', 'FAILED'])));
+      .set(endOpen)
+      .where(and(eq(outboundDeliveries.endpointId, ep.id), inArray(outboundDeliveries.status, ['QUEUED', 'FAILED'])));
+    // and ones whose sender died mid-call (never claimed again: the endpoint is inactive). Those
+    // on the wire now end DEAD when they settle (webhookFailed); a lapsed one that is locked is
+    // being taken over by a claim right now, and ends DEAD likewise when that call settles
+    const lapsed = await tx
+      .select({ id: outboundDeliveries.id })
+      .from(outboundDeliveries)
+      .where(and(eq(outboundDeliveries.endpointId, ep.id), eq(outboundDeliveries.status, 'SENDING'), lt(outboundDeliveries.leaseUntil, now)))
+      .for('update', { skipLocked: true });
+    if (lapsed.length) await tx.update(outboundDeliveries).set(endOpen).where(inArray(outboundDeliveries.id, lapsed.map((l) => l.id)));
     // the tenant's admins (principals with an address, not disabled) are told
     const admins = await tx
       .select({ email: principals.email })
@@ -261,9 +333,9 @@ class OutboundQueue implements JobQueue<OutboundDeliveryRow, Sent> {
       kind: 'WEBHOOK_ENDPOINT_DISABLED',
       payload: { tenant: { name: tenant?.name ?? '' }, summary: `${redactUrl(ep.url)}\n${reason}` },
       recipients: { tenantName: tenant?.name ?? '', emails, teams: false },
-      dedupe: `endpoint-disabled:${endpointId}:${ep.failingSince.toISOString()}`,
+      dedupe: `endpoint-disabled:${ep.id}:${since.toISOString()}`,
     });
-    this.log.warn({ endpointId, tenantId: ep.tenantId }, 'webhook endpoint disabled after failing for the whole retry window');
+    this.log.warn({ endpointId: ep.id, tenantId: ep.tenantId }, 'webhook endpoint disabled after failing for the whole retry window');
   }
 
   async renew(ids: readonly string[], owner: string, leaseUntil: Date): Promise<void> {
