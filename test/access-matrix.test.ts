@@ -133,6 +133,19 @@ async function snapshot(tenantGid: string): Promise<unknown> {
   return (rows as unknown as { rows?: unknown[] }).rows ?? rows;
 }
 
+/** Until no action attempt of either tenant is queued or running (the executor runs them in the background). */
+async function attemptsSettled() {
+  const ids = [A.fixture.tenant.id, B.fixture.tenant.id];
+  for (const end = Date.now() + 10_000; Date.now() < end; await new Promise((r) => setTimeout(r, 25))) {
+    const rows = await app.database.db.execute(
+      sql`select count(*)::int as n from action_attempts where tenant_id in (${ids[0]}, ${ids[1]}) and state in ('QUEUED', 'RUNNING')`,
+    );
+    const [{ n }] = ((rows as unknown as { rows?: { n: number }[] }).rows ?? rows) as { n: number }[];
+    if (Number(n) === 0) return;
+  }
+  throw new Error('action attempts still running after 10 s');
+}
+
 function topLevel(r: GqlResult<unknown>): Seen | null {
   if (!r.errors?.length) return null;
   const code = r.errors[0].extensions?.code;
@@ -352,6 +365,8 @@ describe('authorization matrix, from the policy table', () => {
         seen = topLevel(r) ?? 'visible';
       } else {
         seen = await mutation(caller, name, mutationInputs[name]!(target(scope), scope));
+        // an ad-hoc action runs in the background: let it finish, or the next cell's snapshot moves
+        if (name === 'performEntityAction') await attemptsSettled();
       }
     } else {
       seen = await subscription(caller, name, scope);

@@ -288,22 +288,26 @@ describe('ServiceNow', () => {
     await start(t, inc.id);
     await sn.waitFor(() => record.writes.length === 2);
     expect(record.writes[1]).toMatchObject({ state: '2' });
-    await classify(t, inc.id, 'TRUE_POSITIVE', 'MALWARE', 'Malware from a phishing attachment');
+    // the experts' interim update reaches the ticket as a work note
+    ok(await mutate(app, t.tokens.EXPERT, 'postInvestigationUpdate', { incidentId: inc.id, body: 'Checking the sign-in logs of jdoe' }, 'update { id }'), 'postInvestigationUpdate');
     await sn.waitFor(() => record.writes.length === 3);
+    expect(record.writes[2].work_notes).toMatch(/^Investigation update from .*:\nChecking the sign-in logs of jdoe$/);
+    await classify(t, inc.id, 'TRUE_POSITIVE', 'MALWARE', 'Malware from a phishing attachment');
+    await sn.waitFor(() => record.writes.length === 4);
     expect(record.fields.description).toContain('TRUE_POSITIVE');
     const published = await publishManual(t, inc.id, ['Reset the password of jdoe', 'Block the sender domain']);
     expect(published.status).toBe('AWAITING_CUSTOMER_ACTION');
-    await sn.waitFor(() => record.writes.length === 4);
-    expect(record.writes[3]).toMatchObject({ state: '3', hold_reason: '1' });
-    expect(record.writes[3].work_notes).toContain(summary.narrative);
+    await sn.waitFor(() => record.writes.length === 5);
+    expect(record.writes[4]).toMatchObject({ state: '3', hold_reason: '1' });
+    expect(record.writes[4].work_notes).toContain(summary.narrative);
     expect(record.journal.join('\n')).toContain(summary.narrative);
 
     // the customer completes the actions: the last one resolves it, and the ticket closes
     const [first, second] = published.managedResponse.actions;
     await complete(t, first.id);
-    await sn.waitFor(() => record.writes.length === 5);
+    await sn.waitFor(() => record.writes.length === 6);
     expect(record.fields.state).toBe('3');
-    expect(record.writes[4].work_notes).toContain('Reset the password of jdoe');
+    expect(record.writes[5].work_notes).toContain('Reset the password of jdoe');
     await complete(t, second.id);
     expect((await incident(app, t.tokens.READER, inc.id)).status).toBe('RESOLVED');
     await sn.waitFor(() => record.fields.state === '6');
@@ -315,9 +319,9 @@ describe('ServiceNow', () => {
     expect(sn.records.size).toBe(1);
     expect(sn.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
     expect(sn.requests.slice(2).every((r) => r.method === 'PATCH' && r.pathname.endsWith(`/${record.sys_id}`))).toBe(true);
-    expect(record.writes.map((w) => Number(w.state))).toEqual([1, 2, 2, 3, 3, 6]);
-    const deliveries = await waitFor(() => syncDeliveries(inc.id), (d) => d.length === 6 && d.every((x) => x.status === 'SENT'));
-    expect(deliveries.map((d) => d.attempts)).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(record.writes.map((w) => Number(w.state))).toEqual([1, 2, 2, 2, 3, 3, 6]);
+    const deliveries = await waitFor(() => syncDeliveries(inc.id), (d) => d.length === 7 && d.every((x) => x.status === 'SENT'));
+    expect(deliveries.map((d) => d.attempts)).toEqual([1, 1, 1, 1, 1, 1, 1]);
     const [final] = await tickets(t, inc.id);
     expect(final).toMatchObject({ externalId: record.sys_id, number: 'INC0010001', status: 'SENT', lastError: null });
     expect(Date.parse(final.lastSyncedAt!)).toBeGreaterThan(Date.parse(ticket.lastSyncedAt!));
