@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Tx } from '../db/client';
 import { accounts, alerts, deviceFiles, devices, emailMessages, evidence, incidents, tenants, type IncidentRow } from '../db/schema';
-import { ensureIndicator, type IndicatorType } from './response/targets';
+import { canonicalIp, ensureIndicator, type IndicatorType } from './response/targets';
 import { writeTransaction, type ActivityLog } from '../events/activity';
 import type { DomainContext } from './context';
 import type { Severity } from './enums';
@@ -203,7 +203,7 @@ function cleanEvidence(e: EvidenceInput, field: string[]): CleanEvidence {
       if (isIP(address) === 0) {
         throw invalid(`"${address}" is not an IPv4 or IPv6 address`, [...field, 'ip', 'address']);
       }
-      return { kind: 'IP', deviceName: null, value: address, indicator: { type: 'IP_ADDRESS', value: address.toLowerCase() }, details: {} };
+      return { kind: 'IP', deviceName: null, value: address, indicator: { type: 'IP_ADDRESS', value: canonicalIp(address) }, details: {} };
     }
     case 'url': {
       const url = text(e.url!.url, [...field, 'url', 'url'], S);

@@ -104,7 +104,8 @@ export async function createCard(
       leftToCustomerReason: leftReason,
     })
     .returning();
-  log.add({ tenantId: tenant.id, incidentId: opts.incidentId, field: 'action', subjectId: card.id, from: null, to: 'PENDING', note: card.title });
+  // an ad-hoc card starts at once: its first event is IN_PROGRESS (a PENDING one would be noise)
+  if (opts.incidentId) log.add({ tenantId: tenant.id, incidentId: opts.incidentId, field: 'action', subjectId: card.id, from: null, to: 'PENDING', note: card.title });
   if (!expertsAct) return { card, started: false };
   try {
     await startAttempt(tx, log, ctx, card, actor);

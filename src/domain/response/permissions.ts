@@ -24,7 +24,7 @@ export type TenantRules = Pick<TenantRow, 'serviceAccessLevel' | 'remediationExc
  */
 export function performCheck(
   viewer: Viewer | null,
-  card: Pick<ActionCardRow, 'tenantId' | 'kind' | 'status'>,
+  card: Pick<ActionCardRow, 'tenantId' | 'kind' | 'status' | 'incidentId'>,
   tenant: TenantRules,
   target: ExclusionFacts | null,
   action: CardAction = isOneClick(card.kind as ActionKind) ? 'perform' : 'complete',
@@ -42,6 +42,8 @@ export function performCheck(
     return { allowed: false, code: 'FORBIDDEN', reason };
   }
   if (viewer.role === 'EXPERT') {
+    // an action the customer took from an entity's page is theirs to retry or dismiss
+    if (!card.incidentId) return { allowed: false, code: 'FORBIDDEN', reason: "An action taken from an entity's page is the customer's own" };
     if (!isOneClick(kind)) {
       return { allowed: false, code: 'FORBIDDEN', reason: "Manual actions and skipping are the customer's decision" };
     }

@@ -2,6 +2,7 @@
 // how publish-time and entity-page targets are resolved and checked against the tenant, and what
 // exclusions look at on each.
 import { isIP } from 'node:net';
+import { domainToASCII } from 'node:url';
 import { and, eq, sql } from 'drizzle-orm';
 import type { DbOrTx, Tx } from '../../db/client';
 import {
@@ -113,6 +114,23 @@ export async function exclusionFacts(db: DbOrTx, tenantId: string, t: LoadedTarg
 
 // ---------------------------------------------------------------- indicators
 
+/**
+ * An IP address in its one stored form (ingestion and indicators by value): an IPv6 address
+ * compressed and in lower case, as the URL standard writes it, so "2001:0DB8:0000::1" and
+ * "2001:db8::1" are one indicator, not two.
+ */
+export function canonicalIp(address: string): string {
+  const v = address.trim();
+  if (isIP(v) !== 6) return v.toLowerCase();
+  const [addr, zone] = v.split('%');
+  try {
+    const canonical = new URL(`http://[${addr}]/`).hostname.slice(1, -1);
+    return zone ? `${canonical}%${zone.toLowerCase()}` : canonical;
+  } catch {
+    return v.toLowerCase();
+  }
+}
+
 const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
 
 /** An indicator value in its one stored form, or INVALID_INPUT saying what is wrong. */
@@ -128,7 +146,7 @@ export function normaliseIndicator(type: IndicatorType, raw: string, field: stri
       return v.toLowerCase();
     case 'IP_ADDRESS':
       if (!isIP(v)) throw invalid(`"${v.slice(0, 60)}" is not an IPv4 or IPv6 address`, field);
-      return v.toLowerCase();
+      return canonicalIp(v);
     case 'URL': {
       let url: URL;
       try {
@@ -140,7 +158,8 @@ export function normaliseIndicator(type: IndicatorType, raw: string, field: stri
       return url.href;
     }
     case 'DOMAIN': {
-      const d = v.toLowerCase().replace(/\.$/, '');
+      // internationalised names in their ASCII (punycode) form, as DNS and EDRs compare them
+      const d = (domainToASCII(v.replace(/\.$/, '')) || v).toLowerCase();
       if (!DOMAIN.test(d)) throw invalid(`"${v.slice(0, 60)}" is not a domain name`, field);
       return d;
     }
