@@ -6,7 +6,7 @@
 // every kind, for every role, under both service access levels.
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ACTION_KINDS, isOneClick, kindsFor, targetOf, type ActionKind } from '../src/domain/response/kinds';
+import { ACTION_KINDS, isOneClick, kindsFor, targetOf, type ActionKind } from '../src/registry/action-kinds';
 import type { Role } from '../src/domain/viewer';
 import { backend, startApp, type TestApp } from './helpers/app';
 import { card, edrPeer, estateIncident, local, performAction, publish, settled, type EdrPeer, type Estate } from './helpers/estate';

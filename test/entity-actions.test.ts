@@ -3,7 +3,7 @@
 // incident, shown in the action center, with the same rules, attempts and live progress."
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACTION_KINDS, isOneClick, targetOf, type OneClickKind, type TargetType } from '../src/domain/response/kinds';
+import { ACTION_KINDS, isOneClick, targetOf, type OneClickKind, type TargetType } from '../src/registry/action-kinds';
 import { startApp, type TestApp } from './helpers/app';
 import { card, estateIncident, performAction, performEntityAction, publish, settled, written, type Estate } from './helpers/estate';
 import { encodeGlobalID, newTenant, type TenantFixture } from './helpers/factory';

@@ -1,4 +1,4 @@
-// Every kind of the registry (src/domain/response/kinds.ts) through the API, on the built-in
+// Every kind of the registry (src/registry/action-kinds.ts) through the API, on the built-in
 // estate and through a remote EDR (SPEC.md section 4, "Action cards" and "Response beyond
 // devices"): each one-click kind completes with a visible effect on its target and has a real
 // failure case; indicators named by value; targets checked at publish; the estate created and
@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../src/config';
-import { ACTION_KIND_REGISTRY, ACTION_KINDS, isOneClick, kindsFor, targetOf, type OneClickKind, type TargetType } from '../src/domain/response/kinds';
+import { ACTION_KIND_REGISTRY, ACTION_KINDS, isOneClick, kindsFor, targetOf, type OneClickKind, type TargetType } from '../src/registry/action-kinds';
 import { backend, startApp, type TestApp } from './helpers/app';
 import {
   edrPeer,

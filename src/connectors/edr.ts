@@ -5,7 +5,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { Tx } from '../db/client';
 import { devices, type ActionParameters } from '../db/schema';
-import { ACTION_KIND_REGISTRY, type OneClickKind, type TargetType } from '../domain/response/kinds';
+import { ACTION_KIND_REGISTRY, type OneClickKind, type TargetType } from '../registry/action-kinds';
 import { applyEffect, type EstateTarget } from './estate';
 
 export type { OneClickKind };

@@ -1,6 +1,6 @@
 // The built-in estate: the tenant's devices, files, accounts, mailbox messages and indicators kept
 // in our own database, so that every one-click kind has a real, visible effect and real failure
-// cases. One effect per one-click kind of the registry (src/domain/response/kinds.ts); the
+// cases. One effect per one-click kind of the registry (src/registry/action-kinds.ts); the
 // `Record<OneClickKind, …>` type makes a kind without an effect a compile error.
 //
 // An effect runs inside the caller's transaction, so the effect and the card's completion commit
@@ -20,7 +20,7 @@ import {
   type EmailMessageRow,
   type IndicatorRow,
 } from '../db/schema';
-import type { OneClickKind } from '../domain/response/kinds';
+import type { OneClickKind } from '../registry/action-kinds';
 
 /** The target of an action as loaded from the estate; which member is set follows the kind's target type. */
 export interface EstateTarget {

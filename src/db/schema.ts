@@ -17,7 +17,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { ACTION_KINDS } from '../domain/response/kinds';
+import { ACTION_KINDS } from '../registry/action-kinds';
 
 // Millisecond precision everywhere: cursors carry JS Dates, and a microsecond column would make a
 // cursor compare unequal to the row it came from (rows repeated or lost while paging).

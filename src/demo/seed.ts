@@ -17,7 +17,7 @@ import { updateIncident } from '../domain/incidents';
 import { completeManualAction, performAction } from '../domain/response/perform';
 import { publishManagedResponse } from '../domain/response/publish';
 import { classifyIncident, startInvestigation } from '../domain/triage';
-import type { ActionKind } from '../domain/response/kinds';
+import type { ActionKind } from '../registry/action-kinds';
 import type { ActionCardInput, IndicatorType } from '../domain/response/targets';
 import { performEntityAction } from '../domain/response/perform';
 import { setRemediationExclusions } from '../domain/settings';

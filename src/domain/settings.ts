@@ -8,7 +8,7 @@ import type { DomainContext } from './context';
 import type { ServiceAccessLevel } from './enums';
 import { invalid, notFound } from './errors';
 import { buildPage, pageRequest, type Page, type PageArgs } from './pagination';
-import type { ActionKind } from './response/kinds';
+import type { ActionKind } from '../registry/action-kinds';
 type ActionStatus = ActionCardRow['status'];
 import { LIMITS, text } from './validate';
 import { adminTenant, authorize, lockOwned, scopeTenantIds } from './access';

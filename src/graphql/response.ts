@@ -3,7 +3,7 @@
 import type { ActionAttemptRow, ActionCardRow, ManagedResponseRow } from '../db/schema';
 import { listChat } from '../domain/chat';
 import { loadAll } from '../domain/loaders';
-import { ACTION_KIND_REGISTRY, ACTION_KINDS, targetOf, type TargetType } from '../domain/response/kinds';
+import { ACTION_KIND_REGISTRY, ACTION_KINDS, targetOf, type TargetType } from '../registry/action-kinds';
 import { completeManualAction, performAction, performEntityAction, skipAction } from '../domain/response/perform';
 import { performCheck } from '../domain/response/permissions';
 import { IOC_TYPES, publishManagedResponse } from '../domain/response/publish';

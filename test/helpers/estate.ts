@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { expect } from 'vitest';
 import { sign, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from '../../src/connectors/edr';
-import type { TargetType } from '../../src/domain/response/kinds';
+import type { TargetType } from '../../src/registry/action-kinds';
 import type { TestApp } from './app';
 import type { TenantFixture } from './factory';
 import { startHttpReceiver, type HttpReceiver } from './peers';

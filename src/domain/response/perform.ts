@@ -10,7 +10,7 @@ import { DomainError, invalid } from '../errors';
 import { exclusionOf } from '../exclusions';
 import { LIMITS, optionalText } from '../validate';
 import type { Viewer } from '../viewer';
-import { isOneClick } from './kinds';
+import { isOneClick } from '../../registry/action-kinds';
 import { performCheck, type CardAction } from './permissions';
 import { settleIncident } from './settle';
 import { exclusionFacts, loadCardTarget, resolveEntityCard, targetColumns, type ActionCardInput, type ResolvedCard } from './targets';

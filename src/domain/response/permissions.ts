@@ -4,7 +4,7 @@ import type { ActionCardRow, TenantRow } from '../../db/schema';
 import { allows, canReadTenant } from '../access';
 import { exclusionOf, type ExclusionFacts } from '../exclusions';
 import type { Viewer } from '../viewer';
-import { isOneClick, type ActionKind } from './kinds';
+import { isOneClick, type ActionKind } from '../../registry/action-kinds';
 
 export interface PerformCheck {
   allowed: boolean;

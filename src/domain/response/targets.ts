@@ -21,7 +21,7 @@ import type { EstateTarget } from '../../connectors/estate';
 import { invalid, notFound } from '../errors';
 import type { ExclusionFacts } from '../exclusions';
 import { LIMITS, optionalText } from '../validate';
-import { defaultTitle, isOneClick, targetOf, type ActionKind, type TargetType } from './kinds';
+import { defaultTitle, isOneClick, targetOf, type ActionKind, type TargetType } from '../../registry/action-kinds';
 
 export const INDICATOR_TYPES = ['FILE_SHA1', 'FILE_SHA256', 'IP_ADDRESS', 'URL', 'DOMAIN'] as const;
 export type IndicatorType = (typeof INDICATOR_TYPES)[number];

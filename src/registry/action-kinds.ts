@@ -4,7 +4,8 @@
 // checked complete by the compiler) and the HTTP EDR request. Adding a kind: one entry here, one
 // effect there, one migration (`npm run db:generate` adds the enum value).
 //
-// This module imports nothing, so storage and connectors may read it without depending on rules.
+// This module imports nothing and sits below every layer (src/registry/: the open lists), so
+// storage, connectors, domain and GraphQL all read it with their arrows pointing down.
 
 /** What a kind acts on; null for MANUAL (free text, performed outside the service). */
 export type TargetType = 'Device' | 'DeviceFile' | 'Account' | 'EmailMessage' | 'Indicator';
