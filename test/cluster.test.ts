@@ -85,14 +85,14 @@ describe.skipIf(backend !== 'postgres')('WORKERS=2 on PostgreSQL', () => {
     // on a new connection lands on the live one)
     process.kill(workers[0], 'SIGKILL');
     await until('the killed worker to be gone', () => !alive(workers[0]));
-    expect(await count(service.url, tokens.contoso.READER).catch(() => count(service.url, tokens.contoso.READER))).toBe(9);
+    expect(await count(service.url, tokens.contoso.READER).catch(() => count(service.url, tokens.contoso.READER))).toBe(10);
     const replaced = await until('a replacement worker', () => {
       const now = children(primary);
       return now.length === 2 && !now.includes(workers[0]) ? now : undefined;
     });
     expect(replaced).toContain(workers[1]);
     expect(service.output()).toContain('worker exited; starting another');
-    expect(await count(service.url, tokens.fabrikam.READER)).toBe(9);
+    expect(await count(service.url, tokens.fabrikam.READER)).toBe(10);
 
     // SIGTERM: every worker stops, then the primary, with code 0
     service.child.kill('SIGTERM');

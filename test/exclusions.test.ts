@@ -178,7 +178,9 @@ describe('the executor checks again before it runs', () => {
       app.server.executor.start();
     }
 
-    const after = await waitFor(() => incident(app, t.tokens.READER, inc.id), (i) => i.managedResponse.actions[0].status !== 'IN_PROGRESS');
+    // (both settled: one request reads the incident and its cards in separate statements, so a
+    // read during the commit can see the card's new state beside the incident's old one)
+    const after = await waitFor(() => incident(app, t.tokens.READER, inc.id), (i) => i.managedResponse.actions[0].status !== 'IN_PROGRESS' && i.status !== 'IN_PROGRESS');
     const card = after.managedResponse.actions[0];
     expect(card).toMatchObject({ status: 'FAILED', section: 'PENDING', performedBy: 'EXPERTS', target: { isolated: false } });
     expect(card.failureReason).toMatch(/^TARGET_EXCLUDED: device group "Workstations"/);
