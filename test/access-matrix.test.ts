@@ -12,7 +12,7 @@ import { FIELD_POLICY, POLICY, type FieldOperation, type Operation } from '../sr
 import { ROLES, type Role } from '../src/domain/viewer';
 import { schema } from '../src/graphql/schema';
 import { startApp, type GqlResult, type TestApp } from './helpers/app';
-import { newTenant, type TenantFixture } from './helpers/factory';
+import { encodeGlobalID, newTenant, type TenantFixture } from './helpers/factory';
 import { ingest, mutate, summary, truePositive } from './helpers/response';
 import { connected, subscribe, wsClient } from './helpers/ws';
 
@@ -38,6 +38,11 @@ interface Objects {
   endpoint: string;
   disposableEndpoint: string;
   delivery: string;
+  /** Saved views: one private view of each role's principal (to read and update), one to delete. */
+  views: Record<ViewOwner, string>;
+  disposableViews: Record<ViewOwner, string>;
+  /** An ACTIVE incident to merge into `incident` (mergeIncidents). */
+  mergeSource: string;
 }
 
 let app: TestApp;
@@ -104,10 +109,29 @@ async function objects(t: TenantFixture, awaiting: number): Promise<Objects> {
     disposableContact: contacts[1],
     endpoint: endpoints[0],
     disposableEndpoint: endpoints[1],
+    ...(await savedViewsOf(t)),
+    mergeSource: (await ingest(app, t)).id,
     delivery: (
       await app.gql<any, any>(`query($id: ID!) { node(id: $id) { ... on WebhookEndpoint { deliveries(first: 1) { nodes { id } } } } }`, { id: endpoints[0] }, t.tokens.ADMIN)
     ).data.node.deliveries.nodes[0].id,
   };
+}
+
+type ViewOwner = 'READER' | 'OPERATOR' | 'ADMIN' | 'EXPERT';
+const VIEW_OWNERS: ViewOwner[] = ['READER', 'OPERATOR', 'ADMIN', 'EXPERT'];
+
+/** Each role's own saved views (only the owner reads a private view, updates or deletes one). */
+async function savedViewsOf(t: TenantFixture): Promise<Pick<Objects, 'views' | 'disposableViews'>> {
+  const views = {} as Record<ViewOwner, string>;
+  const disposableViews = {} as Record<ViewOwner, string>;
+  for (const role of VIEW_OWNERS) {
+    for (const [name, into] of [['Matrix view', views], ['Disposable view', disposableViews]] as const) {
+      const v = await mutate(app, t.tokens[role], 'createSavedView', { name, filter: { severity: ['HIGH'] } }, 'view { id }');
+      expect(v.data.createSavedView.errors).toEqual([]);
+      into[role] = v.data.createSavedView.view.id;
+    }
+  }
+  return { views, disposableViews };
 }
 
 /** Everything a write could change in a tenant, as one comparable value. */
@@ -127,6 +151,9 @@ async function snapshot(tenantGid: string): Promise<unknown> {
       (select service_access_level::text || remediation_exclusions::text || coalesce(teams_webhook_url, '-') from tenants where id = ${tenantId}) as settings,
       (select string_agg(name || email || active::text, ',' order by id) from notification_contacts where tenant_id = ${tenantId}) as contacts,
       (select count(*) from notifications where tenant_id = ${tenantId})::int as notifications,
+      (select string_agg(name || active::text || hit_count::text || include_high_severity::text, ',' order by id) from suppression_rules where tenant_id = ${tenantId}) as suppression_rules,
+      (select string_agg(name || shared::text || filter::text, ',' order by id) from saved_views where tenant_id = ${tenantId}
+        or owner_id in (select principal_id from expert_tenants where tenant_id = ${tenantId})) as views,
       (select string_agg(url || event_types::text || active::text || secret_enc, ',' order by id) from webhook_endpoints where tenant_id = ${tenantId}) as endpoints,
       (select string_agg(status::text || next_attempt_at::text, ',' order by id) from outbound_deliveries where tenant_id = ${tenantId}) as deliveries,
       (select string_agg(system::text || base_url || active::text, ',' order by id) from sync_connectors where tenant_id = ${tenantId}) as connectors`);
@@ -194,12 +221,35 @@ const queryProbes: Record<string, Probe | null> = {
     const n = r.data.managedResponseSummary.awaitingCustomerAction;
     return s === 'own' ? (n === 1 ? 'visible' : 'hidden') : n === 2 ? 'visible' : 'hidden';
   },
+  // the caller's own view of the target tenant (own: its private view; foreign: none of B's)
+  savedViews: (c, s) =>
+    query(c, '{ savedViews { id } }', {}, (d) => d.savedViews.some((v: { id: string }) => Object.values(target(s).views).includes(v.id))),
+  suppressionRules: (c, s) =>
+    query(c, 'query($t: ID) { suppressionRules(tenantId: $t) { id } }', { t: target(s).tenant }, (d) =>
+      d.suppressionRules.some((r: { id: string }) => r.id === suppressionOf(target(s)).rule),
+    ),
+  // what the preview finds is the target tenant's incident a rule closed; a foreign tenant is NOT_FOUND
+  previewSuppressionRule: async (c, s) => {
+    const o = suppressionOf(target(s));
+    const r = await app.gql<any, any>(
+      'query($input: SuppressionRuleInput!) { previewSuppressionRule(input: $input) { matches } }',
+      { input: { tenantId: target(s).tenant, name: 'probe', conditions: [{ field: 'ALERT_TITLE', operator: 'EQUALS', value: o.marker }] } },
+      tokenOf(c),
+    );
+    if (r.errors?.[0]?.extensions?.code === 'NOT_FOUND') return 'NOT_FOUND';
+    return topLevel(r) ?? (r.data.previewSuppressionRule.matches > 0 ? 'visible' : 'hidden');
+  },
 };
 
 // ---- mutations: the input that names the target tenant's objects ----
 let manualIndex = 0;
-const mutationInputs: Record<string, ((o: Objects, scope: Scope) => Record<string, unknown>) | null> = {
+const mutationInputs: Record<string, ((o: Objects, scope: Scope, caller: Caller) => Record<string, unknown>) | null> = {
   ingestIncident: null, // an integration writes only into its own tenant: probed own-only below
+  createSuppressionRule: (o) => ({ tenantId: o.tenant, name: `Matrix rule ${Math.random()}`, conditions: [{ field: 'ALERT_TITLE', operator: 'EQUALS', value: 'matrix-never-matches' }] }),
+  updateSuppressionRule: (o) => ({ ruleId: suppressionOf(o).rule, name: 'Matrix rule renamed', includeHighSeverity: true }),
+  deleteSuppressionRule: (o, s) => ({ ruleId: suppressionOf(o).disposable[s === 'own' ? disposableRuleIndex++ % suppressionOf(o).disposable.length : 0] }),
+  // the first allowed caller reopens it; later ones get INVALID_TRANSITION (the door opened)
+  undoSuppression: (o) => ({ incidentId: suppressionOf(o).suppressed }),
   startInvestigation: (o) => ({ incidentId: o.incident }),
   classifyIncident: (o) => ({ incidentId: o.incident, classification: 'TRUE_POSITIVE', determination: 'MALWARE', summary: 'x' }),
   publishManagedResponse: (o) => ({ incidentId: o.incident, summary, actions: [{ kind: 'MANUAL', title: 'More', instructions: 'More' }] }),
@@ -212,6 +262,9 @@ const mutationInputs: Record<string, ((o: Objects, scope: Scope) => Record<strin
   completeManualAction: (o, s) => ({ actionId: s === 'own' ? o.extraManual[manualIndex++ % o.extraManual.length] : o.manual }),
   skipAction: (o, s) => ({ actionId: s === 'own' ? o.extraManual[manualIndex++ % o.extraManual.length] : o.manual, reason: 'no' }),
   updateIncident: (o) => ({ incidentId: o.incident, tags: ['matrix'] }),
+  bulkClassifyIncidents: (o) => ({ incidentIds: [o.incident], classification: 'FALSE_POSITIVE', determination: 'NOT_MALICIOUS', summary: 'matrix bulk' }),
+  bulkUpdateIncidents: (o) => ({ incidentIds: [o.incident], addTags: ['matrix-bulk'] }),
+  mergeIncidents: (o) => ({ targetId: o.incident, sourceIds: [o.mergeSource] }),
   addComment: (o) => ({ incidentId: o.incident, body: 'matrix comment' }),
   sendChatMessage: (o) => ({ incidentId: o.incident, body: 'matrix chat' }),
   setServiceAccessLevel: (o) => ({ tenantId: o.tenant, level: 'OPERATOR' }),
@@ -228,6 +281,14 @@ const mutationInputs: Record<string, ((o: Objects, scope: Scope) => Record<strin
   deleteWebhookEndpoint: (o) => ({ endpointId: o.disposableEndpoint }),
   redeliverWebhook: (o) => ({ deliveryId: o.delivery }),
   configureSyncConnector: (o) => ({ tenantId: o.tenant, system: 'SERVICENOW', baseUrl: 'https://acme.service-now.com', credentials: { username: 'svc', password: 'secret' }, active: false }),
+  // saved views belong to a principal: the caller's own (own), B's principal of the same role
+  // (foreign; a filter naming B's assignee when creating)
+  createSavedView: (o, s) => ({
+    name: `New view ${Math.random().toString(36).slice(2)}`,
+    filter: s === 'own' ? { severity: ['LOW'] } : { assigneeId: encodeGlobalID('Principal', o.fixture.principals.OPERATOR.id) },
+  }),
+  updateSavedView: (o, _s, c) => ({ viewId: o.views[c as ViewOwner] ?? o.views.ADMIN, name: 'Renamed view' }),
+  deleteSavedView: (o, _s, c) => ({ viewId: o.disposableViews[c as ViewOwner] ?? o.disposableViews.ADMIN }),
 };
 
 function inputTypeOf(op: string): string {
@@ -238,10 +299,12 @@ function inputTypeOf(op: string): string {
 }
 
 async function mutation(caller: Caller, op: string, input: Record<string, unknown>): Promise<Seen> {
-  const r = await app.gql<any, any>(`mutation($input: ${inputTypeOf(op)}!) { ${op}(input: $input) { errors { code message } } }`, { input }, tokenOf(caller));
+  // a bulk's per-item errors sit in results: a bulk of one foreign incident is that item's NOT_FOUND
+  const bulk = op.startsWith('bulk');
+  const r = await app.gql<any, any>(`mutation($input: ${inputTypeOf(op)}!) { ${op}(input: $input) { errors { code message }${bulk ? ' results { errors { code message } }' : ''} } }`, { input }, tokenOf(caller));
   const top = topLevel(r);
   if (top) return top;
-  const code = r.data[op].errors[0]?.code as string | undefined;
+  const code = (r.data[op].errors[0] ?? (bulk ? r.data[op].results[0]?.errors[0] : undefined))?.code as string | undefined;
   return code === 'NOT_FOUND' ? 'NOT_FOUND' : code === 'FORBIDDEN' ? 'FORBIDDEN' : 'visible';
 }
 
@@ -318,6 +381,33 @@ afterAll(async () => {
   await app?.close();
 });
 
+// ---- suppression rules, per tenant: a rule to read and update, rules to delete, an incident a rule closed
+interface SuppressionObjects {
+  rule: string;
+  disposable: string[];
+  suppressed: string;
+  /** The alert title the rule matches (and the preview probe looks for). */
+  marker: string;
+}
+const suppression = new Map<string, SuppressionObjects>();
+const suppressionOf = (o: Objects) => suppression.get(o.tenant)!;
+let disposableRuleIndex = 0;
+beforeAll(async () => {
+  for (const o of [A, B]) {
+    const t = o.fixture;
+    const marker = `matrix-suppressed-${t.tenant.slug}`;
+    const create = async (name: string, value: string) => {
+      const r = await mutate(app, t.tokens.EXPERT, 'createSuppressionRule', { name, conditions: [{ field: 'ALERT_TITLE', operator: 'EQUALS', value }] }, 'rule { id }');
+      expect(r.data.createSuppressionRule.errors).toEqual([]);
+      return r.data.createSuppressionRule.rule.id as string;
+    };
+    const rule = await create('Matrix rule', marker);
+    const disposable = [await create('Disposable rule 1', `${marker}-never`), await create('Disposable rule 2', `${marker}-never`), await create('Disposable rule 3', `${marker}-never`)];
+    const closed = await ingest(app, t, { alerts: [{ externalId: `${marker}-${Math.random()}`, title: marker, severity: 'LOW', evidence: [] }] });
+    suppression.set(o.tenant, { rule, disposable, suppressed: closed.id, marker });
+  }
+});
+
 describe('access policy', () => {
   it('names every root field of the schema, and each field carries the policy scope', () => {
     const missing = rootFields.filter((f) => !(f.name in POLICY)).map((f) => `${f.kind}.${f.name}`);
@@ -364,7 +454,7 @@ describe('authorization matrix, from the policy table', () => {
         );
         seen = topLevel(r) ?? 'visible';
       } else {
-        seen = await mutation(caller, name, mutationInputs[name]!(target(scope), scope));
+        seen = await mutation(caller, name, mutationInputs[name]!(target(scope), scope, caller));
         // an ad-hoc action runs in the background: let it finish, or the next cell's snapshot moves
         if (name === 'performEntityAction') await attemptsSettled();
       }

@@ -97,10 +97,13 @@ const ActionsByKind = /* GraphQL */ `
     }
     incidents(first: 100) { nodes { title accounts { upn enabled } emailMessages { location } } }
     tenant { excludedAccounts { upn } }
+    savedViews { name shared }
+    suppressionRules { name hitCount lastHitAt }
+    suppressed: incidents(first: 5, filter: { tags: ["Suppressed"] }) { nodes { title status classification } }
   }
 `;
 
-/** The demo shows identity, email and indicator actions (and an ad-hoc scan) to the customer. */
+/** The demo shows identity, email and indicator actions (and an ad-hoc scan), a shared view and a fired suppression rule to the customer. */
 async function expectResponseBeyondDevices(url: string, tokens: Tokens) {
   for (const slug of ['contoso', 'fabrikam']) {
     const res = await fetch(url, {
@@ -123,6 +126,12 @@ async function expectResponseBeyondDevices(url: string, tokens: Tokens) {
     expect(identity.accounts).toEqual([{ upn: `kbrown@${slug}.example`, enabled: false }]);
     expect(identity.emailMessages).toEqual([{ location: 'DELETED' }]);
     expect(body.data.tenant.excludedAccounts).toEqual([{ upn: `cfo@${slug}.example` }]);
+    // working the queue: a shared view, and a suppression rule that has fired
+    expect(body.data.savedViews).toEqual([{ name: 'Waiting for us', shared: true }]);
+    expect(body.data.suppressionRules).toMatchObject([{ name: 'Red team test hosts (ticket SEC-2231)', hitCount: 1 }]);
+    expect(body.data.suppressed.nodes).toEqual([
+      { title: 'Security testing tool detected (Mimikatz)', status: 'RESOLVED', classification: 'INFORMATIONAL_EXPECTED_ACTIVITY' },
+    ]);
   }
 }
 

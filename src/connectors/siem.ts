@@ -10,9 +10,11 @@ export interface SentinelIncident {
 }
 
 export function sentinelView(incident: IncidentRow, providerName: string): SentinelIncident {
-  const status = incident.status === 'ACTIVE' ? 'New' : incident.status === 'RESOLVED' ? 'Closed' : 'Active';
+  // a merged (REDIRECTED) incident lives on in its target: closed here, labelled Merged
+  const status = incident.status === 'ACTIVE' ? 'New' : incident.status === 'RESOLVED' || incident.status === 'REDIRECTED' ? 'Closed' : 'Active';
   const labels = [...incident.customTags, ...incident.systemTags];
   if (incident.status === 'AWAITING_CUSTOMER_ACTION') labels.push('Awaiting Customer Action');
+  if (incident.status === 'REDIRECTED') labels.push('Merged');
   const owner = incident.assignment === 'EXPERTS' ? providerName : incident.assignment === 'CUSTOMER' ? 'Customer' : null;
   const [classification, classificationReason] = (
     {
@@ -42,12 +44,14 @@ export interface ServiceNowFields {
 export const SERVICENOW_DEFAULTS = {
   impact: { HIGH: '1', MEDIUM: '2', LOW: '3', INFORMATIONAL: '3' },
   urgency: { HIGH: '1', MEDIUM: '2', LOW: '3', INFORMATIONAL: '3' },
-  state: { ACTIVE: '1', IN_PROGRESS: '2', AWAITING_CUSTOMER_ACTION: '3', RESOLVED: '6' },
+  // 7 = Closed: a merged incident's ticket closes (the target's ticket carries on)
+  state: { ACTIVE: '1', IN_PROGRESS: '2', AWAITING_CUSTOMER_ACTION: '3', RESOLVED: '6', REDIRECTED: '7' },
   closeCode: {
     TRUE_POSITIVE: 'Solved (Permanently)',
     FALSE_POSITIVE: 'Not Solved (Not Reproducible)',
     INFORMATIONAL_EXPECTED_ACTIVITY: 'Closed/Resolved by Caller',
     UNKNOWN: 'Solved (Work Around)',
+    REDIRECTED: 'Closed/Resolved by Caller',
   },
 } as const;
 export type ServiceNowMapping = { [K in keyof typeof SERVICENOW_DEFAULTS]?: Partial<Record<string, string>> };
@@ -73,8 +77,14 @@ export function serviceNowView(incident: IncidentRow, correlationId: string, map
     correlation_display: 'MDR incident service',
     // cleared when they no longer apply (after a reopen, or once the customer acted)
     hold_reason: incident.status === 'AWAITING_CUSTOMER_ACTION' ? '1' : '', // 1 = Awaiting Caller
-    close_code: incident.status === 'RESOLVED' ? pick('closeCode', incident.classification) : '',
-    close_notes: incident.status === 'RESOLVED' ? (incident.resolvingComment ?? `Resolved: ${incident.classification} (${incident.determination})`) : '',
+    close_code:
+      incident.status === 'RESOLVED' ? pick('closeCode', incident.classification) : incident.status === 'REDIRECTED' ? pick('closeCode', 'REDIRECTED') : '',
+    close_notes:
+      incident.status === 'RESOLVED'
+        ? (incident.resolvingComment ?? `Resolved: ${incident.classification} (${incident.determination})`)
+        : incident.status === 'REDIRECTED'
+          ? 'Duplicate: merged into another MDR incident, which carries on in its own ticket'
+          : '',
   };
   return fields;
 }

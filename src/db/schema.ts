@@ -16,6 +16,7 @@ import {
   timestamp,
   uniqueIndex,
   uuid,
+  type AnyPgColumn,
 } from 'drizzle-orm/pg-core';
 import { ACTION_KINDS } from '../registry/action-kinds';
 
@@ -30,6 +31,8 @@ export const incidentStatusEnum = pgEnum('incident_status', [
   'IN_PROGRESS',
   'AWAITING_CUSTOMER_ACTION',
   'RESOLVED',
+  // merged into another incident (redirected_to_id): its id and number still resolve
+  'REDIRECTED',
 ]);
 export const assignmentEnum = pgEnum('assignment', ['EXPERTS', 'CUSTOMER', 'UNASSIGNED']);
 export const classificationEnum = pgEnum('classification', [
@@ -160,6 +163,10 @@ export const incidents = pgTable(
     systemTags: text('system_tags').array().notNull().default(sql`'{}'::text[]`),
     priorityScore: smallint('priority_score').notNull().default(0),
     resolvingComment: text('resolving_comment'),
+    /** A REDIRECTED incident's target: the incident it was merged into. */
+    redirectedToId: uuid('redirected_to_id').references((): AnyPgColumn => incidents.id),
+    /** The suppression rule that resolved it at ingestion (undoSuppression reopens it). */
+    suppressedByRuleId: uuid('suppressed_by_rule_id').references((): AnyPgColumn => suppressionRules.id),
     version: integer('version').notNull().default(1),
     // Lower-cased title, number and impacted asset names: what the queue's text search matches.
     searchText: text('search_text').notNull().default(''),
@@ -833,3 +840,88 @@ export type SyncConnectorRow = typeof syncConnectors.$inferSelect;
 export type ExternalTicketRow = typeof externalTickets.$inferSelect;
 export type OutboundDeliveryRow = typeof outboundDeliveries.$inferSelect;
 export type DeliveryAttemptRow = typeof deliveryAttempts.$inferSelect;
+
+// ---------------------------------------------------------------- working the queue (SPEC.md section 8)
+
+/** A saved view's filter, stored typed: the IncidentFilter fields, with ids as database uuids. */
+export interface SavedViewFilter {
+  status?: string[];
+  severity?: string[];
+  assignment?: string[];
+  assigneeId?: string;
+  tags?: string[];
+  classification?: string[];
+  determination?: string[];
+  createdAfter?: string;
+  createdBefore?: string;
+  updatedAfter?: string;
+  updatedBefore?: string;
+  search?: string;
+  tenantIds?: string[];
+}
+
+export const savedViews = pgTable(
+  'saved_views',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** The owner's tenant; null for an expert's view (experts have no tenant; theirs stay private). */
+    tenantId: uuid('tenant_id').references(() => tenants.id),
+    ownerId: uuid('owner_id')
+      .notNull()
+      .references(() => principals.id),
+    name: text('name').notNull(),
+    /** Shared with everyone of the owner's tenant; private to the owner otherwise. */
+    shared: boolean('shared').notNull().default(false),
+    filter: jsonb('filter').$type<SavedViewFilter>().notNull().default({}),
+    orderField: text('order_field'),
+    orderDirection: text('order_direction'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('saved_views_owner_name_uq').on(t.ownerId, sql`lower(${t.name})`), index('saved_views_tenant_idx').on(t.tenantId)],
+);
+
+export const suppressionFieldEnum = pgEnum('suppression_field', [
+  'ALERT_TITLE',
+  'DETECTION_SOURCE',
+  'CATEGORY',
+  'DEVICE_GROUP',
+  'DEVICE_NAME',
+  'ACCOUNT',
+  'EVIDENCE_VALUE',
+]);
+export const matchOperatorEnum = pgEnum('match_operator', ['EQUALS', 'CONTAINS', 'GLOB']);
+
+export interface SuppressionCondition {
+  field: (typeof suppressionFieldEnum.enumValues)[number];
+  operator: (typeof matchOperatorEnum.enumValues)[number];
+  value: string;
+}
+
+export const suppressionRules = pgTable(
+  'suppression_rules',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    name: text('name').notNull(),
+    /** Every condition must hold (AND); each compares case-insensitively. */
+    conditions: jsonb('conditions').$type<SuppressionCondition[]>().notNull(),
+    /** A HIGH severity incident is suppressed only when the rule says so. */
+    includeHighSeverity: boolean('include_high_severity').notNull().default(false),
+    expiresAt: ts('expires_at'),
+    active: boolean('active').notNull().default(true),
+    hitCount: integer('hit_count').notNull().default(0),
+    lastHitAt: ts('last_hit_at'),
+    createdById: uuid('created_by_id')
+      .notNull()
+      .references(() => principals.id),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('suppression_rules_tenant_idx').on(t.tenantId)],
+);
+
+export type SavedViewRow = typeof savedViews.$inferSelect;
+export type SuppressionRuleRow = typeof suppressionRules.$inferSelect;

@@ -21,6 +21,8 @@ import type { ActionKind } from '../registry/action-kinds';
 import type { ActionCardInput, IndicatorType } from '../domain/response/targets';
 import { performEntityAction } from '../domain/response/perform';
 import { setRemediationExclusions } from '../domain/settings';
+import { createSuppressionRule } from '../domain/suppression';
+import { createSavedView } from '../domain/views';
 import { createLogger } from '../log';
 
 export type DemoTokens = Record<string, Partial<Record<Role, string>>>;
@@ -48,6 +50,8 @@ interface DemoIncident {
   story:
     | { kind: 'active' }
     | { kind: 'investigating' }
+    /** a suppression rule resolves it at ingestion */
+    | { kind: 'suppressed' }
     | { kind: 'resolved'; classification: Classification; determination: Determination; summary: string }
     | {
         kind: 'response';
@@ -176,7 +180,8 @@ function demoIncidents(prefix: string): DemoIncident[] {
       title: 'Security testing tool detected (Mimikatz)',
       severity: 'LOW',
       hoursAgo: 50,
-      story: { kind: 'resolved', classification: 'INFORMATIONAL_EXPECTED_ACTIVITY', determination: 'SECURITY_TESTING', summary: 'Authorised penetration test by the red team (ticket SEC-2231); the tool ran on the designated test host only.' },
+      // resolved at ingestion by the tenant's suppression rule for the red team's hosts
+      story: { kind: 'suppressed' },
       alerts: [
         {
           externalId: `${prefix}-a-140`,
@@ -407,6 +412,7 @@ async function seedIncidents(
   opts: { providerName: string; events?: EventSink },
 ) {
   const list = demoIncidents(prefix);
+  const tenantId = people.operator.tenantId!;
   // A long timeout, so that the demo's action on an offline device stays IN_PROGRESS for days.
   const ctxOpts = { ...opts, execution: { actionTimeoutMs: 7 * 24 * 3_600_000 } };
   const as = (viewer: Viewer) => createDomainContext(database, viewer, ctxOpts);
@@ -414,6 +420,16 @@ async function seedIncidents(
     pollMs: 1_000,
     leaseMs: 30_000,
     publicUrl: () => 'http://127.0.0.1',
+  });
+  // the experts silence the red team's authorised tooling (the Mimikatz alert below fires it)
+  await createSuppressionRule(as(people.expert), {
+    tenantId,
+    name: 'Red team test hosts (ticket SEC-2231)',
+    conditions: [
+      { field: 'DEVICE_GROUP', operator: 'EQUALS', value: 'Red team' },
+      { field: 'ALERT_TITLE', operator: 'GLOB', value: '*hacktool*' },
+    ],
+    expiresAt: new Date(Date.now() + 90 * 86_400_000),
   });
   for (let i = 0; i < list.length; i++) {
     const d = list[i];
@@ -427,7 +443,7 @@ async function seedIncidents(
     });
     if (d.tags) await updateIncident(as(people.operator), { incidentId: incident.id, tags: d.tags });
     const story = d.story;
-    if (story.kind === 'active') continue;
+    if (story.kind === 'active' || story.kind === 'suppressed') continue;
     await startInvestigation(as(people.expert), { incidentId: incident.id });
     if (story.kind === 'investigating') continue;
     if (story.kind === 'resolved') {
@@ -512,7 +528,13 @@ async function seedIncidents(
       await sendChatMessage(as(m.side === 'EXPERT' ? people.expert : people.reader), { incidentId: incident.id, body: m.body });
     }
   }
-  const tenantId = people.operator.tenantId!;
+  // the customer keeps the queue of what waits for them, shared with the tenant
+  await createSavedView(as(people.operator), {
+    name: 'Waiting for us',
+    filter: { status: ['AWAITING_CUSTOMER_ACTION'] },
+    orderBy: { field: 'PRIORITY', direction: 'DESC' },
+    shared: true,
+  });
   // the customer acts from an entity's page: a quick scan of the workstation of the LSASS alert
   // (an ad-hoc card with no incident, in the action center)
   const [ws] = await database.db.select().from(devices).where(and(eq(devices.tenantId, tenantId), eq(devices.name, `${prefix.toUpperCase()}-WS042`)));

@@ -23,6 +23,8 @@ const EDITORS: readonly Role[] = ['OPERATOR', 'ADMIN', 'EXPERT'];
 const CUSTOMER_OPERATORS: readonly Role[] = ['OPERATOR', 'ADMIN'];
 const EXPERTS: readonly Role[] = ['EXPERT'];
 const ADMINS: readonly Role[] = ['ADMIN'];
+/** Suppression rules: the experts for the tenants they serve, a tenant ADMIN for its own. */
+const RULE_WRITERS: readonly Role[] = ['ADMIN', 'EXPERT'];
 
 /**
  * Operation → the roles that may use it. Every Query, Mutation and Subscription field of the
@@ -39,6 +41,10 @@ export const POLICY = {
   incident: ALL,
   responseActions: ALL,
   managedResponseSummary: ALL,
+  savedViews: CUSTOMERS_AND_EXPERTS,
+  // customers see what silences their incidents; the tenant ADMIN and the experts write the rules
+  suppressionRules: CUSTOMERS_AND_EXPERTS,
+  previewSuppressionRule: RULE_WRITERS,
   // ---- subscriptions
   incidentChanged: ALL,
   actionChanged: ALL,
@@ -59,6 +65,17 @@ export const POLICY = {
   skipAction: CUSTOMER_OPERATORS,
   // an ad-hoc action from an entity's page: the customer's own decision, outside any incident
   performEntityAction: CUSTOMER_OPERATORS,
+  // ---- working the queue (SPEC.md section 8)
+  bulkClassifyIncidents: EXPERTS,
+  bulkUpdateIncidents: EDITORS,
+  mergeIncidents: EXPERTS,
+  createSavedView: CUSTOMERS_AND_EXPERTS,
+  updateSavedView: CUSTOMERS_AND_EXPERTS,
+  deleteSavedView: CUSTOMERS_AND_EXPERTS,
+  createSuppressionRule: RULE_WRITERS,
+  updateSuppressionRule: RULE_WRITERS,
+  deleteSuppressionRule: RULE_WRITERS,
+  undoSuppression: RULE_WRITERS,
   // ---- incident edits and conversation
   updateIncident: EDITORS,
   addComment: EDITORS,
@@ -114,6 +131,16 @@ const WHAT: Partial<Record<Operation, string>> = {
   amendManagedResponse: 'amend managed responses',
   postInvestigationUpdate: 'post investigation updates',
   performEntityAction: 'act on devices, accounts, messages or indicators',
+  bulkClassifyIncidents: 'classify incidents',
+  bulkUpdateIncidents: 'update incidents',
+  mergeIncidents: 'merge incidents',
+  createSavedView: 'save views',
+  updateSavedView: 'save views',
+  deleteSavedView: 'save views',
+  createSuppressionRule: 'manage suppression rules',
+  updateSuppressionRule: 'manage suppression rules',
+  deleteSuppressionRule: 'manage suppression rules',
+  undoSuppression: 'undo suppressions',
   reopenIncident: 'reopen incidents',
   performAction: 'perform response actions',
   completeManualAction: 'confirm manual actions',

@@ -1,20 +1,21 @@
 // Chat between the customer and the experts, once a managed response exists.
 import { eq } from 'drizzle-orm';
-import { chatMessages, incidents, managedResponses, type ChatMessageRow, type IncidentRow } from '../db/schema';
+import { chatMessages, managedResponses, type ChatMessageRow, type IncidentRow } from '../db/schema';
 import { writeTransaction } from '../events/activity';
 import type { DomainContext } from './context';
 import { DomainError } from './errors';
 import type { Page, PageArgs } from './pagination';
 import { messagePage } from './timeline';
 import { LIMITS, text } from './validate';
-import { authorize, lockOwned } from './access';
+import { authorize } from './access';
+import { lockIncident } from './incidents';
 
 export async function sendChatMessage(ctx: DomainContext, input: { incidentId: string; body: string }): Promise<ChatMessageRow> {
   const viewer = authorize(ctx.viewer, 'sendChatMessage');
   const body = text(input.body, ['body'], LIMITS.comment);
   const message = await writeTransaction(ctx, async (tx, log) => {
     // the incident lock orders the message's event with every other change of the incident
-    const incident = await lockOwned(tx, incidents, input.incidentId, viewer, 'Incident', ['incidentId']);
+    const incident = await lockIncident(tx, viewer, input.incidentId);
     const [published] = await tx.select({ id: managedResponses.incidentId }).from(managedResponses).where(eq(managedResponses.incidentId, incident.id));
     if (!published) {
       throw new DomainError('INVALID_TRANSITION', 'Chat opens once the experts publish a managed response for this incident');

@@ -2,7 +2,7 @@
 // transaction, idempotent on (tenant, externalId). New alerts for a known externalId join the
 // existing incident; alerts already known are skipped.
 import { isIP } from 'node:net';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { Tx } from '../db/client';
 import { accounts, alerts, deviceFiles, devices, emailMessages, evidence, incidents, tenants, type IncidentRow } from '../db/schema';
 import { canonicalIp, ensureIndicator, type IndicatorType } from './response/targets';
@@ -14,6 +14,7 @@ import { priorityScore } from './priority';
 import { normaliseDeviceGroup, sameDeviceGroup } from './exclusions';
 import { LIMITS, optionalText, pastOrPresent, text } from './validate';
 import { authorize } from './access';
+import { suppressAtIngest } from './suppression';
 
 export interface DeviceEvidenceInput {
   deviceName: string;
@@ -447,7 +448,7 @@ function logDiscrepancies(log: ActivityLog, tenantId: string, incidentId: string
   }
 }
 
-function searchText(title: string, number: number, names: string[]): string {
+export function searchText(title: string, number: number, names: string[]): string {
   return [title, `#${number}`, ...new Set(names)].join(' ').toLowerCase().slice(0, 20_000);
 }
 
@@ -461,6 +462,49 @@ export async function ingestIncident(ctx: DomainContext, raw: IngestIncidentInpu
   return result;
 }
 
+/**
+ * The incident a known externalId's new alerts join, locked; undefined for a new one. A merged
+ * (REDIRECTED) incident's alerts join the incident it was merged into (merge.ts), so the links are
+ * followed without locks, and only an incident that is not REDIRECTED stays locked: ingestion
+ * holds one incident lock, never waiting for another while holding it, so it cannot deadlock with
+ * a merge (which locks its set in id order, possibly with the incident we wait for).
+ */
+async function lockIngestTarget(tx: Tx, tenantId: string, externalId: string): Promise<IncidentRow | undefined> {
+  let [row] = await tx.select().from(incidents).where(and(eq(incidents.tenantId, tenantId), eq(incidents.externalId, externalId)));
+  while (row) {
+    if (!row.redirectedToId) {
+      const locked = await lockUnlessRedirected(tx, row.id);
+      if (locked) return locked;
+    }
+    [row] = await tx.select().from(incidents).where(eq(incidents.id, row.redirectedToId ?? row.id));
+  }
+  return undefined;
+}
+
+const MERGED_WHILE_WAITING = Symbol('merged while waiting');
+
+/**
+ * Lock the incident if it is (still) not REDIRECTED. A FOR UPDATE that waited for a merge keeps
+ * the lock it took on the merged row even though the re-checked condition then drops it; taking
+ * it in a savepoint that is rolled back lets it go (a merge may be waiting for it).
+ */
+async function lockUnlessRedirected(tx: Tx, incidentId: string): Promise<IncidentRow | undefined> {
+  try {
+    return await tx.transaction(async (savepoint) => {
+      const [locked] = await savepoint
+        .select()
+        .from(incidents)
+        .where(and(eq(incidents.id, incidentId), ne(incidents.status, 'REDIRECTED')))
+        .for('update');
+      if (!locked) throw MERGED_WHILE_WAITING;
+      return locked;
+    });
+  } catch (err) {
+    if (err === MERGED_WHILE_WAITING) return undefined;
+    throw err;
+  }
+}
+
 async function ingestInTx(
   tx: Tx,
   log: ActivityLog,
@@ -469,11 +513,7 @@ async function ingestInTx(
 ): Promise<IngestResult> {
   // Serialise concurrent deliveries of the same externalId (the unique index backs this up).
   await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${tenantId}:${input.externalId}`}, 0))`);
-  const [existing] = await tx
-    .select()
-    .from(incidents)
-    .where(and(eq(incidents.tenantId, tenantId), eq(incidents.externalId, input.externalId)))
-    .for('update');
+  const existing = await lockIngestTarget(tx, tenantId, input.externalId);
   const now = new Date();
 
   if (existing) {
@@ -565,10 +605,11 @@ async function ingestInTx(
     .returning();
   log.add({ tenantId, incidentId: incident.id, field: 'status', from: null, to: 'ACTIVE', note: 'incident ingested' });
   logDiscrepancies(log, tenantId, incident.id, discrepancies);
-  return { incident, created: true };
+  // noise filtering (SPEC.md section 8): a suppression rule of the tenant may resolve it at once
+  return { incident: await suppressAtIngest(tx, log, incident), created: true };
 }
 
-async function deviceGroupsOf(tx: Tx, incidentId: string): Promise<(string | null)[]> {
+export async function deviceGroupsOf(tx: Tx, incidentId: string): Promise<(string | null)[]> {
   const rows = await tx
     .selectDistinct({ group: devices.deviceGroup })
     .from(evidence)

@@ -41,6 +41,10 @@ import { UUID } from './pagination';
 import { inReadableTenants, readableTenants } from './access';
 import type { Viewer } from './viewer';
 import { investigationRevisions, investigationUpdates, type InvestigationRevisionRow, type InvestigationUpdateRow } from '../db/schema';
+import { suppressionRules, type SuppressionRuleRow } from '../db/schema';
+import { allows } from './access';
+import type { SavedViewRow } from '../db/schema';
+import { savedViewsById } from './views';
 
 function byId<T extends { id: string }>(rows: T[], ids: readonly string[]): (T | null)[] {
   const map = new Map(rows.map((r) => [r.id, r]));
@@ -404,6 +408,18 @@ export function createLoaders(db: Db, viewer: Viewer | null) {
     commentCount,
     revisionsByIncident,
     investigationUpdate,
+    /** Saved views by id: the viewer's own and its tenant's shared ones (views.ts says who sees which). */
+    savedView: new DataLoader<string, SavedViewRow | null>((ids) => savedViewsById(db, viewer, ids)),
+    // suppression rules by id (node, Incident.suppressedBy): the viewer's tenants, for the roles that read rules
+    suppressionRule: new DataLoader<string, SuppressionRuleRow | null>(async (ids) => {
+      const valid = validIds(ids);
+      if (!scoped || valid.length === 0 || !allows(viewer, 'suppressionRules')) return none<SuppressionRuleRow>(ids);
+      const rows = await db
+        .select()
+        .from(suppressionRules)
+        .where(and(inArray(suppressionRules.id, valid), inArray(suppressionRules.tenantId, tenantIds)));
+      return byId(rows, ids);
+    }),
   };
 }
 

@@ -71,6 +71,9 @@ export function filterSql(viewer: Viewer, filter: IncidentFilter | null | undefi
     if (values?.length) conds.push(`i.${column} = any(${params.add(arrayLiteral(values), `${type}[]`)})`);
   };
   anyOf('status', f.status, 'incident_status');
+  // merged incidents (REDIRECTED) live on in their target: out of the queue unless asked for by
+  // status (matchesFilter keeps them: a live queue sees the REDIRECTED event and drops the row)
+  if (!f.status?.length) conds.push(`i.status <> 'REDIRECTED'`);
   anyOf('severity', f.severity, 'severity');
   anyOf('classification', f.classification, 'classification');
   anyOf('determination', f.determination, 'determination');

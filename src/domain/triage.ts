@@ -11,7 +11,7 @@ import { LIMITS, text } from './validate';
 import { authorize, type Operation } from './access';
 import type { Tx } from '../db/client';
 // (the leaf module, not ./response/publish: publish imports this file)
-import { appendRevision, cleanSummary, type SummaryInput } from './response/summary';
+import { appendRevision, cleanSummary, type CleanSummary, type SummaryInput } from './response/summary';
 
 const transitionError = (message: string) => new DomainError('INVALID_TRANSITION', message);
 
@@ -60,12 +60,15 @@ async function expertCommand(
 }
 
 export function startInvestigation(ctx: DomainContext, input: { incidentId: string; version?: number | null }) {
-  return expertCommand(ctx, input.incidentId, input.version, 'startInvestigation', async (tx, log, current) => {
-    if (current.status !== 'ACTIVE') {
-      throw transitionError(`An investigation starts on an ACTIVE incident; this one is ${current.status}`);
-    }
-    return changeIncident(tx, log, current, { status: 'IN_PROGRESS', assignment: 'EXPERTS', assigneeId: ctx.viewer!.principalId });
-  });
+  return expertCommand(ctx, input.incidentId, input.version, 'startInvestigation', (tx, log, current) => startLockedInvestigation(ctx, tx, log, current));
+}
+
+/** startInvestigation on an incident the caller has locked (bulkClassifyIncidents starts ACTIVE ones). */
+export function startLockedInvestigation(ctx: DomainContext, tx: Tx, log: ActivityLog, current: IncidentRow): Promise<IncidentRow> {
+  if (current.status !== 'ACTIVE') {
+    throw transitionError(`An investigation starts on an ACTIVE incident; this one is ${current.status}`);
+  }
+  return changeIncident(tx, log, current, { status: 'IN_PROGRESS', assignment: 'EXPERTS', assigneeId: ctx.viewer!.principalId });
 }
 
 export interface ClassifyInput {
@@ -86,6 +89,21 @@ export interface ClassifyInput {
  * carries its summary.
  */
 export function classifyIncident(ctx: DomainContext, input: ClassifyInput) {
+  const verdict = cleanVerdict(input);
+  return expertCommand(ctx, input.incidentId, input.version, 'classifyIncident', (tx, log, current) => classifyLockedIncident(ctx, tx, log, current, verdict));
+}
+
+/** A verdict checked once, before any incident is locked (bulkClassifyIncidents applies one to many). */
+export interface Verdict {
+  classification: Classification;
+  determination: Determination;
+  summary: string;
+  /** The conclusion's investigation summary; null for a true positive. */
+  concluded: CleanSummary | null;
+}
+
+/** The checks of a verdict that need no incident: the pair, the summary, the conclusion. */
+export function cleanVerdict(input: Omit<ClassifyInput, 'incidentId' | 'version'>): Verdict {
   const summary = text(input.summary, ['summary'], LIMITS.shortText);
   if (input.classification === 'UNKNOWN') {
     throw invalid('classify as TRUE_POSITIVE, FALSE_POSITIVE or INFORMATIONAL_EXPECTED_ACTIVITY', ['classification']);
@@ -104,33 +122,37 @@ export function classifyIncident(ctx: DomainContext, input: ClassifyInput) {
     input.classification === 'TRUE_POSITIVE'
       ? null
       : cleanSummary({ ...given, narrative: given?.narrative.trim() || summary }, ['investigationSummary']);
-  return expertCommand(ctx, input.incidentId, input.version, 'classifyIncident', async (tx, log, current) => {
-    if (current.status !== 'IN_PROGRESS') {
-      throw transitionError(`Only an incident under investigation (IN_PROGRESS) can be classified; this one is ${current.status}`);
-    }
-    if (current.classification !== 'UNKNOWN') {
-      throw transitionError(`The incident is already classified ${current.classification}; reopen it to reclassify`);
-    }
-    if (input.classification === 'TRUE_POSITIVE' || !concluded) {
-      return changeIncident(tx, log, current, { classification: input.classification, determination: input.determination }, summary);
-    }
-    await appendRevision(tx, current, ctx.viewer!, 'CONCLUDED', concluded);
-    return changeIncident(
-      tx,
-      log,
-      current,
-      {
-        classification: input.classification,
-        determination: input.determination,
-        status: 'RESOLVED',
-        assignment: 'UNASSIGNED',
-        assigneeId: null,
-        systemTags: withSystemTag(current.systemTags, ctx.providerName),
-        resolvingComment: summary,
-      },
-      summary,
-    );
-  });
+  return { classification: input.classification, determination: input.determination, summary, concluded };
+}
+
+/** classifyIncident on an incident the caller has locked: the transition rules and the writes. */
+export async function classifyLockedIncident(ctx: DomainContext, tx: Tx, log: ActivityLog, current: IncidentRow, verdict: Verdict): Promise<IncidentRow> {
+  const { summary, concluded } = verdict;
+  if (current.status !== 'IN_PROGRESS') {
+    throw transitionError(`Only an incident under investigation (IN_PROGRESS) can be classified; this one is ${current.status}`);
+  }
+  if (current.classification !== 'UNKNOWN') {
+    throw transitionError(`The incident is already classified ${current.classification}; reopen it to reclassify`);
+  }
+  if (verdict.classification === 'TRUE_POSITIVE' || !concluded) {
+    return changeIncident(tx, log, current, { classification: verdict.classification, determination: verdict.determination }, summary);
+  }
+  await appendRevision(tx, current, ctx.viewer!, 'CONCLUDED', concluded);
+  return changeIncident(
+    tx,
+    log,
+    current,
+    {
+      classification: verdict.classification,
+      determination: verdict.determination,
+      status: 'RESOLVED',
+      assignment: 'UNASSIGNED',
+      assigneeId: null,
+      systemTags: withSystemTag(current.systemTags, ctx.providerName),
+      resolvingComment: summary,
+    },
+    summary,
+  );
 }
 
 /** Experts may reopen a resolved incident: back under investigation, verdict cleared. */

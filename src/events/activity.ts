@@ -27,6 +27,11 @@ export class ActivityLog {
   get size() {
     return this.pending.length;
   }
+  /** Take over another log's entries: a bulk item's, once its savepoint was released (domain/bulk.ts). */
+  absorb(other: ActivityLog): void {
+    this.pending.push(...other.pending);
+    other.pending = [];
+  }
   /** Write the collected entries in one statement, attributed to the viewer (or the system). */
   async flush(tx: Tx, actor: Viewer | null): Promise<ActivityRow[]> {
     if (this.pending.length === 0) return [];

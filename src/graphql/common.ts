@@ -65,9 +65,20 @@ export const SeverityEnum = builder.enumType('Severity', {
   description: 'How bad an incident or alert is.',
   values: SEVERITIES,
 });
+/** Every database status has a description here (the compiler says when a new one lacks it). */
+const INCIDENT_STATUS_DESCRIPTIONS = {
+  ACTIVE: 'Ingested, not yet picked up by the experts.',
+  IN_PROGRESS: 'Under investigation by the experts.',
+  AWAITING_CUSTOMER_ACTION: 'A managed response is published and actions wait for the customer.',
+  RESOLVED: 'Concluded: classified, and nothing left to do.',
+  REDIRECTED: 'Merged into another incident (`redirectedTo`), which now holds its alerts, evidence and comments; it no longer changes.',
+} satisfies Record<(typeof INCIDENT_STATUSES)[number], string>;
 export const IncidentStatusEnum = builder.enumType('IncidentStatus', {
   description: 'Where an incident is in its lifecycle (SPEC.md section 3).',
-  values: INCIDENT_STATUSES,
+  values: Object.fromEntries(INCIDENT_STATUSES.map((s) => [s, { description: INCIDENT_STATUS_DESCRIPTIONS[s] }])) as Record<
+    (typeof INCIDENT_STATUSES)[number],
+    { description: string }
+  >,
 });
 export const AssignmentEnum = builder.enumType('Assignment', {
   description: 'Who works the incident: the provider\'s experts, the customer, or nobody yet.',

@@ -8,6 +8,7 @@ import { addComment, canEditIncident, listActivity, listComments, updateIncident
 import { pageInMemory } from '../domain/pagination';
 import { queueIncludes } from './row-columns';
 import { incidentByNumber, listIncidents, managedResponseSummary, type IncidentFilter } from '../domain/queue';
+import { viewQuery } from '../domain/views';
 import { builder } from './builder';
 import {
   AssignmentEnum,
@@ -160,7 +161,7 @@ export const IncidentFilterInput = builder.inputType('IncidentFilter', {
   }),
 });
 
-const IncidentOrderInput = builder.inputType('IncidentOrder', {
+export const IncidentOrderInput = builder.inputType('IncidentOrder', {
   description: 'Queue order.',
   fields: (t) => ({
     field: t.field({ type: IncidentOrderFieldEnum, required: true }),
@@ -193,15 +194,26 @@ builder.queryFields((t) => ({
   incidents: t.connection(
     {
       type: IncidentRef,
-      description: 'The incident queue of every tenant you may read, newest update first by default.',
+      description:
+        'The incident queue of every tenant you may read, newest update first by default. With `viewId`, a saved view\'s filter and order; ' +
+        'a `filter` field or `orderBy` given as well overrides the view\'s (field by field; an explicit null clears that field of the view).',
       authScopes: { policy: 'incidents' },
       args: {
         filter: t.arg({ type: IncidentFilterInput }),
         orderBy: t.arg({ type: IncidentOrderInput }),
+        viewId: t.arg.id({
+          description:
+            'A SavedView to apply. A view you cannot see is "No such saved view"; one whose filter no longer applies (an assignee disabled or gone, a tenant no longer served) is a BAD_USER_INPUT error naming the view and why.',
+        }),
       },
       // the page, with the alerts and devices the query selects, in one statement, reading only
       // the columns the selected fields need (see row-columns.ts)
-      resolve: (_r, args, ctx, info) => listIncidents(ctx, toDomainFilter(args.filter), args.orderBy, args, queueIncludes(info)),
+      resolve: async (_r, args, ctx, info) => {
+        const view = args.viewId
+          ? await viewQuery(ctx, queryLocalId(String(args.viewId), 'SavedView', 'viewId'), toDomainFilter(args.filter), Object.keys(args.filter ?? {}), args.orderBy)
+          : null;
+        return listIncidents(ctx, view ? view.filter : toDomainFilter(args.filter), view ? view.orderBy : args.orderBy, args, queueIncludes(info));
+      },
     },
     { name: 'IncidentConnection', description: 'A page of incidents.' },
     { name: 'IncidentEdge' },

@@ -294,7 +294,7 @@ const ActionPayload = builder.objectRef<{ action?: ActionCardRow; errors: unknow
   }),
 });
 
-const IncidentRefInput = builder.inputType('IncidentRefInput', {
+export const IncidentRefInput = builder.inputType('IncidentRefInput', {
   fields: (t) => ({
     incidentId: t.id({ required: true }),
     version: t.int({ description: 'The version you saw; a stale one is a VERSION_CONFLICT.' }),

@@ -9,8 +9,12 @@ import './response';
 import './estate';
 import './chat';
 import './investigation';
+import './merge';
+import './bulk';
 import './settings';
 import './notifications';
+import './suppression';
+import './views';
 import './outbound';
 import './subscriptions';
 

@@ -32,6 +32,9 @@ export async function mutate(app: TestApp, token: string, name: string, input: R
     deleteWebhookEndpoint: 'EndpointRefInput',
     redeliverWebhook: 'RedeliverWebhookInput',
     configureSyncConnector: 'ConfigureSyncConnectorInput',
+    createSavedView: 'CreateSavedViewInput',
+    updateSavedView: 'UpdateSavedViewInput',
+    deleteSavedView: 'DeleteSavedViewInput',
     startInvestigation: 'IncidentRefInput',
     reopenIncident: 'IncidentRefInput',
     classifyIncident: 'ClassifyIncidentInput',
@@ -47,6 +50,13 @@ export async function mutate(app: TestApp, token: string, name: string, input: R
     setDeviceHealth: 'SetDeviceHealthInput',
     updateIncident: 'UpdateIncidentInput',
     addComment: 'AddCommentInput',
+    createSuppressionRule: 'SuppressionRuleInput',
+    updateSuppressionRule: 'UpdateSuppressionRuleInput',
+    deleteSuppressionRule: 'SuppressionRuleRefInput',
+    undoSuppression: 'IncidentRefInput',
+    bulkClassifyIncidents: 'BulkClassifyIncidentsInput',
+    bulkUpdateIncidents: 'BulkUpdateIncidentsInput',
+    mergeIncidents: 'MergeIncidentsInput',
   };
   return app.gql<any, any>(`mutation($input: ${inputType[name]}!) { ${name}(input: $input) { ${fields} errors { code message field } } }`, { input }, token);
 }

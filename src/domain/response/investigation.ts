@@ -4,7 +4,6 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client';
 import {
-  incidents,
   investigationRevisions,
   investigationUpdates,
   managedResponses,
@@ -13,7 +12,7 @@ import {
   type InvestigationUpdateRow,
 } from '../../db/schema';
 import { writeTransaction } from '../../events/activity';
-import { authorize, lockOwned } from '../access';
+import { authorize } from '../access';
 import type { DomainContext } from '../context';
 import { DomainError, invalid } from '../errors';
 import { lockIncident } from '../incidents';
@@ -30,6 +29,7 @@ import type { ActionCardInput } from './targets';
  * customer reads live (incidentChanged, webhook investigation.update_posted) and that is kept.
  * Allowed in every status, RESOLVED included: an update is a note, not a transition, and "we
  * kept watching for a day, nothing recurred" after the resolution is exactly what it is for.
+ * (Not on a merged, REDIRECTED incident: lockIncident refuses it, naming where to post instead.)
  * It changes nothing on the incident itself (no version bump, no queue move).
  */
 export async function postInvestigationUpdate(ctx: DomainContext, input: { incidentId: string; body: string }): Promise<InvestigationUpdateRow> {
@@ -37,7 +37,7 @@ export async function postInvestigationUpdate(ctx: DomainContext, input: { incid
   const body = text(input.body, ['body'], LIMITS.description);
   return writeTransaction(ctx, async (tx, log) => {
     // the incident lock orders the update's event with every other change of the incident
-    const incident = await lockOwned(tx, incidents, input.incidentId, viewer, 'Incident', ['incidentId']);
+    const incident = await lockIncident(tx, viewer, input.incidentId);
     const [row] = await tx
       .insert(investigationUpdates)
       .values({ tenantId: incident.tenantId, incidentId: incident.id, authorId: viewer.principalId, body })
