@@ -137,6 +137,8 @@ export const apiTokens = pgTable(
     prefix: text('prefix').notNull(),
     createdAt: ts('created_at').notNull().defaultNow(),
     lastUsedAt: ts('last_used_at'),
+    /** After this the token no longer authenticates (null: it does not expire). */
+    expiresAt: ts('expires_at'),
     revokedAt: ts('revoked_at'),
   },
   (t) => [index('api_tokens_principal_idx').on(t.principalId)],
