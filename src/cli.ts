@@ -11,7 +11,7 @@ import { apiTokens, expertTenants, principals, tenants, type PrincipalRow, type 
 import { createPrincipal, createTenant, serveTenants, setPrincipalDisabled, unserveTenants } from './domain/admin';
 import { SERVICE_ACCESS_LEVELS, type ServiceAccessLevel } from './domain/enums';
 import { DomainError, invalid, notFound } from './domain/errors';
-import { issueToken, revokeToken } from './domain/tokens';
+import { issueToken, listTokens, revokeToken } from './domain/tokens';
 import { ROLES, type Role } from './domain/viewer';
 
 /** Bad command line: exit code 2, with a pointer to the help. */
@@ -55,6 +55,7 @@ const OPTIONS = {
   serves: { type: 'string' },
   principal: { type: 'string' },
   id: { type: 'string' },
+  expires: { type: 'string' },
   json: { type: 'boolean' },
   force: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -81,6 +82,18 @@ function roleOption(raw: string): Role {
   const role = raw.toUpperCase();
   if (!(ROLES as readonly string[]).includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}, got "${raw}"`);
   return role as Role;
+}
+
+/** --expires: an ISO time, or a duration from now ("30d", "12h", "45m"); in the future. */
+function expiresOption(raw: string | undefined): Date | null {
+  if (raw === undefined) return null;
+  const span = /^(\d{1,6})([dhm])$/.exec(raw.trim());
+  const at = span
+    ? new Date(Date.now() + Number(span[1]) * { d: 86_400_000, h: 3_600_000, m: 60_000 }[span[2] as 'd' | 'h' | 'm'])
+    : /^\d{4}-\d{2}-\d{2}/.test(raw) ? new Date(raw) : new Date(Number.NaN);
+  if (Number.isNaN(at.getTime())) throw new UsageError(`--expires must be an ISO time or a duration such as 30d, 12h or 45m, got "${raw}"`);
+  if (at.getTime() <= Date.now()) throw new UsageError(`--expires must be in the future, got "${raw}"`);
+  return at;
 }
 
 function accessLevelOption(raw: string | undefined): ServiceAccessLevel | undefined {
@@ -316,25 +329,26 @@ const COMMANDS: Command[] = [
   },
   {
     name: 'token create',
-    usage: 'token create --principal ID [--name NAME]',
-    summary: 'Issue an API token for a principal. The token is printed once and stored only as a hash.',
-    options: ['principal', 'name'],
+    usage: 'token create --principal ID [--name NAME] [--expires ISO_TIME|30d|12h]',
+    summary: 'Issue an API token for a principal (optionally expiring). The token is printed once and stored only as a hash.',
+    options: ['principal', 'name', 'expires'],
     required: ['principal'],
     check(v) {
       uuidOption(v, 'principal', 'a principal');
       if (v.name !== undefined && !str(v, 'name')?.trim()) throw new UsageError('--name must not be empty');
+      expiresOption(str(v, 'expires'));
     },
     async run(db, v) {
       const id = uuidOption(v, 'principal', 'a principal');
       const name = str(v, 'name') ?? 'cli token';
       const principal = await principalById(db, id);
-      const { id: tokenId, token } = await issueToken(db, principal.id, name.trim());
+      const { id: tokenId, token, row } = await issueToken(db, principal.id, name.trim(), { expiresAt: expiresOption(str(v, 'expires')) });
       return {
         text:
-          `Token for ${principal.role} "${principal.name}" (token id ${tokenId}):\n\n  ${token}\n\n` +
+          `Token for ${principal.role} "${principal.name}" (token id ${tokenId}${row.expiresAt ? `, expires ${iso(row.expiresAt)}` : ''}):\n\n  ${token}\n\n` +
           'Store it now: it is shown only once (the service keeps only its SHA-256 hash).\n' +
           'Use it as the HTTP header  Authorization: Bearer <token>',
-        json: { id: tokenId, token, name: name.trim(), principalId: principal.id, role: principal.role },
+        json: { id: tokenId, token, name: name.trim(), principalId: principal.id, role: principal.role, expiresAt: row.expiresAt },
       };
     },
   },
@@ -348,25 +362,11 @@ const COMMANDS: Command[] = [
     async run(db, v) {
       const id = v.principal === undefined ? undefined : uuidOption(v, 'principal', 'a principal');
       if (id) await principalById(db, id);
-      const rows = await db
-        .select({
-          id: apiTokens.id,
-          name: apiTokens.name,
-          prefix: apiTokens.prefix,
-          principalId: apiTokens.principalId,
-          principalName: principals.name,
-          role: principals.role,
-          createdAt: apiTokens.createdAt,
-          revokedAt: apiTokens.revokedAt,
-        })
-        .from(apiTokens)
-        .innerJoin(principals, eq(principals.id, apiTokens.principalId))
-        .where(id ? eq(apiTokens.principalId, id) : undefined)
-        .orderBy(asc(apiTokens.createdAt), asc(apiTokens.id));
+      const rows = await listTokens(db, id ? [id] : undefined);
       const text = rows.length
         ? table(
-            ['ID', 'PREFIX', 'NAME', 'PRINCIPAL', 'ROLE', 'CREATED', 'REVOKED'],
-            rows.map((t) => [t.id, `${t.prefix}…`, t.name, t.principalName, t.role, iso(t.createdAt), iso(t.revokedAt)]),
+            ['ID', 'PREFIX', 'NAME', 'PRINCIPAL', 'ROLE', 'CREATED', 'LAST USED', 'EXPIRES', 'REVOKED'],
+            rows.map((t) => [t.id, `${t.prefix}…`, t.name, t.principalName, t.role, iso(t.createdAt), iso(t.lastUsedAt), iso(t.expiresAt), iso(t.revokedAt)]),
           )
         : 'No tokens.';
       return { text, json: { tokens: rows } };

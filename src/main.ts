@@ -10,6 +10,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { ConfigError, loadConfig, type Config } from './config';
 import { openDatabase, type Database } from './db/client';
 import { seedDemo } from './demo/seed';
+import { backfillSla } from './domain/sla';
 import { createLogger, type Logger } from './log';
 import { buildServer } from './server';
 
@@ -31,6 +32,7 @@ const open = (config: Config) =>
 /** Migrations and the demo seed: once per start, before anything serves. */
 async function prepare(config: Config, log: Logger, database: Database): Promise<Demo | null> {
   await database.migrate();
+  await backfillSla(database); // SLA rollup rows for incidents from before it existed (src/domain/sla.ts)
   log.info({ database: database.kind }, 'database ready');
   return config.demo ? seedDemo(database, { dataDir: config.dataDir, providerName: config.providerName }) : null;
 }

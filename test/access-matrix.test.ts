@@ -14,6 +14,8 @@ import { schema } from '../src/graphql/schema';
 import { startApp, type GqlResult, type TestApp } from './helpers/app';
 import { encodeGlobalID, newTenant, type TenantFixture } from './helpers/factory';
 import { ingest, mutate, summary, truePositive } from './helpers/response';
+import { principalWithToken } from '../src/domain/admin';
+import { issueToken } from '../src/domain/tokens';
 import { connected, subscribe, wsClient } from './helpers/ws';
 
 type Scope = 'own' | 'foreign';
@@ -156,7 +158,10 @@ async function snapshot(tenantGid: string): Promise<unknown> {
         or owner_id in (select principal_id from expert_tenants where tenant_id = ${tenantId})) as views,
       (select string_agg(url || event_types::text || active::text || secret_enc, ',' order by id) from webhook_endpoints where tenant_id = ${tenantId}) as endpoints,
       (select string_agg(status::text || next_attempt_at::text, ',' order by id) from outbound_deliveries where tenant_id = ${tenantId}) as deliveries,
-      (select string_agg(system::text || base_url || active::text, ',' order by id) from sync_connectors where tenant_id = ${tenantId}) as connectors`);
+      (select string_agg(system::text || base_url || active::text, ',' order by id) from sync_connectors where tenant_id = ${tenantId}) as connectors,
+      (select string_agg(name || role::text || coalesce(disabled_at::text, '-'), ',' order by id) from principals where tenant_id = ${tenantId}) as principals,
+      (select string_agg(t.name || coalesce(t.revoked_at::text, '-'), ',' order by t.id) from api_tokens t join principals p on p.id = t.principal_id
+        where p.tenant_id = ${tenantId}) as api_tokens`);
   return (rows as unknown as { rows?: unknown[] }).rows ?? rows;
 }
 
@@ -228,6 +233,9 @@ const queryProbes: Record<string, Probe | null> = {
     query(c, 'query($t: ID) { suppressionRules(tenantId: $t) { id } }', { t: target(s).tenant }, (d) =>
       d.suppressionRules.some((r: { id: string }) => r.id === suppressionOf(target(s)).rule),
     ),
+  // the ADMIN's principals list: the target tenant's disposable principal in it
+  principals: (c, s) =>
+    query(c, '{ principals(first: 100) { nodes { id } } }', {}, (d) => d.principals.nodes.some((n: { id: string }) => n.id === adminObjectsOf(target(s)).principal)),
   // what the preview finds is the target tenant's incident a rule closed; a foreign tenant is NOT_FOUND
   previewSuppressionRule: async (c, s) => {
     const o = suppressionOf(target(s));
@@ -238,6 +246,17 @@ const queryProbes: Record<string, Probe | null> = {
     );
     if (r.errors?.[0]?.extensions?.code === 'NOT_FOUND') return 'NOT_FOUND';
     return topLevel(r) ?? (r.data.previewSuppressionRule.matches > 0 ? 'visible' : 'hidden');
+  },
+  // the target tenant's incidents of today counted; a foreign tenant is NOT_FOUND
+  serviceMetrics: async (c, s) => {
+    const now = Date.now();
+    const r = await app.gql<any, any>(
+      'query($t: ID, $from: DateTime!, $to: DateTime!) { serviceMetrics(tenantId: $t, from: $from, to: $to, interval: DAY) { totals { incidents } } }',
+      { t: target(s).tenant, from: new Date(now - 86_400_000).toISOString(), to: new Date(now + 86_400_000).toISOString() },
+      tokenOf(c),
+    );
+    if (r.errors?.[0]?.extensions?.code === 'NOT_FOUND') return 'NOT_FOUND';
+    return topLevel(r) ?? (r.data.serviceMetrics.totals.incidents > 0 ? 'visible' : 'hidden');
   },
 };
 
@@ -289,6 +308,12 @@ const mutationInputs: Record<string, ((o: Objects, scope: Scope, caller: Caller)
   }),
   updateSavedView: (o, _s, c) => ({ viewId: o.views[c as ViewOwner] ?? o.views.ADMIN, name: 'Renamed view' }),
   deleteSavedView: (o, _s, c) => ({ viewId: o.disposableViews[c as ViewOwner] ?? o.disposableViews.ADMIN }),
+  // administration: a disposable principal and token per tenant, never the matrix's callers
+  createPrincipal: (o) => ({ tenantId: o.tenant, name: 'Matrix principal', role: 'READER' }),
+  updatePrincipal: (o) => ({ principalId: adminObjectsOf(o).principal, role: 'OPERATOR' }),
+  createApiToken: (o) => ({ principalId: adminObjectsOf(o).principal, name: 'Matrix token' }),
+  // the first allowed caller revokes it; a later one would get INVALID_TRANSITION (the door opened)
+  revokeApiToken: (o) => ({ tokenId: adminObjectsOf(o).token }),
 };
 
 function inputTypeOf(op: string): string {
@@ -405,6 +430,17 @@ beforeAll(async () => {
     const disposable = [await create('Disposable rule 1', `${marker}-never`), await create('Disposable rule 2', `${marker}-never`), await create('Disposable rule 3', `${marker}-never`)];
     const closed = await ingest(app, t, { alerts: [{ externalId: `${marker}-${Math.random()}`, title: marker, severity: 'LOW', evidence: [] }] });
     suppression.set(o.tenant, { rule, disposable, suppressed: closed.id, marker });
+  }
+});
+
+// ---- administration, per tenant: a principal to change and issue tokens for, a token to revoke
+const adminObjects = new Map<string, { principal: string; token: string }>();
+const adminObjectsOf = (o: Objects) => adminObjects.get(o.tenant)!;
+beforeAll(async () => {
+  for (const o of [A, B]) {
+    const { principal } = await principalWithToken(app.database.db, { tenantId: o.fixture.tenant.id, role: 'READER', name: 'Matrix disposable' });
+    const { id } = await issueToken(app.database.db, principal.id, 'Matrix disposable token');
+    adminObjects.set(o.tenant, { principal: encodeGlobalID('Principal', principal.id), token: encodeGlobalID('ApiToken', id) });
   }
 });
 

@@ -519,6 +519,8 @@ export const actionCards = pgTable(
   (t) => [
     index('action_cards_incident_idx').on(t.incidentId, t.position),
     index('action_cards_tenant_updated_idx').on(t.tenantId, t.updatedAt, t.id),
+    // serviceMetrics: the cards completed in a period, per tenant
+    index('action_cards_tenant_completed_idx').on(t.tenantId, t.completedAt).where(sql`completed_at is not null`),
     // the database backs ALREADY_IN_PROGRESS: one running action of a kind per target
     uniqueIndex('action_cards_one_running_uq')
       .on(t.kind, t.targetKey)
@@ -927,3 +929,46 @@ export const suppressionRules = pgTable(
 
 export type SavedViewRow = typeof savedViews.$inferSelect;
 export type SuppressionRuleRow = typeof suppressionRules.$inferSelect;
+
+// ---------------------------------------------------------------- SLA metrics (SPEC.md section 8)
+
+/**
+ * One row per incident: the SLA timestamps its activity log yields (src/domain/sla.ts folds the
+ * entries), kept current in the transaction of every change, so that serviceMetrics aggregates
+ * one narrow table instead of replaying the log. severity, status, classification and
+ * determination are copies of the incident's current values (the metrics group by them).
+ */
+export const incidentSla = pgTable(
+  'incident_sla',
+  {
+    incidentId: uuid('incident_id')
+      .primaryKey()
+      .references(() => incidents.id),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    severity: severityEnum('severity').notNull(),
+    status: incidentStatusEnum('status').notNull(),
+    classification: classificationEnum('classification').notNull(),
+    determination: determinationEnum('determination').notNull(),
+    createdAt: ts('created_at').notNull(),
+    /** The first move to IN_PROGRESS (the experts started the investigation). */
+    acknowledgedAt: ts('acknowledged_at'),
+    /** When the incident last left ACTIVE (null while ACTIVE): where the acknowledge clock stops. */
+    leftActiveAt: ts('left_active_at'),
+    /** The first classification other than UNKNOWN (a reopen that clears it does not reset this). */
+    classifiedAt: ts('classified_at'),
+    /** The first publication of the managed response. */
+    publishedAt: ts('published_at'),
+    /** The last resolution, while the incident is resolved (or was resolved when it was merged). */
+    resolvedAt: ts('resolved_at'),
+    /** Start of the AWAITING_CUSTOMER_ACTION episode in progress, if any. */
+    awaitingSince: ts('awaiting_since'),
+    /** Sum of the finished AWAITING_CUSTOMER_ACTION episodes (ms); null before the first one ends. */
+    customerResponseMs: bigint('customer_response_ms', { mode: 'number' }),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('incident_sla_tenant_created_idx').on(t.tenantId, t.createdAt)],
+);
+
+export type IncidentSlaRow = typeof incidentSla.$inferSelect;

@@ -45,6 +45,10 @@ export const POLICY = {
   // customers see what silences their incidents; the tenant ADMIN and the experts write the rules
   suppressionRules: CUSTOMERS_AND_EXPERTS,
   previewSuppressionRule: RULE_WRITERS,
+  // SLA metrics: experts for the tenants they serve, customers for their own
+  serviceMetrics: CUSTOMERS_AND_EXPERTS,
+  // ---- administration through the API: the tenant ADMIN manages its principals and API tokens
+  principals: ADMINS,
   // ---- subscriptions
   incidentChanged: ALL,
   actionChanged: ALL,
@@ -97,6 +101,11 @@ export const POLICY = {
   deleteWebhookEndpoint: ADMINS,
   redeliverWebhook: ADMINS,
   configureSyncConnector: ADMINS,
+  // ---- administration: principals and API tokens of the ADMIN's own tenant (domain/principals.ts)
+  createPrincipal: ADMINS,
+  updatePrincipal: ADMINS,
+  createApiToken: ADMINS,
+  revokeApiToken: ADMINS,
 } as const satisfies Record<string, readonly Role[]>;
 
 /**
@@ -162,6 +171,11 @@ const WHAT: Partial<Record<Operation, string>> = {
   deleteWebhookEndpoint: 'manage webhooks',
   redeliverWebhook: 'manage webhooks',
   configureSyncConnector: 'manage sync connectors',
+  principals: 'list principals',
+  createPrincipal: 'manage principals',
+  updatePrincipal: 'manage principals',
+  createApiToken: 'manage API tokens',
+  revokeApiToken: 'manage API tokens',
 };
 
 export const rolesFor = (op: Operation): readonly Role[] => POLICY[op];

@@ -1,5 +1,6 @@
 // Operator commands of the service itself (CLI, seed, test factories): tenants, principals,
-// which tenants an expert serves. Not exposed through GraphQL.
+// which tenants an expert serves. A tenant ADMIN reaches the principal commands through the API
+// via src/domain/principals.ts, which adds the viewer's rules on top of these.
 import { and, eq, inArray } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
 import { expertTenants, principals, tenants, type PrincipalRow, type TenantRow } from '../db/schema';
@@ -9,6 +10,9 @@ import { issueToken } from './tokens';
 import { ROLES, type Role } from './viewer';
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+export const PRINCIPAL_NAME_MAX = 100;
+// local@domain.tld: no spaces, no display name
+const EMAIL = /^[^\s@]+@[^\s@.]+(?:\.[^\s@.]+)+$/;
 
 export async function createTenant(
   db: DbOrTx,
@@ -37,10 +41,14 @@ export async function createPrincipal(
   if (!ROLES.includes(input.role)) throw invalid(`role must be one of ${ROLES.join(', ')}`, ['role']);
   if (input.role === 'EXPERT' && input.tenantId) throw invalid('experts belong to the provider, not a tenant', ['tenantId']);
   if (input.role !== 'EXPERT' && !input.tenantId) throw invalid(`a ${input.role} belongs to a tenant`, ['tenantId']);
-  if (!input.name.trim()) throw invalid('name must not be empty', ['name']);
+  const name = input.name.trim();
+  if (!name) throw invalid('name must not be empty', ['name']);
+  if (Array.from(name).length > PRINCIPAL_NAME_MAX) throw invalid(`name is at most ${PRINCIPAL_NAME_MAX} characters`, ['name']);
+  const email = input.email?.trim() || null;
+  if (email !== null && (email.length > 254 || !EMAIL.test(email))) throw invalid(`email is not a valid email address: "${email.slice(0, 80)}"`, ['email']);
   const [row] = await db
     .insert(principals)
-    .values({ tenantId: input.tenantId, role: input.role, name: input.name.trim(), email: input.email ?? null })
+    .values({ tenantId: input.tenantId, role: input.role, name, email })
     .returning();
   if (input.role === 'EXPERT' && input.serves?.length) await serveTenants(db, row.id, input.serves);
   return row;

@@ -42,6 +42,7 @@ import { createLoaders } from './loaders';
 import type { Secrets } from './secrets';
 import { writeOutbox } from './notifications/outbox';
 import { writeOutbound } from './outbound/events';
+import { applySlaEntries } from './sla';
 
 export interface OutboxWritten {
   notifications: number;
@@ -50,6 +51,7 @@ export interface OutboxWritten {
 
 /** Every outbox a write feeds, in its transaction: notifications, then webhooks and sync calls. */
 export async function writeOutboxes(tx: Tx, entries: readonly ActivityRow[]): Promise<OutboxWritten> {
+  await applySlaEntries(tx, entries); // the SLA rollup (src/domain/sla.ts), with the change
   return { notifications: await writeOutbox(tx, entries), outbound: await writeOutbound(tx, entries) };
 }
 

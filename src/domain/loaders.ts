@@ -45,6 +45,8 @@ import { suppressionRules, type SuppressionRuleRow } from '../db/schema';
 import { allows } from './access';
 import type { SavedViewRow } from '../db/schema';
 import { savedViewsById } from './views';
+import type { IncidentSlaRow } from '../db/schema';
+import { slaRowsOf } from './sla';
 
 function byId<T extends { id: string }>(rows: T[], ids: readonly string[]): (T | null)[] {
   const map = new Map(rows.map((r) => [r.id, r]));
@@ -419,6 +421,11 @@ export function createLoaders(db: Db, viewer: Viewer | null) {
         .from(suppressionRules)
         .where(and(inArray(suppressionRules.id, valid), inArray(suppressionRules.tenantId, tenantIds)));
       return byId(rows, ids);
+    }),
+    /** Incident.sla: the SLA rollup row of each incident (sla.ts), computed from the log when it has none yet. */
+    slaByIncident: new DataLoader<string, IncidentSlaRow | null>(async (ids) => {
+      const rows = await slaRowsOf(db, validIds(ids), tenantIds);
+      return ids.map((id) => rows.get(id) ?? null);
     }),
   };
 }

@@ -6,7 +6,7 @@
 import type { Plugin } from '@envelop/core';
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { Db } from '../db/client';
-import { sameAccess, viewersForTokenHashes, type TokenCache } from '../domain/tokens';
+import { sameAccess, tokenGrants, type TokenCache } from '../domain/tokens';
 import type { Viewer } from '../domain/viewer';
 import type { Logger } from '../log';
 import type { GraphQLContext } from './context';
@@ -24,7 +24,7 @@ interface Entry {
   lose(reason: string): void;
 }
 
-export const REVOKED = 'The token was revoked or its principal disabled';
+export const REVOKED = 'The token was revoked or has expired, or its principal disabled';
 export const ACCESS_CHANGED = 'Your access changed (role or tenants served); reconnect';
 
 export class AccessWatch {
@@ -76,10 +76,11 @@ export class AccessWatch {
     this.sweeping = (async () => {
       const entries = [...this.entries];
       const hashes = [...new Set(entries.map((e) => e.tokenHash))];
-      const fresh = await viewersForTokenHashes(this.db, hashes);
-      for (const hash of hashes) this.tokens.remember(hash, fresh.get(hash) ?? null);
+      // (an expired token is missing, like a revoked one: its sessions end at the next sweep)
+      const fresh = await tokenGrants(this.db, hashes);
+      for (const hash of hashes) this.tokens.remember(hash, fresh.get(hash)?.viewer ?? null, Date.now(), fresh.get(hash)?.expiresAt);
       for (const e of entries) {
-        const now = fresh.get(e.tokenHash);
+        const now = fresh.get(e.tokenHash)?.viewer;
         if (!now) e.lose(REVOKED);
         else if (!sameAccess(now, e.viewer)) e.lose(ACCESS_CHANGED);
       }

@@ -16,6 +16,8 @@ import './notifications';
 import './suppression';
 import './views';
 import './outbound';
+import './metrics';
+import './admin';
 import './subscriptions';
 
 // (Node ids resolved synchronously: see global-ids.ts)

@@ -57,6 +57,10 @@ export async function mutate(app: TestApp, token: string, name: string, input: R
     bulkClassifyIncidents: 'BulkClassifyIncidentsInput',
     bulkUpdateIncidents: 'BulkUpdateIncidentsInput',
     mergeIncidents: 'MergeIncidentsInput',
+    createPrincipal: 'CreatePrincipalInput',
+    updatePrincipal: 'UpdatePrincipalInput',
+    createApiToken: 'CreateApiTokenInput',
+    revokeApiToken: 'ApiTokenRefInput',
   };
   return app.gql<any, any>(`mutation($input: ${inputType[name]}!) { ${name}(input: $input) { ${fields} errors { code message field } } }`, { input }, token);
 }
