@@ -1,7 +1,7 @@
 // Request-scoped DataLoaders. Every loader filters on the tenants the viewer may read, so a
 // foreign id resolves exactly like an id that never existed (null / empty), whatever path asks.
 import DataLoader from 'dataloader';
-import { and, asc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import {
   externalTickets,
@@ -43,8 +43,7 @@ import type { Viewer } from './viewer';
 import { investigationRevisions, investigationUpdates, type InvestigationRevisionRow, type InvestigationUpdateRow } from '../db/schema';
 import { suppressionRules, type SuppressionRuleRow } from '../db/schema';
 import { allows } from './access';
-import type { SavedViewRow } from '../db/schema';
-import { savedViewsById } from './views';
+import { savedViews, type SavedViewRow } from '../db/schema';
 import type { IncidentSlaRow } from '../db/schema';
 import { slaRowsOf } from './sla';
 
@@ -71,6 +70,23 @@ function minimalPrincipal(row: PrincipalRow): PrincipalRow {
 
 /** Malformed ids can never match a row; dropping them keeps a bad id from becoming a SQL error. */
 const validIds = (ids: readonly string[]) => ids.filter((id) => UUID.test(id));
+
+/** The saved views a viewer sees: its own, and the shared ones of its tenant (customers only have one). */
+export function savedViewVisibleTo(viewer: Viewer): SQL {
+  const own = eq(savedViews.ownerId, viewer.principalId);
+  return viewer.tenantId ? or(own, and(eq(savedViews.shared, true), eq(savedViews.tenantId, viewer.tenantId)))! : own;
+}
+
+/** Views by id for node/nodes and the queue (the `savedView` loader): null unless the viewer sees it. */
+async function savedViewsById(db: Db, viewer: Viewer | null, ids: readonly string[]): Promise<(SavedViewRow | null)[]> {
+  const valid = validIds(ids);
+  if (!viewer || !allows(viewer, 'savedViews') || valid.length === 0) return ids.map(() => null);
+  const rows = await db
+    .select()
+    .from(savedViews)
+    .where(and(inArray(savedViews.id, valid), savedViewVisibleTo(viewer)));
+  return ids.map((id) => rows.find((r) => r.id === id) ?? null);
+}
 
 // The queue's nested lists, built once per database handle as prepared statements with the ids
 // as array parameters: the same SQL text every time, no query building per request.

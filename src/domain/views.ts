@@ -13,13 +13,14 @@
 // what only a stored filter can break later: an assignee who is disabled or no longer visible, a
 // tenant the expert no longer serves. Tags are free text (no catalogue to remove one from), so a
 // tag no incident carries today is a valid, empty filter, as it is in the queue.
-import { and, asc, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
-import type { Db, Tx } from '../db/client';
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { Tx } from '../db/client';
 import { Params } from '../db/json-rows';
 import { principals, savedViews, type SavedViewFilter, type SavedViewRow } from '../db/schema';
 import { allows, authorize } from './access';
 import type { DomainContext } from './context';
 import { DomainError, invalid, notFound } from './errors';
+import { savedViewVisibleTo } from './loaders';
 import { UUID } from './pagination';
 import { filterSql, ORDER_FIELDS, type IncidentFilter, type IncidentOrder } from './queue';
 import { tags as checkedTags, text } from './validate';
@@ -67,25 +68,8 @@ export interface UpdateSavedViewInput {
 
 // ---------------------------------------------------------------- visibility
 
-/** The views a viewer sees: its own, and the shared ones of its tenant (customers only have one). */
-function visibleTo(viewer: Viewer): SQL {
-  const own = eq(savedViews.ownerId, viewer.principalId);
-  return viewer.tenantId ? or(own, and(eq(savedViews.shared, true), eq(savedViews.tenantId, viewer.tenantId)))! : own;
-}
-
 export const canEditView = (viewer: Viewer | null | undefined, view: SavedViewRow): boolean =>
   !!viewer && allows(viewer, 'updateSavedView') && view.ownerId === viewer.principalId;
-
-/** Views by id for node/nodes and the queue (the `savedView` loader): null unless the viewer sees it. */
-export async function savedViewsById(db: Db, viewer: Viewer | null, ids: readonly string[]): Promise<(SavedViewRow | null)[]> {
-  const valid = ids.filter((id) => UUID.test(id));
-  if (!viewer || !allows(viewer, 'savedViews') || valid.length === 0) return ids.map(() => null);
-  const rows = await db
-    .select()
-    .from(savedViews)
-    .where(and(inArray(savedViews.id, valid), visibleTo(viewer)));
-  return ids.map((id) => rows.find((r) => r.id === id) ?? null);
-}
 
 /** Query.savedViews: the viewer's own views and its tenant's shared ones, by name. */
 export async function listSavedViews(ctx: DomainContext): Promise<SavedViewRow[]> {
@@ -93,7 +77,7 @@ export async function listSavedViews(ctx: DomainContext): Promise<SavedViewRow[]
   const rows = await ctx.db
     .select()
     .from(savedViews)
-    .where(visibleTo(viewer))
+    .where(savedViewVisibleTo(viewer))
     .orderBy(sql`lower(${savedViews.name})`, asc(savedViews.id));
   for (const r of rows) ctx.loaders.savedView.prime(r.id, r);
   return rows;
@@ -254,7 +238,7 @@ export async function createSavedView(ctx: DomainContext, input: CreateSavedView
  */
 async function lockOwnView(tx: Tx, viewer: Viewer, viewId: string): Promise<SavedViewRow> {
   const [row] = UUID.test(viewId)
-    ? await tx.select().from(savedViews).where(and(eq(savedViews.id, viewId), visibleTo(viewer))).for('update')
+    ? await tx.select().from(savedViews).where(and(eq(savedViews.id, viewId), savedViewVisibleTo(viewer))).for('update')
     : [];
   if (!row) throw notFound('Saved view', ['viewId']);
   if (row.ownerId !== viewer.principalId) {
