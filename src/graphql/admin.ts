@@ -64,7 +64,7 @@ builder.queryFields((t) => ({
       resolve: (_r, args, ctx) => listPrincipals(ctx, args),
     },
     { name: 'PrincipalConnection', description: 'A page of principals.' },
-    { name: 'PrincipalEdge' },
+    { name: 'PrincipalEdge', description: 'One principal of a page, with its cursor.' },
   ),
 }));
 

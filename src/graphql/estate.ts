@@ -22,9 +22,9 @@ builder.node(AccountRef, {
   loadMany: (ids, ctx) => loadAll(ctx.loaders.account, ids),
   fields: (t) => ({
     accountName: t.exposeString('accountName', { description: 'The sAMAccountName-style name, e.g. jdoe.' }),
-    domain: t.exposeString('domain', { nullable: true }),
+    domain: t.exposeString('domain', { nullable: true, description: 'The NetBIOS or DNS domain, e.g. CONTOSO.' }),
     upn: t.exposeString('upn', { nullable: true, description: 'User principal name, e.g. jdoe@contoso.com.' }),
-    displayName: t.exposeString('displayName', { nullable: true }),
+    displayName: t.exposeString('displayName', { nullable: true, description: 'The person\'s name as the directory shows it.' }),
     enabled: t.exposeBoolean('enabled', { description: 'False once DISABLE_USER ran: sign-in is blocked.' }),
     sessionsRevokedAt: t.field({ type: 'DateTime', nullable: true, description: 'When REVOKE_SESSIONS last invalidated its sessions.', resolve: (a) => a.sessionsRevokedAt }),
     passwordResetRequired: t.exposeBoolean('passwordResetRequired', { description: 'The user must change the password at the next sign-in.' }),
@@ -42,10 +42,10 @@ builder.node(EmailMessageRef, {
   fields: (t) => ({
     networkMessageId: t.exposeString('networkMessageId', { description: 'The id Exchange Online gives the message.' }),
     recipient: t.exposeString('recipient', { description: 'The mailbox it is in.' }),
-    sender: t.exposeString('sender', { nullable: true }),
-    subject: t.exposeString('subject', { nullable: true }),
-    receivedAt: t.field({ type: 'DateTime', nullable: true, resolve: (m) => m.receivedAt }),
-    location: t.field({ type: MailboxLocationEnum, resolve: (m) => m.location }),
+    sender: t.exposeString('sender', { nullable: true, description: 'The From address.' }),
+    subject: t.exposeString('subject', { nullable: true, description: 'The subject line.' }),
+    receivedAt: t.field({ type: 'DateTime', nullable: true, description: 'When the mailbox received it.', resolve: (m) => m.receivedAt }),
+    location: t.field({ type: MailboxLocationEnum, description: 'Where the message is now (email actions move it).', resolve: (m) => m.location }),
   }),
 });
 
@@ -54,7 +54,7 @@ builder.node(IndicatorRef, {
   id: { resolve: (i) => i.id },
   loadMany: (ids, ctx) => loadAll(ctx.loaders.indicator, ids),
   fields: (t) => ({
-    type: t.field({ type: IndicatorTypeEnum, resolve: (i) => i.type }),
+    type: t.field({ type: IndicatorTypeEnum, description: 'What the value is: a file hash, an IP address, a URL or a domain.', resolve: (i) => i.type }),
     value: t.exposeString('value', { description: 'Normalised: hashes and domains in lower case.' }),
     action: t.field({
       type: IndicatorActionEnum,

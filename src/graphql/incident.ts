@@ -289,17 +289,17 @@ const UserEvidenceInput = builder.inputType('UserEvidenceInput', {
     domain: t.string(),
     upn: t.string({ description: 'User principal name (name@domain).' }),
     userPrincipalName: t.string({ description: 'The older name of `upn`.', deprecationReason: 'Use `upn`.' }),
-    displayName: t.string(),
+    displayName: t.string({ description: "The person's name as the directory shows it." }),
   }),
 });
 const EmailEvidenceInput = builder.inputType('EmailEvidenceInput', {
   description: "A message in a recipient's mailbox (the target of email actions): matched by network message id and recipient.",
   fields: (t) => ({
-    networkMessageId: t.string({ required: true }),
+    networkMessageId: t.string({ required: true, description: 'The id Exchange Online gives the message.' }),
     recipient: t.string({ required: true, description: 'The mailbox (email address) it was delivered to.' }),
-    sender: t.string(),
-    subject: t.string(),
-    receivedAt: t.field({ type: 'DateTime' }),
+    sender: t.string({ description: 'The From address.' }),
+    subject: t.string({ description: 'The subject line.' }),
+    receivedAt: t.field({ type: 'DateTime', description: 'When the mailbox received it.' }),
   }),
 });
 const IpEvidenceInput = builder.inputType('IpEvidenceInput', { fields: (t) => ({ address: t.string({ required: true }) }) });
@@ -313,7 +313,7 @@ const EvidenceInput = builder.inputType('EvidenceInput', {
     user: t.field({ type: UserEvidenceInput }),
     ip: t.field({ type: IpEvidenceInput }),
     url: t.field({ type: UrlEvidenceInput }),
-    email: t.field({ type: EmailEvidenceInput }),
+    email: t.field({ type: EmailEvidenceInput, description: 'A mailbox message (the target of email actions).' }),
   }),
 });
 const AlertInput = builder.inputType('AlertInput', {

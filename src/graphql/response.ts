@@ -336,7 +336,7 @@ export const InvestigationSummaryInput = builder.inputType('InvestigationSummary
 const IndicatorInput = builder.inputType('IndicatorInput', {
   description: 'An indicator named by value: created in the tenant\'s indicator list, or matched there.',
   fields: (t) => ({
-    type: t.field({ type: IndicatorTypeEnum, required: true }),
+    type: t.field({ type: IndicatorTypeEnum, required: true, description: 'What the value is.' }),
     value: t.string({ required: true, description: 'A SHA-1 or SHA-256, an IPv4/IPv6 address, an http(s) URL or a domain.' }),
     expiresAt: t.field({ type: 'DateTime', description: 'BLOCK_INDICATOR: the block lapses at this time (in the future).' }),
   }),
@@ -398,11 +398,11 @@ export function cardInput(
 const PerformEntityActionInput = builder.inputType('PerformEntityActionInput', {
   description: 'A one-click action on an entity of your tenant, outside any incident.',
   fields: (t) => ({
-    kind: t.field({ type: ActionKindEnum, required: true }),
+    kind: t.field({ type: ActionKindEnum, required: true, description: 'A one-click kind (MANUAL belongs to an incident).' }),
     targetId: t.id({ description: "A Device, DeviceFile, Account, EmailMessage or Indicator id of your tenant, of the kind's target type." }),
     indicator: t.field({ type: IndicatorInput, description: 'BLOCK_INDICATOR / UNBLOCK_INDICATOR: an indicator by value instead of a targetId.' }),
-    scanType: t.field({ type: ScanTypeEnum }),
-    title: t.string(),
+    scanType: t.field({ type: ScanTypeEnum, description: 'RUN_ANTIVIRUS_SCAN only (default FULL).' }),
+    title: t.string({ description: "The card's title (default: the kind's)." }),
     instructions: t.string({ description: 'A note kept on the card (why you acted).' }),
   }),
 });
