@@ -2,7 +2,7 @@
 // helper (cursors, page requests, page assembly) and the Sentinel view.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { sentinelView } from '../src/connectors/siem';
+import { sentinelView, serviceNowView } from '../src/connectors/siem';
 import type { IncidentRow } from '../src/db/schema';
 import { CLASSIFICATIONS, DETERMINATIONS, isValidClassificationPair, type Classification, type Determination } from '../src/domain/enums';
 import {
@@ -219,10 +219,17 @@ describe('Sentinel view (SPEC.md section 6)', () => {
     ['IN_PROGRESS', 'Active', []],
     ['AWAITING_CUSTOMER_ACTION', 'Active', ['Awaiting Customer Action']],
     ['RESOLVED', 'Closed', []],
+    ['REDIRECTED', 'Closed', ['Merged']],
   ] as const)('status %s is %s', (status, sentinel, labels) => {
     const view = sentinelView(incident({ status }), 'Contoso Experts');
     expect(view.status).toBe(sentinel);
     expect(view.labels).toEqual(labels);
+  });
+
+  it('a merged incident closes its ServiceNow ticket as a duplicate', () => {
+    const fields = serviceNowView(incident({ status: 'REDIRECTED' }), 'corr-1');
+    expect(fields).toMatchObject({ state: '7', close_code: 'Closed/Resolved by Caller', hold_reason: '' });
+    expect(fields.close_notes).toMatch(/^Duplicate: merged into another MDR incident/);
   });
 
   it.each([
