@@ -13,6 +13,7 @@ import { ROLES, type Role } from '../src/domain/viewer';
 import { schema } from '../src/graphql/schema';
 import { startApp, type GqlResult, type TestApp } from './helpers/app';
 import { encodeGlobalID, newTenant, type TenantFixture } from './helpers/factory';
+import { decodeGlobalID } from '@pothos/plugin-relay';
 import { ingest, mutate, summary, truePositive } from './helpers/response';
 import { principalWithToken } from '../src/domain/admin';
 import { issueToken } from '../src/domain/tokens';
@@ -549,6 +550,68 @@ describe('field policy', () => {
     } else {
       expect(top).toBeNull();
       expect(r.data.tenant.id).toBe(A.tenant);
+    }
+  });
+});
+
+// ---- node(id) for every kind of object that belongs to an incident or an ad-hoc action ----
+// A comment and an activity entry pass their incident's door; an activity entry of an ad-hoc
+// action (no incident) passes the action center's. Every role reads them in its own tenant, and
+// another tenant's look exactly like ids that never existed: null.
+interface NodeObjects {
+  comment: string;
+  activity: string;
+  adHocActivity: string;
+}
+const nodeObjects = new Map<string, NodeObjects>();
+beforeAll(async () => {
+  for (const o of [A, B]) {
+    const t = o.fixture;
+    const c = await mutate(app, t.tokens.OPERATOR, 'addComment', { incidentId: o.incident, body: 'matrix node comment' }, 'incident { comments(last: 1) { nodes { id } } activity(last: 1) { nodes { id field } } }');
+    expect(c.data.addComment.errors).toEqual([]);
+    const inc = c.data.addComment.incident;
+    expect(inc.activity.nodes[0].field).toBe('COMMENT');
+    const scan = await app.gql<any, any>(
+      'mutation($input: PerformEntityActionInput!) { performEntityAction(input: $input) { action { id incident { id } } errors { code message } } }',
+      { input: { kind: 'RUN_ANTIVIRUS_SCAN', targetId: o.device, scanType: 'QUICK' } },
+      t.tokens.OPERATOR,
+    );
+    expect(scan.errors).toBeUndefined();
+    expect(scan.data.performEntityAction.errors).toEqual([]);
+    expect(scan.data.performEntityAction.action.incident).toBeNull();
+    const cardId = decodeGlobalID(scan.data.performEntityAction.action.id).id;
+    const rows = await app.database.db.execute(sql`select id from activity where subject_id = ${cardId}::uuid and incident_id is null order by id limit 1`);
+    const [{ id }] = ((rows as unknown as { rows?: { id: number }[] }).rows ?? rows) as { id: number }[];
+    nodeObjects.set(o.tenant, { comment: inc.comments.nodes[0].id, activity: inc.activity.nodes[0].id, adHocActivity: encodeGlobalID('Activity', String(id)) });
+  }
+  await attemptsSettled();
+});
+
+const NODE_KINDS: { kind: string; pick: (n: NodeObjects) => string; selection: string }[] = [
+  { kind: 'Comment', pick: (n) => n.comment, selection: '... on Comment { body }' },
+  { kind: 'Activity of an incident', pick: (n) => n.activity, selection: '... on Activity { field incident { id } }' },
+  { kind: 'Activity of an ad-hoc action', pick: (n) => n.adHocActivity, selection: '... on Activity { field incident { id } }' },
+];
+const nodeCells = NODE_KINDS.flatMap((k) => callers.flatMap((caller) => (['own', 'foreign'] as Scope[]).map((scope) => ({ ...k, caller, scope }))));
+
+describe('node(id) by kind, from the policy table', () => {
+  it.each(nodeCells)('$caller: node($kind) on the $scope tenant', async ({ pick, selection, caller, scope }) => {
+    const id = pick(nodeObjects.get(target(scope).tenant)!);
+    const single = await app.gql<any, any>(`query($id: ID!) { node(id: $id) { id ${selection} } }`, { id }, tokenOf(caller));
+    const many = await app.gql<any, any>(`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids: [id] }, tokenOf(caller));
+    if (caller === 'anonymous') {
+      expect(topLevel(single)).toBe('UNAUTHENTICATED');
+      return;
+    }
+    expect(single.errors).toBeUndefined();
+    expect(many.errors).toBeUndefined();
+    const allowed = (POLICY.node as readonly Role[]).includes(caller);
+    if (scope === 'own' && allowed) {
+      expect(single.data.node?.id).toBe(id);
+      expect(many.data.nodes).toEqual([{ id }]);
+    } else {
+      expect(single.data.node).toBeNull();
+      expect(many.data.nodes).toEqual([null]);
     }
   });
 });

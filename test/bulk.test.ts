@@ -129,8 +129,8 @@ describe('bulkClassifyIncidents', () => {
     // the ACTIVE one: two recorded steps (investigation started, then classified)
     expect(r.results[5].incident.version).toBe(versions[2] + 2);
     const activeLog = (await state(t.tokens.EXPERT, untouched)).activity.nodes.map((a: { field: string; to: string }) => `${a.field}:${a.to}`);
-    expect(activeLog).toEqual(expect.arrayContaining(['status:IN_PROGRESS', 'status:RESOLVED', 'classification:FALSE_POSITIVE']));
-    expect(activeLog.indexOf('status:IN_PROGRESS')).toBeLessThan(activeLog.indexOf('status:RESOLVED'));
+    expect(activeLog).toEqual(expect.arrayContaining(['STATUS:IN_PROGRESS', 'STATUS:RESOLVED', 'CLASSIFICATION:FALSE_POSITIVE']));
+    expect(activeLog.indexOf('STATUS:IN_PROGRESS')).toBeLessThan(activeLog.indexOf('STATUS:RESOLVED'));
     // each concluded investigation has its CONCLUDED revision
     for (const id of successes) {
       const [rev] = await rows<{ n: number }>(sql`select count(*)::int as n from investigation_revisions where incident_id = ${localOf(id)} and reason = 'CONCLUDED'`);
@@ -144,7 +144,7 @@ describe('bulkClassifyIncidents', () => {
     // subscribers see every success, and nothing of the failures
     await sub.waitFor(successes.length);
     const end = Date.now() + 10_000;
-    const resolvedSeen = () => new Set(sub.events.filter((e) => e.incidentChanged.activity.field === 'status' && e.incidentChanged.activity.to === 'RESOLVED').map((e) => e.incidentChanged.incident.id));
+    const resolvedSeen = () => new Set(sub.events.filter((e) => e.incidentChanged.activity.field === 'STATUS' && e.incidentChanged.activity.to === 'RESOLVED').map((e) => e.incidentChanged.incident.id));
     while (resolvedSeen().size < successes.length && Date.now() < end) await new Promise((res) => setTimeout(res, 20));
     expect(resolvedSeen()).toEqual(new Set(successes));
     await settle();
@@ -266,7 +266,7 @@ describe('bulkUpdateIncidents', () => {
     for (const [i, s] of after.entries()) {
       expect(s.version).toBe(before[i].version + 1);
       expect(s.activity.totalCount).toBe(before[i].activity.totalCount + 1);
-      expect(s.activity.nodes.at(-1)).toMatchObject({ field: 'tags', to: r.results[i].incident.tags.join(', ') });
+      expect(s.activity.nodes.at(-1)).toMatchObject({ field: 'TAGS', to: r.results[i].incident.tags.join(', ') });
       expect(await deliveriesOf(ids[i])).toEqual(before[i].tags.length ? ['incident.updated', 'incident.updated'] : ['incident.updated']);
     }
     // the same bulk again changes nothing: no version, no activity, no delivery
@@ -288,7 +288,7 @@ describe('bulkUpdateIncidents', () => {
     for (const x of r.results.slice(0, 2)) expect(x.incident).toMatchObject({ assignment: 'CUSTOMER', assignee: { id: operatorA }, severity: 'HIGH' });
     const after = await state(expert.token, ids[0]);
     expect(after.priorityScore).toBeGreaterThan(before.priorityScore);
-    expect(after.activity.nodes.slice(-3).map((n: { field: string }) => n.field).sort()).toEqual(['assignee', 'assignment', 'severity']);
+    expect(after.activity.nodes.slice(-3).map((n: { field: string }) => n.field).sort()).toEqual(['ASSIGNEE', 'ASSIGNMENT', 'SEVERITY']);
     // B's incident did not change
     expect((await state(expert.token, ids[2])).version).toBe(1);
     // to the experts, without a name: the named user is cleared

@@ -83,7 +83,7 @@ describe('performAction on one card, 20 requests at once', () => {
       t.tokens.READER,
     );
     // (one card on this incident: every 'action' entry is about it)
-    const cardEntries = act.data.node.activity.nodes.filter((a: any) => a.field === 'action');
+    const cardEntries = act.data.node.activity.nodes.filter((a: any) => a.field === 'ACTION');
     expect(cardEntries.map((a: any) => a.to)).toEqual(['PENDING', 'IN_PROGRESS', 'COMPLETED']);
     expect(cardEntries.filter((a: any) => a.to === 'IN_PROGRESS')).toHaveLength(1);
     expect(cardEntries.filter((a: any) => a.to === 'COMPLETED')).toHaveLength(1);
@@ -122,8 +122,8 @@ describe('two experts classifying one incident at once', () => {
       expect(node.classification).toBe(winners[0].incident.classification);
       expect(node.status).toBe(node.classification === 'TRUE_POSITIVE' ? 'IN_PROGRESS' : 'RESOLVED');
       expect(node.version).toBe(winners[0].incident.version);
-      expect(node.activity.nodes.filter((e: any) => e.field === 'classification')).toEqual([{ field: 'classification', to: node.classification }]);
-      expect(node.activity.nodes.filter((e: any) => e.field === 'determination')).toHaveLength(1);
+      expect(node.activity.nodes.filter((e: any) => e.field === 'CLASSIFICATION')).toEqual([{ field: 'CLASSIFICATION', to: node.classification }]);
+      expect(node.activity.nodes.filter((e: any) => e.field === 'DETERMINATION')).toHaveLength(1);
     }
   });
 
@@ -139,7 +139,7 @@ describe('two experts classifying one incident at once', () => {
       { id: inc.id },
       t.tokens.READER,
     );
-    expect(act.data.node.activity.nodes.filter((e: any) => e.field === 'status' && e.to === 'IN_PROGRESS')).toHaveLength(1);
+    expect(act.data.node.activity.nodes.filter((e: any) => e.field === 'STATUS' && e.to === 'IN_PROGRESS')).toHaveLength(1);
   });
 });
 

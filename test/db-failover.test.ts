@@ -265,7 +265,7 @@ describe.skipIf(!onPostgres)('a lost database connection (PostgreSQL only: PGlit
     const events = await sub.waitFor(2);
     await until('the last event', async () => sub.events.some((e) => e.incidentChanged.incident.title === 'y'));
     const seen = sub.events.map((e) => `${e.incidentChanged.incident.title}:${e.incidentChanged.activity.field}`);
-    expect(seen).toEqual(['x:comment', 'y:severity']);
+    expect(seen).toEqual(['x:COMMENT', 'y:SEVERITY']);
     expect(events.length).toBe(2);
     client.dispose();
   });

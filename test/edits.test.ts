@@ -52,7 +52,7 @@ describe('updateIncident', () => {
     expect(r.data?.updateIncident).toMatchObject({ errors: [], incident: { tags: ['vip', 'ransomware'], version: 2 } });
     const log = await activityOf(t, id);
     expect(log.nodes.at(-1)).toMatchObject({
-      field: 'tags',
+      field: 'TAGS',
       to: 'vip, ransomware',
       actor: { id: principalGid(t.principals.OPERATOR) },
       actorSide: 'CUSTOMER',
@@ -61,7 +61,7 @@ describe('updateIncident', () => {
 
     const cleared = await update(t, { incidentId: id, tags: [] }, t.tokens.ADMIN);
     expect(cleared.data?.updateIncident.incident).toMatchObject({ tags: [], version: 3 });
-    expect((await activityOf(t, id)).nodes.at(-1)).toMatchObject({ field: 'tags', from: 'vip, ransomware', actor: { id: principalGid(t.principals.ADMIN) } });
+    expect((await activityOf(t, id)).nodes.at(-1)).toMatchObject({ field: 'TAGS', from: 'vip, ransomware', actor: { id: principalGid(t.principals.ADMIN) } });
   });
 
   it('changing nothing writes nothing', async () => {
@@ -78,7 +78,7 @@ describe('updateIncident', () => {
     expect(r.data?.updateIncident.incident).toMatchObject({ severity: 'HIGH', version: 2 });
     expect(r.data!.updateIncident.incident!.priorityScore).toBe(incident.priorityScore! + 20);
     expect((await activityOf(t, id)).nodes.at(-1)).toMatchObject({
-      field: 'severity',
+      field: 'SEVERITY',
       from: 'MEDIUM',
       to: 'HIGH',
       actor: { id: principalGid(t.principals.EXPERT) },
@@ -95,8 +95,8 @@ describe('updateIncident', () => {
     });
     let log = (await activityOf(t, id)).nodes;
     expect(log.slice(-2)).toMatchObject([
-      { field: 'assignment', from: 'UNASSIGNED', to: 'CUSTOMER' },
-      { field: 'assignee', from: null, to: expect.any(String) },
+      { field: 'ASSIGNMENT', from: 'UNASSIGNED', to: 'CUSTOMER' },
+      { field: 'ASSIGNEE', from: null, to: expect.any(String) },
     ]);
 
     const toExpert = await update(t, { incidentId: id, assignment: 'EXPERTS', assigneeId: principalGid(t.principals.EXPERT) });
@@ -106,8 +106,8 @@ describe('updateIncident', () => {
     expect(toNobody.data?.updateIncident.incident).toMatchObject({ assignment: 'UNASSIGNED', assignee: null, version: 4 });
     log = (await activityOf(t, id)).nodes;
     expect(log.slice(-2)).toMatchObject([
-      { field: 'assignment', from: 'EXPERTS', to: 'UNASSIGNED' },
-      { field: 'assignee', to: null },
+      { field: 'ASSIGNMENT', from: 'EXPERTS', to: 'UNASSIGNED' },
+      { field: 'ASSIGNEE', to: null },
     ]);
     expect(log.slice(-2)[1].from).toBeTruthy();
   });
@@ -241,6 +241,40 @@ describe('comments', () => {
     expect(b1.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: false });
 
     const log = await activityOf(t, id);
-    expect(log.nodes.filter((a) => a.field === 'comment')).toHaveLength(5);
+    expect(log.nodes.filter((a) => a.field === 'COMMENT')).toHaveLength(5);
+  });
+});
+
+describe('the activity log as the API shows it', () => {
+  it('reads a stored field this schema does not name as OTHER, and every entry and comment resolves through node()', async () => {
+    const { t, id, uuid } = await freshIncident();
+    expect((await app.gql(AddCommentMutation, { input: { incidentId: id, body: 'look here' } }, t.tokens.OPERATOR)).data?.addComment.errors).toEqual([]);
+    // an entry as another version of the service might have written it
+    await app.database.db.insert(activity).values({ tenantId: t.tenant.id, incidentId: uuid, field: 'someFutureField', fromValue: 'a', toValue: 'b' });
+    const r = await app.gql<any, any>(
+      `query($id: ID!) { node(id: $id) { ... on Incident {
+        comments(first: 10) { nodes { id body } }
+        activity(first: 10) { nodes { id eventId field from to } } } } }`,
+      { id },
+      t.tokens.READER,
+    );
+    expect(r.errors).toBeUndefined();
+    const log = r.data.node.activity.nodes as { id: string; eventId: string; field: string; from: string | null; to: string | null }[];
+    expect(log.map((a) => a.field)).toEqual(['STATUS', 'COMMENT', 'OTHER']);
+    expect(log[2]).toMatchObject({ from: 'a', to: 'b' });
+    const [comment] = r.data.node.comments.nodes;
+    // a COMMENT entry names the comment by its global id
+    expect(log[1].to).toBe(comment.id);
+    const nodes = await app.gql<any, any>(
+      'query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Comment { body } ... on Activity { eventId field } } }',
+      { ids: [comment.id, ...log.map((a) => a.id)] },
+      t.tokens.READER,
+    );
+    expect(nodes.errors).toBeUndefined();
+    expect(nodes.data.nodes).toEqual([{ id: comment.id, body: 'look here' }, ...log.map((a) => ({ id: a.id, eventId: a.eventId, field: a.field }))]);
+    // another tenant's principal sees none of them
+    const other = await newTenant(app);
+    const foreign = await app.gql<any, any>('query($ids: [ID!]!) { nodes(ids: $ids) { id } }', { ids: [comment.id, log[0].id] }, other.tokens.READER);
+    expect(foreign.data.nodes).toEqual([null, null]);
   });
 });

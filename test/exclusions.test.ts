@@ -79,7 +79,7 @@ describe('a device group is tenant inventory', () => {
     const log = await app.gql(IncidentActivityQuery, { id: inc.id }, t.tokens.READER);
     const nodes = (log.data?.node as { activity: { nodes: unknown[] } }).activity.nodes;
     expect(nodes).toContainEqual({
-      field: 'deviceGroup',
+      field: 'DEVICE_GROUP',
       from: 'Domain Controllers',
       to: 'Workstations',
       actor: { id: encodeGlobalID('Principal', t.principals.INTEGRATION.id) },

@@ -132,7 +132,7 @@ describe('crash recovery', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0].claimed_by).not.toBe(dead);
     if (backend === 'pglite') expect(rows[0].claimed_by).toBe(b.server.executor.id);
-    const completions = (await activityFor(t, inc.id)).filter((a) => a.field === 'action' && a.to === 'COMPLETED');
+    const completions = (await activityFor(t, inc.id)).filter((a) => a.field === 'ACTION' && a.to === 'COMPLETED');
     expect(completions).toHaveLength(1);
   });
 
@@ -176,7 +176,7 @@ describe('crash recovery', () => {
     expect(after.status).toBe('RESOLVED');
     expect(await attemptsOf(card.id)).toHaveLength(1);
     // (one card on this incident: every 'action' entry is about it)
-    const entries = (await activityFor(t, inc.id)).filter((e) => e.field === 'action');
+    const entries = (await activityFor(t, inc.id)).filter((e) => e.field === 'ACTION');
     expect(entries.map((e) => e.to)).toEqual(expect.arrayContaining(['IN_PROGRESS', 'COMPLETED']));
     expect(entries.filter((e) => e.to === 'COMPLETED' || e.to === 'FAILED')).toHaveLength(1);
   });
@@ -291,7 +291,7 @@ describe('several processes running executors', () => {
       expect(i.managedResponse.actions.map((c: any) => c.status)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED']);
       expect(i.managedResponse.actions[0].target).toMatchObject({ isolated: true, appExecutionRestricted: true });
       expect(i.managedResponse.actions[2].target.quarantined).toBe(true);
-      const completions = (await activityFor(t, id)).filter((e) => e.field === 'action' && e.to === 'COMPLETED');
+      const completions = (await activityFor(t, id)).filter((e) => e.field === 'ACTION' && e.to === 'COMPLETED');
       expect(completions).toHaveLength(3);
     }
   });

@@ -67,7 +67,7 @@ describe('a new incident', () => {
     const log = await app.gql(IncidentActivityQuery, { id: inc.id }, t.tokens.READER);
     expect((log.data?.node as { activity: unknown }).activity).toEqual({
       totalCount: 1,
-      nodes: [{ field: 'status', from: null, to: 'ACTIVE', actor: { id: encodeGlobalID('Principal', t.principals.INTEGRATION.id) }, actorSide: 'CUSTOMER' }],
+      nodes: [{ field: 'STATUS', from: null, to: 'ACTIVE', actor: { id: encodeGlobalID('Principal', t.principals.INTEGRATION.id) }, actorSide: 'CUSTOMER' }],
     });
   });
 
@@ -107,7 +107,7 @@ describe('idempotency on externalId', () => {
     expect(r.data!.ingestIncident.incident!.priorityScore).toBe(first.priorityScore! + 6);
     const log = await app.gql(IncidentActivityQuery, { id: first.id }, t.tokens.READER);
     const entries = (log.data?.node as { activity: { nodes: { field: string; from?: string | null; to?: string | null }[] } }).activity.nodes;
-    expect(entries.at(-1)).toMatchObject({ field: 'alerts', from: '1', to: '3' });
+    expect(entries.at(-1)).toMatchObject({ field: 'ALERTS', from: '1', to: '3' });
     // and again: nothing new, nothing written
     const before = await footprint(t);
     const again = await ingest(t, more);

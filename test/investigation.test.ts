@@ -189,7 +189,7 @@ describe('postInvestigationUpdate', () => {
       expect(events.map((e) => e.incidentChanged)).toEqual([
         {
           incident: { id: inc.id },
-          activity: { field: 'investigationUpdate', note: 'Isolating the device is next; stand by.', actorSide: 'EXPERTS', actor: { id: encodeGlobalID('Principal', t.principals.EXPERT.id) } },
+          activity: { field: 'INVESTIGATION_UPDATE', note: 'Isolating the device is next; stand by.', actorSide: 'EXPERTS', actor: { id: encodeGlobalID('Principal', t.principals.EXPERT.id) } },
         },
       ]);
     } finally {
@@ -403,7 +403,7 @@ describe('revisions: nothing published is overwritten', () => {
       { id: inc.id },
       t.tokens.READER,
     );
-    expect(act.data.node.activity.nodes).toContainEqual({ field: 'managedResponse', from: 'published', to: 'amended', note: 'Revision 2: summary revised, 2 actions added' });
+    expect(act.data.node.activity.nodes).toContainEqual({ field: 'MANAGED_RESPONSE', from: 'published', to: 'amended', note: 'Revision 2: summary revised, 2 actions added' });
   });
 
   it('an amendment without a summary carries the previous revision\'s summary over', async () => {

@@ -26,7 +26,7 @@ const INCIDENT = `id number status assignment severity priorityScore version fir
   alerts(first: 100) { totalCount nodes { externalId evidence { kind } } }
   devices { name }
   comments(first: 100) { totalCount nodes { body } }
-  activity(first: 100) { totalCount nodes { id field from to note incident { number } } }`;
+  activity(first: 100) { totalCount nodes { id eventId field from to note incident { number } } }`;
 
 async function byId(token: string, id: string) {
   const r = await app.gql<any, any>(`query($id: ID!) { node(id: $id) { ... on Incident { ${INCIDENT} } } }`, { id }, token);
@@ -122,8 +122,8 @@ describe('mergeIncidents', () => {
     );
     expect(updates.data.node.investigation.updates.nodes.map((u: any) => u.body)).toEqual(['looking into WS-OTHER']);
     // the log: the target's own entries and the sources', in id (commit) order, each naming its incident
-    const log = after.activity.nodes as { id: string; field: string; from: string | null; to: string | null; note: string | null; incident: { number: number } }[];
-    expect(log.map((a) => Number(a.id))).toEqual(log.map((a) => Number(a.id)).sort((x, y) => x - y));
+    const log = after.activity.nodes as { id: string; eventId: string; field: string; from: string | null; to: string | null; note: string | null; incident: { number: number } }[];
+    expect(log.map((a) => Number(a.eventId))).toEqual(log.map((a) => Number(a.eventId)).sort((x, y) => x - y));
     expect(after.activity.totalCount).toBe(log.length);
     const earlier = new Set([before, dcBefore, otherBefore].flatMap((i) => i.activity.nodes.map((a: any) => a.id)));
     for (const incident of [before, dcBefore, otherBefore]) {
@@ -133,15 +133,15 @@ describe('mergeIncidents', () => {
     // and what the merge wrote: on the target, and on each source (listed here as theirs)
     const written = log.filter((a) => !earlier.has(a.id));
     expect(written.map((a) => [a.incident.number, a.field, a.to])).toEqual([
-      [target.number, 'merged', `#${dc.number}, #${other.number}`],
-      [target.number, 'severity', 'HIGH'],
-      [dc.number, 'status', 'REDIRECTED'],
-      [other.number, 'status', 'REDIRECTED'],
+      [target.number, 'MERGED', `#${dc.number}, #${other.number}`],
+      [target.number, 'SEVERITY', 'HIGH'],
+      [dc.number, 'STATUS', 'REDIRECTED'],
+      [other.number, 'STATUS', 'REDIRECTED'],
     ]);
-    const mergedEntry = log.find((a) => a.field === 'merged')!;
+    const mergedEntry = log.find((a) => a.field === 'MERGED')!;
     expect(mergedEntry).toMatchObject({ incident: { number: target.number }, to: `#${dc.number}, #${other.number}` });
     expect(mergedEntry.note).toContain('3 alert(s) and 1 comment(s)');
-    expect(log.find((a) => a.field === 'severity')).toMatchObject({ from: 'LOW', to: 'HIGH', incident: { number: target.number } });
+    expect(log.find((a) => a.field === 'SEVERITY')).toMatchObject({ from: 'LOW', to: 'HIGH', incident: { number: target.number } });
     // text search finds the target by a source's asset
     const found = await app.gql<any, any>(`{ incidents(filter: { search: "dc-02" }) { nodes { id } } }`, {}, t.tokens.READER);
     expect(found.data.incidents.nodes.map((n: any) => n.id)).toEqual([target.id]);
@@ -161,7 +161,7 @@ describe('mergeIncidents', () => {
         devices: [],
         comments: { totalCount: 0 },
       });
-      expect(s.activity.nodes.at(-1)).toMatchObject({ field: 'status', from: was.status, to: 'REDIRECTED', incident: { number: source.number } });
+      expect(s.activity.nodes.at(-1)).toMatchObject({ field: 'STATUS', from: was.status, to: 'REDIRECTED', incident: { number: source.number } });
       expect(s.activity.nodes.at(-1).note).toContain(`#${target.number}`);
       expect(await byNumber(t.tokens.READER, source.number)).toEqual({ id: source.id, status: 'REDIRECTED', redirectedTo: { id: target.id } });
     }
@@ -368,15 +368,15 @@ describe('subscribers of either incident see the merge', () => {
       const [s] = await ofSource.waitFor(1);
       expect(s.incidentChanged).toMatchObject({
         incident: { id: source.id, status: 'REDIRECTED', redirectedTo: { id: target.id } },
-        activity: { field: 'status', from: 'ACTIVE', to: 'REDIRECTED', incident: { id: source.id } },
+        activity: { field: 'STATUS', from: 'ACTIVE', to: 'REDIRECTED', incident: { id: source.id } },
       });
       const [m] = await ofTarget.waitFor(1);
-      expect(m.incidentChanged).toMatchObject({ incident: { id: target.id, status: 'ACTIVE' }, activity: { field: 'merged', to: `#${source.number}` } });
+      expect(m.incidentChanged).toMatchObject({ incident: { id: target.id, status: 'ACTIVE' }, activity: { field: 'MERGED', to: `#${source.number}` } });
       // one merge, one event per incident: the sources' history is not announced again
       const all = await everything.waitFor(2);
       await new Promise((r) => setTimeout(r, 300));
       expect(everything.events).toHaveLength(2);
-      expect(all.map((e) => e.incidentChanged.activity.field).sort()).toEqual(['merged', 'status']);
+      expect(all.map((e) => e.incidentChanged.activity.field).sort()).toEqual(['MERGED', 'STATUS']);
       expect(ofSource.events).toHaveLength(1);
       expect(ofTarget.events).toHaveLength(1);
     } finally {

@@ -225,7 +225,7 @@ describe.skipIf(!shared)('two server processes on one PostgreSQL database (skipp
       await tag(b.url, t.operator, id, ['one']);
       await tag(b.url, t.operator, id, ['two']);
       await sub.waitFor(3);
-      expect(sub.events.map((e) => e.incidentChanged.activity.field)).toEqual(['status', 'tags', 'tags']);
+      expect(sub.events.map((e) => e.incidentChanged.activity.field)).toEqual(['STATUS', 'TAGS', 'TAGS']);
       expect(sub.events[0].incidentChanged.incident).toMatchObject({ id, title: 'made on B' });
       expect(tagsOf(sub).slice(1)).toEqual(['one', 'two']);
       expect(ids(sub)).toEqual(await activityIds(t.tenantId, 0));

@@ -35,7 +35,7 @@ describe('graphql-ws', () => {
     const inc = await ingest(app, a, { title: 'A incident' });
     const events = await plain.waitFor(1);
     expect(events[0].incidentChanged.incident).toMatchObject({ id: inc.id, title: 'A incident', status: 'ACTIVE' });
-    expect(events[0].incidentChanged.activity).toMatchObject({ field: 'status', to: 'ACTIVE' });
+    expect(events[0].incidentChanged.activity).toMatchObject({ field: 'STATUS', to: 'ACTIVE' });
     await settle();
     expect(plain.events).toHaveLength(1);
     // a customer may not use tenantIds: the subscription is refused, nothing leaks

@@ -213,7 +213,7 @@ describe('managed response', () => {
     const done = await incident(app, t.tokens.READER, inc.id);
     expect(done).toMatchObject({ status: 'RESOLVED', assignment: 'CUSTOMER' });
     const act = await app.gql<any, any>(`query($id: ID!) { node(id: $id) { ... on Incident { activity(first: 100) { nodes { field to note } } } } }`, { id: inc.id }, t.tokens.READER);
-    expect(act.data.node.activity.nodes.some((a: any) => a.field === 'status' && a.to === 'RESOLVED' && /automatically/.test(a.note))).toBe(true);
+    expect(act.data.node.activity.nodes.some((a: any) => a.field === 'STATUS' && a.to === 'RESOLVED' && /automatically/.test(a.note))).toBe(true);
     // skipping again is refused
     const again = await mutate(app, t.tokens.OPERATOR, 'skipAction', { actionId: iso.id }, 'action { id }');
     expect(again.data.skipAction.errors[0].code).toBe('INVALID_TRANSITION');

@@ -252,9 +252,9 @@ describe('a suppressed incident', () => {
     expect(i.systemTags).toContain('Suppressed');
     expect(i.resolvingComment).toContain(r.name);
     const activity = i.activity.nodes as { field: string; from: string | null; to: string | null; note: string | null }[];
-    expect(activity[0]).toMatchObject({ field: 'status', from: null, to: 'ACTIVE' });
-    expect(activity).toContainEqual(expect.objectContaining({ field: 'status', from: 'ACTIVE', to: 'RESOLVED', note: `Suppressed by rule "${r.name}"` }));
-    expect(activity).toContainEqual(expect.objectContaining({ field: 'suppressedBy', to: r.name }));
+    expect(activity[0]).toMatchObject({ field: 'STATUS', from: null, to: 'ACTIVE' });
+    expect(activity).toContainEqual(expect.objectContaining({ field: 'STATUS', from: 'ACTIVE', to: 'RESOLVED', note: `Suppressed by rule "${r.name}"` }));
+    expect(activity).toContainEqual(expect.objectContaining({ field: 'SUPPRESSED_BY', to: r.name }));
     const [revision] = i.investigation.revisions;
     expect(r.createdBy.id).toBe(encodeGlobalID('Principal', T.principals.ADMIN.id));
     expect(revision).toMatchObject({ number: 1, reason: 'CONCLUDED', publishedBy: { id: r.createdBy.id } });
@@ -413,8 +413,8 @@ describe('undoSuppression', () => {
     expect(after).toMatchObject({ status: 'ACTIVE', assignment: 'UNASSIGNED', classification: 'UNKNOWN', determination: 'UNKNOWN', resolvingComment: null, suppressedBy: null });
     expect(after.systemTags).not.toContain('Suppressed');
     expect(after.investigation.revisions).toMatchObject([{ reason: 'CONCLUDED' }]);
-    expect(after.activity.nodes).toContainEqual(expect.objectContaining({ field: 'suppressedBy', from: r.name, to: null }));
-    expect(after.activity.nodes).toContainEqual(expect.objectContaining({ field: 'status', from: 'RESOLVED', to: 'ACTIVE' }));
+    expect(after.activity.nodes).toContainEqual(expect.objectContaining({ field: 'SUPPRESSED_BY', from: r.name, to: null }));
+    expect(after.activity.nodes).toContainEqual(expect.objectContaining({ field: 'STATUS', from: 'RESOLVED', to: 'ACTIVE' }));
     // once is enough; and the experts can now work it
     expect((await undo(T.tokens.EXPERT, { incidentId: i.id })).data.undoSuppression.errors).toMatchObject([{ code: 'INVALID_TRANSITION' }]);
     expect((await mutate(app, T.tokens.EXPERT, 'startInvestigation', { incidentId: i.id })).data.startInvestigation.errors).toEqual([]);

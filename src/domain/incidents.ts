@@ -3,7 +3,7 @@
 import { and, asc, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Tx } from '../db/client';
 import { activity, comments, incidents, principals, type ActivityRow, type CommentRow, type IncidentRow } from '../db/schema';
-import { writeTransaction, type ActivityLog } from '../events/activity';
+import { writeTransaction, type ActivityFieldName, type ActivityLog } from '../events/activity';
 import type { DomainContext } from './context';
 import type { Assignment, Severity } from './enums';
 import { DomainError, invalid, notFound } from './errors';
@@ -131,7 +131,7 @@ export async function updateLockedIncident(
   lookups: ChangeLookups = directLookups,
 ): Promise<IncidentRow> {
   const set: Partial<IncidentRow> = {};
-  const changed = (field: string, from: unknown, to: unknown) =>
+  const changed = (field: ActivityFieldName, from: unknown, to: unknown) =>
     log.add({
       tenantId: current.tenantId,
       incidentId: current.id,

@@ -46,6 +46,7 @@ import { allows } from './access';
 import { savedViews, type SavedViewRow } from '../db/schema';
 import type { IncidentSlaRow } from '../db/schema';
 import { slaRowsOf } from './sla';
+import { activity, type ActivityRow, type CommentRow } from '../db/schema';
 
 function byId<T extends { id: string }>(rows: T[], ids: readonly string[]): (T | null)[] {
   const map = new Map(rows.map((r) => [r.id, r]));
@@ -288,6 +289,34 @@ export function createLoaders(db: Db, viewer: Viewer | null) {
     return groupBy(rows, (r) => r.deviceId, deviceIds);
   });
 
+  // A comment by id (node): the incident's door, i.e. its tenant, for the roles that read incidents.
+  const comment = new DataLoader<string, CommentRow | null>(async (ids) => {
+    const valid = validIds(ids);
+    if (!scoped || valid.length === 0 || !allows(viewer, 'incident')) return none<CommentRow>(ids);
+    const rows = await db
+      .select()
+      .from(comments)
+      .where(and(inArray(comments.id, valid), inArray(comments.tenantId, tenantIds)));
+    return byId(rows, ids);
+  });
+
+  // An activity entry by id (node). An incident's entry passes the incident's door (its tenant,
+  // for the roles that read incidents); an entry with no incident (an ad-hoc action from an
+  // entity's page) passes the door of the action center that shows that card (its tenant, for
+  // the roles that read `responseActions`): the tenant's customers and the experts serving it.
+  const activityEntry = new DataLoader<string, ActivityRow | null>(async (ids) => {
+    const valid = ids.filter((id) => /^[1-9][0-9]{0,14}$/.test(id)).map(Number);
+    if (!scoped || valid.length === 0) return none<ActivityRow>(ids);
+    const rows = await db
+      .select()
+      .from(activity)
+      .where(and(inArray(activity.id, valid), inArray(activity.tenantId, tenantIds)));
+    const map = new Map(
+      rows.filter((r) => allows(viewer, r.incidentId ? 'incident' : 'responseActions')).map((r) => [String(r.id), r]),
+    );
+    return ids.map((id) => map.get(id) ?? null);
+  });
+
   const commentCount = new DataLoader<string, number>(async (incidentIds) => {
     const rows = await db
       .select({ incidentId: comments.incidentId, n: sql<number>`count(*)::int` })
@@ -423,7 +452,9 @@ export function createLoaders(db: Db, viewer: Viewer | null) {
     accountByUpn,
     accountsByIncident,
     emailMessagesByIncident,
+    comment,
     commentCount,
+    activity: activityEntry,
     revisionsByIncident,
     investigationUpdate,
     /** Saved views by id: the viewer's own and its tenant's shared ones (views.ts says who sees which). */

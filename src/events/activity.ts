@@ -6,10 +6,37 @@ import { activity, type ActivityRow } from '../db/schema';
 import type { DomainContext } from '../domain/context';
 import type { Viewer } from '../domain/viewer';
 
+/**
+ * What an activity entry can be about: the one list of the `field` values this service writes
+ * (the GraphQL enum ActivityField is derived from it; the compiler rejects a writer using any
+ * other). The column stays text: entries written by another version may hold other values.
+ */
+export const ACTIVITY_FIELDS = [
+  'status',
+  'assignment',
+  'assignee',
+  'severity',
+  'tags',
+  'systemTags',
+  'classification',
+  'determination',
+  'resolvingComment',
+  'alerts',
+  'deviceGroup',
+  'merged',
+  'suppressedBy',
+  'managedResponse',
+  'investigationUpdate',
+  'action',
+  'comment',
+  'chat',
+] as const;
+export type ActivityFieldName = (typeof ACTIVITY_FIELDS)[number];
+
 export interface ActivityEntry {
   tenantId: string;
   incidentId: string | null;
-  field: string;
+  field: ActivityFieldName;
   subjectId?: string | null;
   from?: string | null;
   to?: string | null;

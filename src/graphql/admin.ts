@@ -139,7 +139,7 @@ builder.mutationFields((t) => ({
     type: PrincipalPayload,
     description: 'ADMIN: create a principal of your tenant (then issue it a token with createApiToken).',
     authScopes: { policy: 'createPrincipal' },
-    args: { input: t.arg({ type: CreatePrincipalInput, required: true }) },
+    args: { input: t.arg({ type: CreatePrincipalInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
     resolve: (_r, { input }, ctx) =>
       payload(async () => ({
         principal: await createPrincipal(ctx, {
@@ -154,7 +154,7 @@ builder.mutationFields((t) => ({
     type: PrincipalPayload,
     description: 'ADMIN: change the role of a principal of your tenant, or disable (enable) it. The last active ADMIN cannot be demoted or disabled.',
     authScopes: { policy: 'updatePrincipal' },
-    args: { input: t.arg({ type: UpdatePrincipalInput, required: true }) },
+    args: { input: t.arg({ type: UpdatePrincipalInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
     resolve: (_r, { input }, ctx) =>
       payload(async () => ({
         principal: await updatePrincipal(ctx, { principalId: principalArg(input.principalId), role: input.role, disabled: input.disabled }),
@@ -164,7 +164,7 @@ builder.mutationFields((t) => ({
     type: ApiTokenSecretPayload,
     description: "ADMIN: issue an API token for a principal of your tenant. The token is in this response only.",
     authScopes: { policy: 'createApiToken' },
-    args: { input: t.arg({ type: CreateApiTokenInput, required: true }) },
+    args: { input: t.arg({ type: CreateApiTokenInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
     resolve: (_r, { input }, ctx) =>
       payload(() => createApiToken(ctx, { principalId: principalArg(input.principalId), name: input.name, expiresAt: input.expiresAt })),
   }),
@@ -172,7 +172,7 @@ builder.mutationFields((t) => ({
     type: ApiTokenPayload,
     description: 'ADMIN: revoke an API token of your tenant: refused from now on, on every transport (open connections close).',
     authScopes: { policy: 'revokeApiToken' },
-    args: { input: t.arg({ type: ApiTokenRefInput, required: true }) },
+    args: { input: t.arg({ type: ApiTokenRefInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
     resolve: (_r, { input }, ctx) =>
       payload(async () => ({ apiToken: await revokeApiToken(ctx, { tokenId: localId(String(input.tokenId), 'ApiToken', ['tokenId']) }) })),
   }),

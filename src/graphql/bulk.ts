@@ -49,7 +49,7 @@ const BulkClassifyIncidentsInput = builder.inputType('BulkClassifyIncidentsInput
   fields: (t) => ({
     incidentIds: t.idList({ required: true, description: incidentIdsDescription }),
     classification: t.field({ type: ClassificationEnum, required: true, description: 'The verdict: TRUE_POSITIVE, FALSE_POSITIVE or INFORMATIONAL_EXPECTED_ACTIVITY.' }),
-    determination: t.field({ type: DeterminationEnum, required: true, description: 'Must be valid for the classification (SPEC.md section 2).' }),
+    determination: t.field({ type: DeterminationEnum, required: true, description: 'Must be valid for the classification (each Determination value names the classifications it pairs with).' }),
     summary: t.string({ required: true, description: 'Concise summary; the resolving comment of each incident this resolves.' }),
     investigationSummary: t.field({
       type: InvestigationSummaryInput,

@@ -12,6 +12,7 @@ import {
   SERVICE_ACCESS_LEVELS,
   SEVERITIES,
   SIDES,
+  isValidClassificationPair,
 } from '../domain/enums';
 import { DomainError, USER_ERROR_CODES } from '../domain/errors';
 import { UUID } from '../domain/pagination';
@@ -61,68 +62,168 @@ builder.scalarType('DateTime', {
   parseLiteral: (ast) => parseDateTime(ast.kind === Kind.STRING ? ast.value : undefined),
 });
 
+/** Enum values with their descriptions, in the domain list's order (the compiler says when one lacks a text). */
+export function describedValues<V extends string>(values: readonly V[], descriptions: Record<V, string>): Record<V, { description: string }> {
+  return Object.fromEntries(values.map((v) => [v, { description: descriptions[v] }])) as Record<V, { description: string }>;
+}
+
 export const SeverityEnum = builder.enumType('Severity', {
-  description: 'How bad an incident or alert is.',
-  values: SEVERITIES,
+  description: 'How bad an incident or alert is, from INFORMATIONAL to HIGH. It weighs most in the priority score.',
+  values: describedValues(SEVERITIES, {
+    INFORMATIONAL: 'Worth knowing; no threat by itself.',
+    LOW: 'A minor threat.',
+    MEDIUM: 'A threat to look at soon.',
+    HIGH: 'A serious threat: acknowledged first (the tightest SLA target).',
+  }),
 });
 /** Every database status has a description here (the compiler says when a new one lacks it). */
 const INCIDENT_STATUS_DESCRIPTIONS = {
-  ACTIVE: 'Ingested, not yet picked up by the experts.',
-  IN_PROGRESS: 'Under investigation by the experts.',
-  AWAITING_CUSTOMER_ACTION: 'A managed response is published and actions wait for the customer.',
-  RESOLVED: 'Concluded: classified, and nothing left to do.',
+  ACTIVE: 'Ingested, not yet picked up by the experts (assignment UNASSIGNED).',
+  IN_PROGRESS:
+    "Under investigation by the experts (assignment EXPERTS), also while the experts' own one-click actions run. " +
+    'An expert starts it with startInvestigation, or reopens a resolved incident back to it.',
+  AWAITING_CUSTOMER_ACTION:
+    'A managed response is published and action cards wait for the customer (assignment CUSTOMER): pending, manual, on an excluded ' +
+    'target, or failed. Resolves by itself when the last one is completed or skipped.',
+  RESOLVED:
+    'Concluded: classified, and nothing left to do. False positives and informational ones resolve UNASSIGNED; true positives ' +
+    'resolve assigned to the CUSTOMER.',
   REDIRECTED: 'Merged into another incident (`redirectedTo`), which now holds its alerts, evidence and comments; it no longer changes.',
 } satisfies Record<(typeof INCIDENT_STATUSES)[number], string>;
 export const IncidentStatusEnum = builder.enumType('IncidentStatus', {
-  description: 'Where an incident is in its lifecycle (SPEC.md section 3).',
-  values: Object.fromEntries(INCIDENT_STATUSES.map((s) => [s, { description: INCIDENT_STATUS_DESCRIPTIONS[s] }])) as Record<
-    (typeof INCIDENT_STATUSES)[number],
+  description:
+    'Where an incident is in its lifecycle: ingested ACTIVE → IN_PROGRESS (an expert investigates) → RESOLVED (false positive or ' +
+    'informational, or a true positive the experts fully handled) or AWAITING_CUSTOMER_ACTION (a true positive with actions left for ' +
+    'the customer) → RESOLVED once the customer completes or skips the last one. Experts may reopen a resolved incident; a merged one ' +
+    'is REDIRECTED. Any other move is refused with INVALID_TRANSITION.',
+  values: describedValues(INCIDENT_STATUSES, INCIDENT_STATUS_DESCRIPTIONS),
+});
+export const AssignmentEnum = builder.enumType('Assignment', {
+  description: "Who works the incident: the provider's experts, the customer, or nobody yet. A customer assignment may also name a person (`assignee`).",
+  values: describedValues(ASSIGNMENTS, {
+    EXPERTS: "The provider's experts: set when an investigation starts, and while their actions run.",
+    CUSTOMER: "The customer's security team: set when a managed response leaves actions to it, or a true positive is resolved.",
+    UNASSIGNED: 'Nobody: a new incident, or one concluded as a false positive or informational.',
+  }),
+});
+export const ClassificationEnum = builder.enumType('Classification', {
+  description:
+    "The experts' verdict on an incident. Each allows only some determinations: TRUE_POSITIVE with MULTI_STAGED_ATTACK, " +
+    'MALICIOUS_USER_ACTIVITY, COMPROMISED_ACCOUNT, MALWARE, PHISHING, UNWANTED_SOFTWARE or OTHER; INFORMATIONAL_EXPECTED_ACTIVITY ' +
+    'with SECURITY_TESTING, LINE_OF_BUSINESS_APPLICATION, CONFIRMED_ACTIVITY or OTHER; FALSE_POSITIVE with NOT_MALICIOUS, ' +
+    'NOT_ENOUGH_DATA_TO_VALIDATE or OTHER; UNKNOWN with UNKNOWN. Any other pair is refused (INVALID_INPUT).',
+  values: describedValues(CLASSIFICATIONS, {
+    UNKNOWN: 'Not classified yet (the value of every new incident).',
+    TRUE_POSITIVE: 'A real threat: the experts publish a managed response with the actions to take.',
+    FALSE_POSITIVE: 'The detection was wrong: resolved with a summary, nothing to do.',
+    INFORMATIONAL_EXPECTED_ACTIVITY:
+      'Real activity, but expected or harmless (also what a suppression rule concludes): resolved with a summary, nothing to do.',
+  }),
+});
+const DETERMINATION_TEXT: Record<(typeof DETERMINATIONS)[number], string> = {
+  UNKNOWN: 'Not determined yet.',
+  MULTI_STAGED_ATTACK: 'Several stages of an attack (e.g. initial access, then lateral movement).',
+  MALICIOUS_USER_ACTIVITY: 'A user acting maliciously.',
+  COMPROMISED_ACCOUNT: 'An account in an attacker\'s hands.',
+  MALWARE: 'Malicious software.',
+  PHISHING: 'A phishing message.',
+  UNWANTED_SOFTWARE: 'Potentially unwanted software (adware, unsanctioned tools).',
+  SECURITY_TESTING: 'A penetration test or red-team exercise.',
+  LINE_OF_BUSINESS_APPLICATION: 'A business application behaving as designed.',
+  CONFIRMED_ACTIVITY: 'Activity the customer confirmed as theirs.',
+  NOT_MALICIOUS: 'Nothing malicious happened.',
+  NOT_ENOUGH_DATA_TO_VALIDATE: 'Too little data to confirm a threat.',
+  OTHER: 'Another reason, told in the summary.',
+};
+const determinationDescription = (d: (typeof DETERMINATIONS)[number]) => {
+  const with_ = CLASSIFICATIONS.filter((c) => isValidClassificationPair(c, d));
+  return `${DETERMINATION_TEXT[d]} Valid with ${with_.join(', ')}.`;
+};
+export const DeterminationEnum = builder.enumType('Determination', {
+  description: 'The detail of a classification; each value names the classifications it is valid with, and any other pair is refused.',
+  values: Object.fromEntries(DETERMINATIONS.map((d) => [d, { description: determinationDescription(d) }])) as Record<
+    (typeof DETERMINATIONS)[number],
     { description: string }
   >,
 });
-export const AssignmentEnum = builder.enumType('Assignment', {
-  description: 'Who works the incident: the provider\'s experts, the customer, or nobody yet.',
-  values: ASSIGNMENTS,
-});
-export const ClassificationEnum = builder.enumType('Classification', {
-  description: 'The experts\' verdict on an incident.',
-  values: CLASSIFICATIONS,
-});
-export const DeterminationEnum = builder.enumType('Determination', {
-  description: 'The detail of a classification; only some pairs are valid (SPEC.md section 2).',
-  values: DETERMINATIONS,
-});
 export const RoleEnum = builder.enumType('Role', {
-  description: 'What a principal may do (SPEC.md section 1).',
-  values: ROLES,
+  description:
+    "What a principal may do. Customer roles (READER, OPERATOR, ADMIN, INTEGRATION) belong to one tenant; EXPERT is the provider's " +
+    'and works every tenant it serves. A role that may not use an operation gets a FORBIDDEN error.',
+  values: describedValues(ROLES, {
+    READER: 'Customer: reads everything of its tenant (incidents, managed responses, actions, chat), chats, keeps saved views.',
+    OPERATOR:
+      'Customer: READER, plus performs, retries, confirms or skips actions, acts from an entity page, and edits tags, assignment, ' +
+      'severity and comments.',
+    ADMIN:
+      "Customer: OPERATOR, plus the tenant's settings: principals and API tokens, service access level, remediation exclusions, " +
+      'device health, notification contacts, Teams, webhooks, sync connectors, suppression rules.',
+    EXPERT:
+      "Provider: reads the tenants it serves; triages, classifies, merges, publishes and amends managed responses, posts updates, " +
+      'manages suppression rules; performs one-click actions where the tenant granted OPERATOR and the target is not excluded; comments and chats.',
+    INTEGRATION: "Customer service principal: ingests incidents (idempotent on externalId) and reads its tenant's data.",
+  }),
 });
 export const ServiceAccessLevelEnum = builder.enumType('ServiceAccessLevel', {
-  description: 'What a customer allows the experts to do: READER (recommend only) or OPERATOR (act directly).',
-  values: SERVICE_ACCESS_LEVELS,
+  description: 'What a customer allows the experts to do, set by its ADMIN.',
+  values: describedValues(SERVICE_ACCESS_LEVELS, {
+    READER: 'Investigate and guide: the experts recommend, and every response action is left pending for the customer (the default).',
+    OPERATOR: 'Respond directly: the experts may perform one-click actions themselves, except on remediation-excluded targets.',
+  }),
 });
 export const DeviceHealthEnum = builder.enumType('DeviceHealth', {
-  description: 'Whether a device reports to the EDR.',
-  values: DEVICE_HEALTH,
+  description: 'Whether a device reports to the EDR. Actions on an inactive device wait until it returns, or time out.',
+  values: describedValues(DEVICE_HEALTH, {
+    ACTIVE: 'Reporting: a device named in ingested evidence counts as active, since it has just reported.',
+    INACTIVE: 'Not reporting (marked by the tenant ADMIN or by the EDR): its actions wait or fail TIMED_OUT.',
+  }),
 });
 export const EvidenceKindEnum = builder.enumType('EvidenceKind', {
-  description: 'What an evidence item is.',
-  values: EVIDENCE_KINDS,
+  description: 'What an evidence item of an alert is.',
+  values: describedValues(EVIDENCE_KINDS, {
+    DEVICE: 'A device (`device`).',
+    FILE: 'A file on a device (`file`, `device`).',
+    PROCESS: 'A process, possibly on a device (`details`: command line, process id).',
+    USER: 'A user account (`account`).',
+    IP: 'An IP address (`value`).',
+    URL: 'A URL (`value`).',
+    EMAIL: 'A message in a mailbox (`emailMessage`).',
+  }),
 });
 export const SideEnum = builder.enumType('Side', {
-  description: 'The provider\'s experts or the customer.',
-  values: SIDES,
+  description: "The provider's experts or the customer: who did something (an action, a message, a change).",
+  values: describedValues(SIDES, {
+    EXPERTS: "The provider's experts (role EXPERT).",
+    CUSTOMER: "The customer's people and service principals (READER, OPERATOR, ADMIN, INTEGRATION).",
+  }),
 });
 export const IncidentOrderFieldEnum = builder.enumType('IncidentOrderField', {
   description: 'Queue orderings. LAST_UPDATE is the default.',
-  values: ORDER_FIELDS,
+  values: describedValues(ORDER_FIELDS, {
+    LAST_UPDATE: 'When the incident last changed.',
+    CREATED: 'When the incident was ingested.',
+    SEVERITY: 'Severity (INFORMATIONAL < LOW < MEDIUM < HIGH), then last update.',
+    PRIORITY: "The priority score (0-100), the experts' usual order.",
+  }),
 });
 export const OrderDirectionEnum = builder.enumType('OrderDirection', {
   description: 'Ascending or descending.',
-  values: ['ASC', 'DESC'] as const,
+  values: describedValues(['ASC', 'DESC'] as const, { ASC: 'Smallest or oldest first.', DESC: 'Largest or newest first.' }),
 });
 export const UserErrorCodeEnum = builder.enumType('UserErrorCode', {
   description: 'Why a mutation did nothing.',
-  values: USER_ERROR_CODES,
+  values: describedValues(USER_ERROR_CODES, {
+    NOT_FOUND: 'No such object, or one of a tenant you do not read (the two look the same).',
+    INVALID_INPUT: 'A value is malformed or breaks a rule (length, format, a classification and determination that do not pair, a mistyped id).',
+    INVALID_TRANSITION: 'The lifecycle forbids this now (e.g. classifying a resolved incident, starting an investigation twice, skipping a completed card).',
+    VERSION_CONFLICT: 'The `version` you passed is stale: someone changed the object since you read it. Reload and try again.',
+    NOT_PERMITTED_FOR_ACCESS_LEVEL: "The tenant's service access level is READER: the experts may not perform actions there.",
+    TARGET_EXCLUDED: 'The target is a remediation exclusion of the tenant: the experts never act on it; the customer does.',
+    ALREADY_IN_PROGRESS: 'An action on the same target is already running; it is not started twice.',
+    FORBIDDEN: 'Your role may not do this to this object (e.g. an action only the customer may take).',
+    ALREADY_EXISTS: 'Something with the same identity exists already (e.g. a contact with that email).',
+    NOT_CONFIGURED: 'A setting this needs is missing (e.g. a test notification to Teams with no Teams webhook set).',
+  }),
 });
 
 export interface UserErrorShape {
@@ -134,8 +235,8 @@ export interface UserErrorShape {
 export const UserError = builder.objectRef<UserErrorShape>('UserError').implement({
   description: 'A rule the mutation would have broken. Nothing was written.',
   fields: (t) => ({
-    code: t.field({ type: UserErrorCodeEnum, resolve: (e) => e.code }),
-    message: t.exposeString('message'),
+    code: t.field({ type: UserErrorCodeEnum, description: 'Which rule: stable, for code to act on.', resolve: (e) => e.code }),
+    message: t.exposeString('message', { description: 'What went wrong, in words for people.' }),
     field: t.stringList({
       nullable: true,
       description: 'Path of the input field at fault, e.g. ["input", "tags", "2"].',

@@ -4,16 +4,24 @@
 import { isBlocked } from '../connectors/estate';
 import { loadAll } from '../domain/loaders';
 import { builder } from './builder';
+import { describedValues } from './common';
 import { IndicatorTypeEnum } from './response';
 import { AccountRef, EmailMessageRef, IncidentRef, IndicatorRef, TenantRef } from './refs';
 
 const MailboxLocationEnum = builder.enumType('MailboxLocation', {
   description: 'Where a message is: INBOX, JUNK, or DELETED (soft-deleted to Recoverable Items).',
-  values: ['INBOX', 'JUNK', 'DELETED'] as const,
+  values: describedValues(['INBOX', 'JUNK', 'DELETED'] as const, {
+    INBOX: 'In the inbox (where RESTORE_EMAIL puts it back).',
+    JUNK: 'In the Junk folder (MOVE_EMAIL_TO_JUNK).',
+    DELETED: 'Soft-deleted to Recoverable Items (SOFT_DELETE_EMAIL).',
+  }),
 });
 const IndicatorActionEnum = builder.enumType('IndicatorAction', {
   description: "BLOCK: the tenant's indicator list blocks it (until expiresAt, if set). ALLOWED: not blocked.",
-  values: ['BLOCK', 'ALLOWED'] as const,
+  values: describedValues(['BLOCK', 'ALLOWED'] as const, {
+    BLOCK: "Blocked by the tenant's indicator list (BLOCK_INDICATOR), until `expiresAt` if set.",
+    ALLOWED: 'Not blocked (never was, unblocked, or the block expired).',
+  }),
 });
 
 builder.node(AccountRef, {

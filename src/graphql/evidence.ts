@@ -10,12 +10,12 @@ builder.node(AlertRef, {
   loadMany: (ids, ctx) => loadAll(ctx.loaders.alert, ids),
   fields: (t) => ({
     externalId: t.exposeString('externalId', { description: 'The id the detection source gave the alert.' }),
-    title: t.exposeString('title'),
-    severity: t.field({ type: SeverityEnum, resolve: (a) => a.severity }),
+    title: t.exposeString('title', { description: 'What the detection saw.' }),
+    severity: t.field({ type: SeverityEnum, description: "The alert's own severity.", resolve: (a) => a.severity }),
     category: t.exposeString('category', { nullable: true, description: 'e.g. Ransomware, CredentialAccess.' }),
     detectionSource: t.exposeString('detectionSource', { nullable: true, description: 'e.g. EDR, Antivirus.' }),
-    createdAt: t.field({ type: 'DateTime', resolve: (a) => a.createdAt }),
-    incident: t.field({ type: IncidentRef, resolve: async (a, _x, ctx) => (await ctx.loaders.incident.load(a.incidentId))! }),
+    createdAt: t.field({ type: 'DateTime', description: 'When the alert was raised.', resolve: (a) => a.createdAt }),
+    incident: t.field({ type: IncidentRef, description: 'The incident it belongs to (after a merge, the target).', resolve: async (a, _x, ctx) => (await ctx.loaders.incident.load(a.incidentId))! }),
     evidence: t.field({
       type: [EvidenceRef],
       description: 'Entities the alert names: devices, files, processes, users, IPs, URLs, email messages.',
@@ -26,13 +26,16 @@ builder.node(AlertRef, {
 
 const EvidenceDetail = builder.objectRef<{ name: string; value: string }>('EvidenceDetail').implement({
   description: 'One named detail of an evidence item (e.g. commandLine, sha256).',
-  fields: (t) => ({ name: t.exposeString('name'), value: t.exposeString('value') }),
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'Which detail, e.g. commandLine.' }),
+    value: t.exposeString('value', { description: 'Its value, as text.' }),
+  }),
 });
 
 EvidenceRef.implement({
   description: 'One entity named by an alert.',
   fields: (t) => ({
-    kind: t.field({ type: EvidenceKindEnum, resolve: (e) => e.kind }),
+    kind: t.field({ type: EvidenceKindEnum, description: 'What the entity is; says which of the fields below are set.', resolve: (e) => e.kind }),
     value: t.exposeString('value', { description: 'Display value: device or file name, address, account, URL.' }),
     device: t.field({
       type: DeviceRef,
@@ -43,6 +46,7 @@ EvidenceRef.implement({
     file: t.field({
       type: DeviceFileRef,
       nullable: true,
+      description: 'The file on its device, for file evidence (QUARANTINE_FILE targets it).',
       resolve: (e, _a, ctx) => (e.fileId ? ctx.loaders.file.load(e.fileId) : null),
     }),
     account: t.field({
@@ -65,6 +69,7 @@ EvidenceRef.implement({
     }),
     details: t.field({
       type: [EvidenceDetail],
+      description: 'Further details the evidence carried (e.g. commandLine, processId, sha256), as name and value.',
       resolve: (e) =>
         Object.entries(e.details)
           .filter((kv): kv is [string, string] => kv[1] != null)
@@ -78,14 +83,18 @@ builder.node(DeviceRef, {
   id: { resolve: (d) => d.id },
   loadMany: (ids, ctx) => loadAll(ctx.loaders.device, ids),
   fields: (t) => ({
-    name: t.exposeString('name'),
+    name: t.exposeString('name', { description: 'The device name, unique within the tenant.' }),
     deviceGroup: t.exposeString('deviceGroup', { nullable: true, description: 'Remediation exclusions match on it.' }),
-    osPlatform: t.exposeString('osPlatform', { nullable: true }),
-    healthStatus: t.field({ type: DeviceHealthEnum, resolve: (d) => d.healthStatus }),
+    osPlatform: t.exposeString('osPlatform', { nullable: true, description: 'Operating system, e.g. Windows11.' }),
+    healthStatus: t.field({
+      type: DeviceHealthEnum,
+      description: 'Whether it reports to the EDR; actions on an INACTIVE device wait for it or time out.',
+      resolve: (d) => d.healthStatus,
+    }),
     isolated: t.exposeBoolean('isolated', { description: 'Cut off from the network except the EDR channel.' }),
     appExecutionRestricted: t.exposeBoolean('appExecutionRestricted', { description: 'Only trusted-signed code may run.' }),
-    lastSeenAt: t.field({ type: 'DateTime', resolve: (d) => d.lastSeenAt }),
-    files: t.field({ type: [DeviceFileRef], resolve: (d, _a, ctx) => ctx.loaders.filesByDevice.load(d.id) }),
+    lastSeenAt: t.field({ type: 'DateTime', description: 'When the device last reported (or was last named in evidence).', resolve: (d) => d.lastSeenAt }),
+    files: t.field({ type: [DeviceFileRef], description: 'Files seen on it, by name.', resolve: (d, _a, ctx) => ctx.loaders.filesByDevice.load(d.id) }),
   }),
 });
 
@@ -94,11 +103,11 @@ builder.node(DeviceFileRef, {
   id: { resolve: (f) => f.id },
   loadMany: (ids, ctx) => loadAll(ctx.loaders.file, ids),
   fields: (t) => ({
-    device: t.field({ type: DeviceRef, resolve: async (f, _a, ctx) => (await ctx.loaders.device.load(f.deviceId))! }),
-    fileName: t.exposeString('fileName'),
-    filePath: t.string({ nullable: true, resolve: (f) => f.filePath || null }),
-    sha1: t.exposeString('sha1', { nullable: true }),
-    sha256: t.exposeString('sha256', { nullable: true }),
-    quarantined: t.exposeBoolean('quarantined'),
+    device: t.field({ type: DeviceRef, description: 'The device it is on.', resolve: async (f, _a, ctx) => (await ctx.loaders.device.load(f.deviceId))! }),
+    fileName: t.exposeString('fileName', { description: 'The file name.' }),
+    filePath: t.string({ nullable: true, description: 'The folder or full path, when known.', resolve: (f) => f.filePath || null }),
+    sha1: t.exposeString('sha1', { nullable: true, description: 'SHA-1 hash, when known.' }),
+    sha256: t.exposeString('sha256', { nullable: true, description: 'SHA-256 hash, when known.' }),
+    quarantined: t.exposeBoolean('quarantined', { description: 'Stopped and quarantined by a QUARANTINE_FILE action.' }),
   }),
 });

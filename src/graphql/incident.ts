@@ -1,4 +1,3 @@
-import { encodeGlobalID } from '@pothos/plugin-relay';
 import { loadAll } from '../domain/loaders';
 // The Incident type, the queue queries and the incident edits (ingest, update, comment).
 import { sentinelView } from '../connectors/siem';
@@ -21,19 +20,32 @@ import {
   payload,
   queryLocalId,
   SeverityEnum,
-  SideEnum,
   UserError,
 } from './common';
 import { ActivityRef, AlertRef, CommentRef, DeviceRef, IncidentRef, PrincipalRef, TenantRef } from './refs';
 
 const SentinelIncident = builder.objectRef<ReturnType<typeof sentinelView>>('SentinelIncident').implement({
-  description: 'How Microsoft Sentinel shows this incident (SPEC.md section 6).',
+  description:
+    "How Microsoft Sentinel shows this incident, as a Sentinel sync connector writes it: Sentinel's own status, owner, " +
+    'classification and labels for ours.',
   fields: (t) => ({
-    status: t.exposeString('status', { description: 'New, Active or Closed.' }),
-    owner: t.exposeString('owner', { nullable: true }),
-    classification: t.exposeString('classification'),
-    classificationReason: t.exposeString('classificationReason', { nullable: true }),
-    labels: t.exposeStringList('labels'),
+    status: t.exposeString('status', {
+      description: 'New (ACTIVE), Active (IN_PROGRESS, AWAITING_CUSTOMER_ACTION) or Closed (RESOLVED, REDIRECTED).',
+    }),
+    owner: t.exposeString('owner', {
+      nullable: true,
+      description: "The provider's name when assigned to EXPERTS, Customer when assigned to the CUSTOMER, null when UNASSIGNED.",
+    }),
+    classification: t.exposeString('classification', {
+      description: 'TruePositive, FalsePositive, BenignPositive (INFORMATIONAL_EXPECTED_ACTIVITY) or Undetermined (UNKNOWN).',
+    }),
+    classificationReason: t.exposeString('classificationReason', {
+      nullable: true,
+      description: 'SuspiciousActivity (true positive), InaccurateData (false positive), SuspiciousButExpected (informational); null otherwise.',
+    }),
+    labels: t.exposeStringList('labels', {
+      description: 'The custom and system tags, plus "Awaiting Customer Action" while the incident awaits the customer, and "Merged" once REDIRECTED.',
+    }),
   }),
 });
 
@@ -44,14 +56,30 @@ builder.node(IncidentRef, {
   fields: (t) => ({
     number: t.exposeInt('number', { description: 'Per-tenant sequence number, as people say it ("incident 42").' }),
     externalId: t.exposeString('externalId', { nullable: true, description: 'The id the ingesting integration gave it.' }),
-    tenant: t.field({ type: TenantRef, resolve: async (i, _a, ctx) => (await ctx.loaders.tenant.load(i.tenantId))! }),
-    title: t.exposeString('title'),
-    description: t.exposeString('description', { nullable: true }),
-    severity: t.field({ type: SeverityEnum, resolve: (i) => i.severity }),
-    status: t.field({ type: IncidentStatusEnum, resolve: (i) => i.status }),
-    classification: t.field({ type: ClassificationEnum, resolve: (i) => i.classification }),
-    determination: t.field({ type: DeterminationEnum, resolve: (i) => i.determination }),
-    assignment: t.field({ type: AssignmentEnum, resolve: (i) => i.assignment }),
+    tenant: t.field({
+      type: TenantRef,
+      description: 'The customer organisation the incident belongs to.',
+      resolve: async (i, _a, ctx) => (await ctx.loaders.tenant.load(i.tenantId))!,
+    }),
+    title: t.exposeString('title', { description: 'The display name the detection gave it.' }),
+    description: t.exposeString('description', { nullable: true, description: 'Free text from the ingesting integration.' }),
+    severity: t.field({
+      type: SeverityEnum,
+      description: 'How bad it is; ingested, changed by OPERATOR, ADMIN or EXPERT (updateIncident), raised to the highest by a merge.',
+      resolve: (i) => i.severity,
+    }),
+    status: t.field({ type: IncidentStatusEnum, description: 'Where the incident is in its lifecycle.', resolve: (i) => i.status }),
+    classification: t.field({
+      type: ClassificationEnum,
+      description: "The experts' verdict; UNKNOWN until an expert classifies or publishes.",
+      resolve: (i) => i.classification,
+    }),
+    determination: t.field({
+      type: DeterminationEnum,
+      description: 'The detail of the verdict; always a valid pair with `classification`.',
+      resolve: (i) => i.determination,
+    }),
+    assignment: t.field({ type: AssignmentEnum, description: 'Who works the incident now.', resolve: (i) => i.assignment }),
     assignee: t.field({
       type: PrincipalRef,
       nullable: true,
@@ -61,12 +89,25 @@ builder.node(IncidentRef, {
     tags: t.stringList({ description: 'Custom tags set by people.', resolve: (i) => i.customTags }),
     systemTags: t.stringList({ description: 'Tags the service sets, e.g. the provider name.', resolve: (i) => i.systemTags }),
     priorityScore: t.int({ nullable: true, description: '0-100: severity, alert count, high-value assets, age.', resolve: (i) => i.priorityScore }),
-    resolvingComment: t.exposeString('resolvingComment', { nullable: true }),
+    resolvingComment: t.exposeString('resolvingComment', {
+      nullable: true,
+      description: "The experts' concluding summary, set when they classify or publish; null before.",
+    }),
     version: t.exposeInt('version', { description: 'Bumped by every change; pass it back to guard against lost updates.' }),
-    createdAt: t.field({ type: 'DateTime', resolve: (i) => i.createdAt }),
-    updatedAt: t.field({ type: 'DateTime', resolve: (i) => i.updatedAt }),
-    firstActivityAt: t.field({ type: 'DateTime', nullable: true, resolve: (i) => i.firstActivityAt }),
-    lastActivityAt: t.field({ type: 'DateTime', nullable: true, resolve: (i) => i.lastActivityAt }),
+    createdAt: t.field({ type: 'DateTime', description: 'When the incident was ingested.', resolve: (i) => i.createdAt }),
+    updatedAt: t.field({ type: 'DateTime', description: 'When anything about it last changed (its last activity entry).', resolve: (i) => i.updatedAt }),
+    firstActivityAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the earliest activity its alerts describe happened (on the monitored systems).',
+      resolve: (i) => i.firstActivityAt,
+    }),
+    lastActivityAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the latest activity its alerts describe happened.',
+      resolve: (i) => i.lastActivityAt,
+    }),
     alerts: t.connection(
       {
         type: AlertRef,
@@ -78,7 +119,7 @@ builder.node(IncidentRef, {
         },
       },
       { name: 'AlertConnection', description: 'A page of alerts.' },
-      { name: 'AlertEdge' },
+      { name: 'AlertEdge', description: 'An alert of the page, with its cursor.' },
     ),
     devices: t.field({
       type: [DeviceRef],
@@ -88,7 +129,7 @@ builder.node(IncidentRef, {
     comments: t.connection(
       { type: CommentRef, description: 'Comments, oldest first.', resolve: (i, args, ctx) => listComments(ctx, i, args) },
       { name: 'CommentConnection', description: 'A page of comments.' },
-      { name: 'CommentEdge' },
+      { name: 'CommentEdge', description: 'A comment of the page, with its cursor.' },
     ),
     activity: t.connection(
       {
@@ -97,9 +138,13 @@ builder.node(IncidentRef, {
         resolve: (i, args, ctx) => listActivity(ctx, i, args),
       },
       { name: 'ActivityConnection', description: 'A page of activity entries.' },
-      { name: 'ActivityEdge' },
+      { name: 'ActivityEdge', description: 'An activity entry of the page, with its cursor.' },
     ),
-    sentinel: t.field({ type: SentinelIncident, resolve: (i, _a, ctx) => sentinelView(i, ctx.providerName) }),
+    sentinel: t.field({
+      type: SentinelIncident,
+      description: 'The incident as Microsoft Sentinel shows it (what a Sentinel sync connector writes).',
+      resolve: (i, _a, ctx) => sentinelView(i, ctx.providerName),
+    }),
     viewerCanUpdate: t.boolean({
       description: 'Whether you may change tags, assignment and severity.',
       resolve: (i, _a, ctx) => canEditIncident(ctx.viewer, i),
@@ -107,55 +152,38 @@ builder.node(IncidentRef, {
   }),
 });
 
-CommentRef.implement({
-  description: 'A note on an incident.',
+builder.node(CommentRef, {
+  description:
+    'A note on an incident by one of its people: the customer\'s OPERATOR or ADMIN, or an expert serving the tenant. ' +
+    'Readable by everyone who reads the incident; comments are never edited.',
+  id: { resolve: (c) => c.id },
+  loadMany: (ids, ctx) => loadAll(ctx.loaders.comment, ids),
   fields: (t) => ({
-    id: t.exposeID('id'),
-    author: t.field({ type: PrincipalRef, nullable: true, resolve: (c, _a, ctx) => ctx.loaders.principal.load(c.authorId) }),
-    body: t.exposeString('body'),
-    createdAt: t.field({ type: 'DateTime', resolve: (c) => c.createdAt }),
-  }),
-});
-
-/** Activity values that name an object are given as the object's global id (usable with node()). */
-function activityValue(field: string, value: string | null): string | null {
-  if (value && field === 'assignee') return encodeGlobalID('Principal', value);
-  return value;
-}
-
-ActivityRef.implement({
-  description: 'One change to an incident: who, when, which field, from what, to what.',
-  fields: (t) => ({
-    id: t.id({ description: 'Commit-ordered event id.', resolve: (a) => String(a.id) }),
-    field: t.exposeString('field'),
-    from: t.string({ nullable: true, description: 'Previous value; a Principal id for `assignee`.', resolve: (a) => activityValue(a.field, a.fromValue) }),
-    to: t.string({ nullable: true, description: 'New value; a Principal id for `assignee`.', resolve: (a) => activityValue(a.field, a.toValue) }),
-    note: t.exposeString('note', { nullable: true }),
-    actor: t.field({
+    author: t.field({
       type: PrincipalRef,
       nullable: true,
-      description: 'Who made the change; null for the service itself.',
-      resolve: (a, _x, ctx) => (a.actorId ? ctx.loaders.principal.load(a.actorId) : null),
+      description: 'Who wrote it (only name, role and side when you no longer see that principal otherwise).',
+      resolve: (c, _a, ctx) => ctx.loaders.principal.load(c.authorId),
     }),
-    actorSide: t.field({ type: SideEnum, nullable: true, resolve: (a) => a.actorSide }),
-    createdAt: t.field({ type: 'DateTime', resolve: (a) => a.createdAt }),
+    body: t.exposeString('body', { description: 'The text, at most 30,000 characters.' }),
+    createdAt: t.field({ type: 'DateTime', description: 'When it was written.', resolve: (c) => c.createdAt }),
   }),
 });
 
 export const IncidentFilterInput = builder.inputType('IncidentFilter', {
   description: 'Queue filters: any of the values within one filter (OR), every filter given (AND).',
   fields: (t) => ({
-    status: t.field({ type: [IncidentStatusEnum] }),
-    severity: t.field({ type: [SeverityEnum] }),
-    assignment: t.field({ type: [AssignmentEnum] }),
+    status: t.field({ type: [IncidentStatusEnum], description: 'Any of these statuses.' }),
+    severity: t.field({ type: [SeverityEnum], description: 'Any of these severities.' }),
+    assignment: t.field({ type: [AssignmentEnum], description: 'Any of these assignments.' }),
     assigneeId: t.id({ description: 'A named assignee (Principal id); ORed with `assignment`.' }),
     tags: t.stringList({ description: 'Custom or system tags; any of them.' }),
-    classification: t.field({ type: [ClassificationEnum] }),
-    determination: t.field({ type: [DeterminationEnum] }),
-    createdAfter: t.field({ type: 'DateTime' }),
-    createdBefore: t.field({ type: 'DateTime' }),
-    updatedAfter: t.field({ type: 'DateTime' }),
-    updatedBefore: t.field({ type: 'DateTime' }),
+    classification: t.field({ type: [ClassificationEnum], description: 'Any of these classifications.' }),
+    determination: t.field({ type: [DeterminationEnum], description: 'Any of these determinations.' }),
+    createdAfter: t.field({ type: 'DateTime', description: 'Ingested at or after this time.' }),
+    createdBefore: t.field({ type: 'DateTime', description: 'Ingested before this time.' }),
+    updatedAfter: t.field({ type: 'DateTime', description: 'Last changed at or after this time.' }),
+    updatedBefore: t.field({ type: 'DateTime', description: 'Last changed before this time.' }),
     search: t.string({ description: 'Text in the title, the number (e.g. "42" or "#42"), or an impacted asset name.' }),
     tenantIds: t.idList({ description: 'Experts only: restrict to these served tenants.' }),
   }),
@@ -164,8 +192,8 @@ export const IncidentFilterInput = builder.inputType('IncidentFilter', {
 export const IncidentOrderInput = builder.inputType('IncidentOrder', {
   description: 'Queue order.',
   fields: (t) => ({
-    field: t.field({ type: IncidentOrderFieldEnum, required: true }),
-    direction: t.field({ type: OrderDirectionEnum, required: true }),
+    field: t.field({ type: IncidentOrderFieldEnum, required: true, description: 'What to order by.' }),
+    direction: t.field({ type: OrderDirectionEnum, required: true, description: 'ASC or DESC.' }),
   }),
 });
 
@@ -185,7 +213,9 @@ export const ManagedResponseSummaryRef = builder
   .implement({
     description: 'The banner: what needs the customer, and what the experts are on.',
     fields: (t) => ({
-      awaitingCustomerAction: t.exposeInt('awaitingCustomerAction'),
+      awaitingCustomerAction: t.exposeInt('awaitingCustomerAction', {
+        description: 'Incidents with actions waiting for the customer (AWAITING_CUSTOMER_ACTION).',
+      }),
       investigating: t.exposeInt('investigating', { description: 'Incidents under expert investigation (IN_PROGRESS).' }),
     }),
   });
@@ -199,8 +229,8 @@ builder.queryFields((t) => ({
         'a `filter` field or `orderBy` given as well overrides the view\'s (field by field; an explicit null clears that field of the view).',
       authScopes: { policy: 'incidents' },
       args: {
-        filter: t.arg({ type: IncidentFilterInput }),
-        orderBy: t.arg({ type: IncidentOrderInput }),
+        filter: t.arg({ type: IncidentFilterInput, description: 'Which incidents; none: every incident you read.' }),
+        orderBy: t.arg({ type: IncidentOrderInput, description: 'The order; default LAST_UPDATE, newest first.' }),
         viewId: t.arg.id({
           description:
             'A SavedView to apply. A view you cannot see is "No such saved view"; one whose filter no longer applies (an assignee disabled or gone, a tenant no longer served) is a BAD_USER_INPUT error naming the view and why.',
@@ -216,14 +246,17 @@ builder.queryFields((t) => ({
       },
     },
     { name: 'IncidentConnection', description: 'A page of incidents.' },
-    { name: 'IncidentEdge' },
+    { name: 'IncidentEdge', description: 'An incident of the page, with its cursor.' },
   ),
   incident: t.field({
     type: IncidentRef,
     nullable: true,
     description: 'An incident by its number. Experts serving several tenants name the tenant.',
     authScopes: { policy: 'incident' },
-    args: { number: t.arg.int({ required: true }), tenantId: t.arg.id() },
+    args: {
+      number: t.arg.int({ required: true, description: "The incident's per-tenant number." }),
+      tenantId: t.arg.id({ description: 'Experts: the tenant whose incident it is (needed when serving several). Customers: leave out.' }),
+    },
     resolve: (_r, args, ctx) =>
       incidentByNumber(ctx, args.number, args.tenantId ? queryLocalId(String(args.tenantId), 'Tenant', 'tenantId') : null),
   }),
@@ -231,7 +264,7 @@ builder.queryFields((t) => ({
     type: ManagedResponseSummaryRef,
     description: 'The banner counts for your tenant, or (experts) one served tenant or all of them.',
     authScopes: { policy: 'managedResponseSummary' },
-    args: { tenantId: t.arg.id() },
+    args: { tenantId: t.arg.id({ description: 'Experts: one served tenant; leave out for all of them (customers: their own).' }) },
     resolve: (_r, args, ctx) =>
       managedResponseSummary(ctx, args.tenantId ? queryLocalId(String(args.tenantId), 'Tenant', 'tenantId') : null),
   }),
@@ -242,8 +275,8 @@ builder.queryFields((t) => ({
 export const IncidentPayload = builder.objectRef<{ incident?: IncidentRow; errors: unknown[] }>('IncidentPayload').implement({
   description: 'The changed incident, or why nothing changed.',
   fields: (t) => ({
-    incident: t.field({ type: IncidentRef, nullable: true, resolve: (p) => p.incident ?? null }),
-    errors: t.field({ type: [UserError], resolve: (p) => p.errors as never }),
+    incident: t.field({ type: IncidentRef, nullable: true, description: 'The incident as it is now; null when there were errors.', resolve: (p) => p.incident ?? null }),
+    errors: t.field({ type: [UserError], description: 'Why nothing changed; empty on success.', resolve: (p) => p.errors as never }),
   }),
 });
 
@@ -252,41 +285,46 @@ const IngestIncidentPayload = builder
   .implement({
     description: 'The ingested incident; `created` is false when it existed already (idempotent).',
     fields: (t) => ({
-      incident: t.field({ type: IncidentRef, nullable: true, resolve: (p) => p.incident ?? null }),
-      created: t.boolean({ resolve: (p) => p.created ?? false }),
-      errors: t.field({ type: [UserError], resolve: (p) => p.errors as never }),
+      incident: t.field({ type: IncidentRef, nullable: true, description: 'The incident, new or existing; null when there were errors.', resolve: (p) => p.incident ?? null }),
+      created: t.boolean({ description: 'True when this call created it; false when the externalId was known (new alerts joined it).', resolve: (p) => p.created ?? false }),
+      errors: t.field({ type: [UserError], description: 'Why nothing was ingested; empty on success.', resolve: (p) => p.errors as never }),
     }),
   });
 
 const DeviceEvidenceInput = builder.inputType('DeviceEvidenceInput', {
+  description: "A device: matched in the tenant's inventory by name, created (ACTIVE) when new.",
   fields: (t) => ({
-    deviceName: t.string({ required: true }),
-    deviceGroup: t.string(),
-    osPlatform: t.string(),
+    deviceName: t.string({ required: true, description: 'The device name, unique within the tenant.' }),
+    deviceGroup: t.string({
+      description: "Its device group (remediation exclusions name groups). Sets a new device's group; a different group for a known device is only recorded in the activity log.",
+    }),
+    osPlatform: t.string({ description: 'Operating system, e.g. Windows11.' }),
   }),
 });
 const FileEvidenceInput = builder.inputType('FileEvidenceInput', {
+  description: 'A file on a device (the target of QUARANTINE_FILE): matched by device and hash or path.',
   fields: (t) => ({
-    deviceName: t.string({ required: true }),
-    fileName: t.string({ required: true }),
-    filePath: t.string(),
-    sha1: t.string(),
-    sha256: t.string(),
+    deviceName: t.string({ required: true, description: 'The device it is on (created when new).' }),
+    fileName: t.string({ required: true, description: 'The file name, e.g. evil.ps1.' }),
+    filePath: t.string({ description: 'The folder or full path.' }),
+    sha1: t.string({ description: 'SHA-1, 40 hexadecimal characters.' }),
+    sha256: t.string({ description: 'SHA-256, 64 hexadecimal characters.' }),
   }),
 });
 const ProcessEvidenceInput = builder.inputType('ProcessEvidenceInput', {
+  description: 'A process seen running.',
   fields: (t) => ({
-    deviceName: t.string(),
-    processName: t.string({ required: true }),
-    commandLine: t.string(),
-    processId: t.int(),
+    deviceName: t.string({ description: 'The device it ran on, if known.' }),
+    processName: t.string({ required: true, description: 'The image name, e.g. powershell.exe.' }),
+    commandLine: t.string({ description: 'The full command line.' }),
+    processId: t.int({ description: 'The process id, a non-negative integer.' }),
   }),
 });
 const UserEvidenceInput = builder.inputType('UserEvidenceInput', {
   description: "An account: matched in the tenant's directory by UPN, else by domain and name; created when new.",
   fields: (t) => ({
-    accountName: t.string({ required: true }),
-    domain: t.string(),
+    accountName: t.string({ required: true, description: 'The sAMAccountName, e.g. jdoe.' }),
+    domain: t.string({ description: 'The NetBIOS domain, e.g. CORP.' }),
     upn: t.string({ description: 'User principal name (name@domain).' }),
     userPrincipalName: t.string({ description: 'The older name of `upn`.', deprecationReason: 'Use `upn`.' }),
     displayName: t.string({ description: "The person's name as the directory shows it." }),
@@ -302,54 +340,64 @@ const EmailEvidenceInput = builder.inputType('EmailEvidenceInput', {
     receivedAt: t.field({ type: 'DateTime', description: 'When the mailbox received it.' }),
   }),
 });
-const IpEvidenceInput = builder.inputType('IpEvidenceInput', { fields: (t) => ({ address: t.string({ required: true }) }) });
-const UrlEvidenceInput = builder.inputType('UrlEvidenceInput', { fields: (t) => ({ url: t.string({ required: true }) }) });
+const IpEvidenceInput = builder.inputType('IpEvidenceInput', {
+  description: 'An IP address.',
+  fields: (t) => ({ address: t.string({ required: true, description: 'An IPv4 or IPv6 address.' }) }),
+});
+const UrlEvidenceInput = builder.inputType('UrlEvidenceInput', {
+  description: 'A URL.',
+  fields: (t) => ({ url: t.string({ required: true, description: 'An absolute URL.' }) }),
+});
 const EvidenceInput = builder.inputType('EvidenceInput', {
   description: 'One evidence item: set exactly one member.',
   fields: (t) => ({
-    device: t.field({ type: DeviceEvidenceInput }),
-    file: t.field({ type: FileEvidenceInput }),
-    process: t.field({ type: ProcessEvidenceInput }),
-    user: t.field({ type: UserEvidenceInput }),
-    ip: t.field({ type: IpEvidenceInput }),
-    url: t.field({ type: UrlEvidenceInput }),
+    device: t.field({ type: DeviceEvidenceInput, description: 'A device (the target of device actions).' }),
+    file: t.field({ type: FileEvidenceInput, description: 'A file on a device (the target of QUARANTINE_FILE).' }),
+    process: t.field({ type: ProcessEvidenceInput, description: 'A process.' }),
+    user: t.field({ type: UserEvidenceInput, description: 'A user account (the target of account actions).' }),
+    ip: t.field({ type: IpEvidenceInput, description: 'An IP address.' }),
+    url: t.field({ type: UrlEvidenceInput, description: 'A URL.' }),
     email: t.field({ type: EmailEvidenceInput, description: 'A mailbox message (the target of email actions).' }),
   }),
 });
 const AlertInput = builder.inputType('AlertInput', {
+  description: 'One alert of an ingested incident, with its evidence.',
   fields: (t) => ({
     externalId: t.string({ required: true, description: 'Unique per tenant; a known one is skipped.' }),
-    title: t.string({ required: true }),
-    severity: t.field({ type: SeverityEnum, required: true }),
-    category: t.string(),
-    detectionSource: t.string(),
-    createdAt: t.field({ type: 'DateTime' }),
-    evidence: t.field({ type: [EvidenceInput], required: true }),
+    title: t.string({ required: true, description: 'What the detection saw.' }),
+    severity: t.field({ type: SeverityEnum, required: true, description: "The alert's own severity." }),
+    category: t.string({ description: 'The detection category, e.g. Execution or CredentialAccess.' }),
+    detectionSource: t.string({ description: 'What raised it, e.g. EDR or Antivirus (suppression rules can match it).' }),
+    createdAt: t.field({ type: 'DateTime', description: 'When the alert was raised; default now.' }),
+    evidence: t.field({ type: [EvidenceInput], required: true, description: 'The entities involved (may be empty).' }),
   }),
 });
 const IngestIncidentInput = builder.inputType('IngestIncidentInput', {
+  description: 'An incident as a detection tool raised it. Suppression rules may resolve it at once as expected activity.',
   fields: (t) => ({
     externalId: t.string({ required: true, description: 'Your id for the incident; sending it again is idempotent.' }),
-    title: t.string({ required: true }),
-    description: t.string(),
-    severity: t.field({ type: SeverityEnum, required: true }),
-    firstActivityAt: t.field({ type: 'DateTime' }),
-    alerts: t.field({ type: [AlertInput], required: true }),
+    title: t.string({ required: true, description: 'Its display name.' }),
+    description: t.string({ description: 'Free text.' }),
+    severity: t.field({ type: SeverityEnum, required: true, description: 'How bad it is.' }),
+    firstActivityAt: t.field({ type: 'DateTime', description: 'When the earliest activity it describes happened.' }),
+    alerts: t.field({ type: [AlertInput], required: true, description: 'Its alerts; on a repeated ingestion, new ones join the incident.' }),
   }),
 });
 const UpdateIncidentInput = builder.inputType('UpdateIncidentInput', {
+  description: 'What to change; fields left out stay as they are.',
   fields: (t) => ({
-    incidentId: t.id({ required: true }),
+    incidentId: t.id({ required: true, description: 'The incident to change.' }),
     version: t.int({ description: 'The version you saw; a stale one is a VERSION_CONFLICT and nothing changes.' }),
     tags: t.stringList({ description: 'The full new list of custom tags.' }),
-    assignment: t.field({ type: AssignmentEnum }),
+    assignment: t.field({ type: AssignmentEnum, description: 'The new assignment; without `assigneeId` it clears the named assignee.' }),
     assigneeId: t.id({ description: 'A principal of the tenant (CUSTOMER) or an expert serving it (EXPERTS).' }),
-    severity: t.field({ type: SeverityEnum }),
+    severity: t.field({ type: SeverityEnum, description: 'The new severity (the priority score follows).' }),
   }),
 });
 const AddCommentInput = builder.inputType('AddCommentInput', {
+  description: 'A comment to add.',
   fields: (t) => ({
-    incidentId: t.id({ required: true }),
+    incidentId: t.id({ required: true, description: 'The incident to comment on.' }),
     body: t.string({ required: true, description: 'At most 30,000 characters.' }),
   }),
 });
@@ -362,14 +410,14 @@ builder.mutationType({
       type: IngestIncidentPayload,
       description: 'INTEGRATION: create an incident with its alerts and evidence, idempotent on externalId.',
       authScopes: { policy: 'ingestIncident' },
-      args: { input: t.arg({ type: IngestIncidentInput, required: true }) },
+      args: { input: t.arg({ type: IngestIncidentInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
       resolve: (_r, { input }, ctx) => payload(() => ingestIncident(ctx, input)),
     }),
     updateIncident: t.field({
       type: IncidentPayload,
       description: 'Change custom tags, assignment or severity (OPERATOR, ADMIN, EXPERT).',
       authScopes: { policy: 'updateIncident' },
-      args: { input: t.arg({ type: UpdateIncidentInput, required: true }) },
+      args: { input: t.arg({ type: UpdateIncidentInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
       resolve: (_r, { input }, ctx) =>
         payload(async () => ({
           incident: await updateIncident(ctx, {
@@ -383,7 +431,7 @@ builder.mutationType({
       type: IncidentPayload,
       description: 'Add a comment to an incident (OPERATOR, ADMIN, EXPERT).',
       authScopes: { policy: 'addComment' },
-      args: { input: t.arg({ type: AddCommentInput, required: true }) },
+      args: { input: t.arg({ type: AddCommentInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
       resolve: (_r, { input }, ctx) =>
         payload(async () => ({
           incident: (

@@ -133,7 +133,7 @@ builder.mutationFields((t) => ({
     type: InvestigationUpdatePayload,
     description: 'EXPERT: post an update on an incident, in any status; the customer reads it live (incidentChanged) and it is kept.',
     authScopes: { policy: 'postInvestigationUpdate' },
-    args: { input: t.arg({ type: PostInvestigationUpdateInput, required: true }) },
+    args: { input: t.arg({ type: PostInvestigationUpdateInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
     resolve: (_r, { input }, ctx) =>
       payload(async () => ({ update: await postInvestigationUpdate(ctx, { incidentId: incidentId(input.incidentId), body: input.body }) })),
   }),
@@ -142,7 +142,7 @@ builder.mutationFields((t) => ({
     description:
       'EXPERT: amend the managed response of an open incident (IN_PROGRESS or AWAITING_CUSTOMER_ACTION) with a new revision; earlier revisions and their cards stay readable.',
     authScopes: { policy: 'amendManagedResponse' },
-    args: { input: t.arg({ type: AmendManagedResponseInput, required: true }) },
+    args: { input: t.arg({ type: AmendManagedResponseInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
     resolve: (_r, { input }, ctx) =>
       payload(async () => ({
         incident: await amendManagedResponse(ctx, {

@@ -50,7 +50,7 @@ builder.mutationField('mergeIncidents', (t) =>
       'move to it, their activity is listed in its log, its severity, priority score, devices and activity times are recomputed; ' +
       'each source becomes REDIRECTED (`redirectedTo`) and keeps resolving by id and number. All or nothing.',
     authScopes: { policy: 'mergeIncidents' },
-    args: { input: t.arg({ type: MergeIncidentsInput, required: true }) },
+    args: { input: t.arg({ type: MergeIncidentsInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
     resolve: (_r, { input }, ctx) =>
       payload(async () => ({
         incident: await mergeIncidents(ctx, {

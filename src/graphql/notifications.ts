@@ -18,25 +18,45 @@ import {
 } from '../domain/notifications/contacts';
 import { allowsField } from '../domain/access';
 import { builder } from './builder';
-import { localId, payload, queryLocalId, UserError } from './common';
+import { describedValues, localId, payload, queryLocalId, UserError } from './common';
 import { IncidentRef, TenantRef } from './refs';
 import { TenantPayload } from './settings';
 
 export const ContactPurposeEnum = builder.enumType('ContactPurpose', {
   description: 'What a contact is told: INCIDENT_NOTIFICATION (published responses, resolutions, reminders, failed actions) and/or SERVICE_REVIEW (the monthly service report).',
-  values: CONTACT_PURPOSES,
+  values: describedValues(CONTACT_PURPOSES, {
+    INCIDENT_NOTIFICATION: 'Told when a managed response is published, the experts resolve an incident, an incident still awaits the customer (reminders), or an action fails.',
+    SERVICE_REVIEW: "Sent the tenant's monthly service report.",
+  }),
 });
 export const NotificationKindEnum = builder.enumType('NotificationKind', {
   description: 'Why a notification was sent.',
-  values: NOTIFICATION_KINDS,
+  values: describedValues(NOTIFICATION_KINDS, {
+    MANAGED_RESPONSE_PUBLISHED: 'The experts published a managed response; the pending actions are listed.',
+    INCIDENT_RESOLVED_BY_EXPERTS: 'The experts resolved an incident; with the classification and their summary.',
+    AWAITING_ACTION_REMINDER: 'An incident still awaits customer action (repeated at an interval until it is resolved, at most once a day).',
+    ACTION_FAILED: "An action the customer started, or the experts' action left to the customer, failed.",
+    SERVICE_REPORT: 'The monthly service report, to SERVICE_REVIEW contacts.',
+    WEBHOOK_ENDPOINT_DISABLED: "A webhook endpoint kept failing and was disabled; told to the tenant's admins.",
+    TEST: 'A test sent by the tenant ADMIN (sendTestNotification).',
+  }),
 });
 export const NotificationChannelEnum = builder.enumType('NotificationChannel', {
   description: 'EMAIL to a contact, or TEAMS: an Adaptive Card in the tenant\'s Teams channel.',
-  values: NOTIFICATION_CHANNELS,
+  values: describedValues(NOTIFICATION_CHANNELS, {
+    EMAIL: 'An email to a contact.',
+    TEAMS: "An Adaptive Card in the tenant's Microsoft Teams channel (through its workflow webhook).",
+  }),
 });
 export const DeliveryStatusEnum = builder.enumType('DeliveryStatus', {
   description: 'QUEUED (not tried yet), SENDING (being sent), SENT (accepted by the mail server or Teams), FAILED (will be retried at nextAttemptAt), DEAD (gave up; lastError says why).',
-  values: DELIVERY_STATUSES,
+  values: describedValues(DELIVERY_STATUSES, {
+    QUEUED: 'Not tried yet.',
+    SENDING: 'Being sent right now.',
+    SENT: 'Delivered: accepted by the receiver.',
+    FAILED: 'The last try failed (`lastError`); it will be retried at `nextAttemptAt`.',
+    DEAD: 'Gave up after the last attempt (`lastError` says why); can be redelivered where the API offers it.',
+  }),
 });
 
 const NotificationContactRef = builder.objectRef<NotificationContactRow>('NotificationContact');
@@ -45,13 +65,13 @@ builder.node(NotificationContactRef, {
   id: { resolve: (c) => c.id },
   loadMany: (ids, ctx) => contactsById(ctx, ids),
   fields: (t) => ({
-    name: t.exposeString('name'),
-    email: t.exposeString('email'),
-    phone: t.exposeString('phone', { nullable: true }),
-    purposes: t.field({ type: [ContactPurposeEnum], resolve: (c) => c.purposes }),
+    name: t.exposeString('name', { description: "The person's or team's name." }),
+    email: t.exposeString('email', { description: 'Where notification mail goes (unique within the tenant).' }),
+    phone: t.exposeString('phone', { nullable: true, description: 'A phone number for the experts to call, if given.' }),
+    purposes: t.field({ type: [ContactPurposeEnum], description: 'What the contact is told.', resolve: (c) => c.purposes }),
     active: t.exposeBoolean('active', { description: 'Inactive contacts are kept but told nothing.' }),
-    createdAt: t.field({ type: 'DateTime', resolve: (c) => c.createdAt }),
-    updatedAt: t.field({ type: 'DateTime', resolve: (c) => c.updatedAt }),
+    createdAt: t.field({ type: 'DateTime', description: 'When it was added.', resolve: (c) => c.createdAt }),
+    updatedAt: t.field({ type: 'DateTime', description: 'When it last changed.', resolve: (c) => c.updatedAt }),
   }),
 });
 
@@ -61,8 +81,8 @@ builder.node(NotificationRef, {
   id: { resolve: (n) => n.id },
   loadMany: (ids, ctx) => notificationsById(ctx, ids),
   fields: (t) => ({
-    kind: t.field({ type: NotificationKindEnum, resolve: (n) => n.kind }),
-    channel: t.field({ type: NotificationChannelEnum, resolve: (n) => n.channel }),
+    kind: t.field({ type: NotificationKindEnum, description: 'Why it was sent.', resolve: (n) => n.kind }),
+    channel: t.field({ type: NotificationChannelEnum, description: 'EMAIL or TEAMS.', resolve: (n) => n.channel }),
     recipient: t.exposeString('recipient', { description: 'The email address, or "Teams channel" (the webhook URL is a secret and never shown).' }),
     incident: t.field({
       type: IncidentRef,
@@ -70,12 +90,12 @@ builder.node(NotificationRef, {
       description: 'The incident it is about; null for TEST and service notifications.',
       resolve: (n, _a, ctx) => (n.incidentId ? ctx.loaders.incident.load(n.incidentId) : null),
     }),
-    status: t.field({ type: DeliveryStatusEnum, resolve: (n) => n.status }),
+    status: t.field({ type: DeliveryStatusEnum, description: 'How its delivery stands.', resolve: (n) => n.status }),
     attempts: t.exposeInt('attempts', { description: 'Sends tried so far.' }),
     lastError: t.exposeString('lastError', { nullable: true, description: 'Why the last try failed (e.g. "SMTP 550: mailbox unavailable", "Teams webhook answered HTTP 429").' }),
     messageId: t.exposeString('messageId', { description: 'The email Message-ID, the same on every resend (receivers de-duplicate on it).' }),
-    createdAt: t.field({ type: 'DateTime', resolve: (n) => n.createdAt }),
-    sentAt: t.field({ type: 'DateTime', nullable: true, resolve: (n) => n.sentAt }),
+    createdAt: t.field({ type: 'DateTime', description: 'When the change that caused it committed.', resolve: (n) => n.createdAt }),
+    sentAt: t.field({ type: 'DateTime', nullable: true, description: 'When it was delivered; null until SENT.', resolve: (n) => n.sentAt }),
     nextAttemptAt: t.field({
       type: 'DateTime',
       nullable: true,
@@ -86,6 +106,7 @@ builder.node(NotificationRef, {
 });
 
 const NotificationFilterInput = builder.inputType('NotificationFilter', {
+  description: 'Notification log filters: any of the values within one filter, every filter given.',
   fields: (t) => ({
     status: t.field({ type: [DeliveryStatusEnum], description: 'Any of these statuses.' }),
     kind: t.field({ type: [NotificationKindEnum], description: 'Any of these kinds.' }),
@@ -111,7 +132,7 @@ builder.objectFields(TenantRef, (t) => ({
       type: NotificationRef,
       description: 'Every notification of the tenant with its delivery state, newest first (ADMIN and experts).',
       authScopes: { fieldPolicy: 'Tenant.notifications' },
-      args: { filter: t.arg({ type: NotificationFilterInput }) },
+      args: { filter: t.arg({ type: NotificationFilterInput, description: 'Which notifications; none: all of them.' }) },
       resolve: (tenant, args, ctx) =>
         listNotifications(
           ctx,
@@ -137,15 +158,15 @@ builder.objectFields(TenantRef, (t) => ({
 const NotificationContactPayload = builder.objectRef<{ contact?: NotificationContactRow; errors: unknown[] }>('NotificationContactPayload').implement({
   description: 'The contact after the change, or why nothing changed.',
   fields: (t) => ({
-    contact: t.field({ type: NotificationContactRef, nullable: true, resolve: (p) => p.contact ?? null }),
-    errors: t.field({ type: [UserError], resolve: (p) => p.errors as never }),
+    contact: t.field({ type: NotificationContactRef, nullable: true, description: 'The contact as it is now; null when there were errors.', resolve: (p) => p.contact ?? null }),
+    errors: t.field({ type: [UserError], description: 'Why nothing changed; empty on success.', resolve: (p) => p.errors as never }),
   }),
 });
 export const DeleteNodePayload = builder.objectRef<{ deletedId?: string; errors: unknown[] }>('DeleteNodePayload').implement({
   description: 'The global id of what was deleted, or why nothing was.',
   fields: (t) => ({
-    deletedId: t.id({ nullable: true, resolve: (p) => p.deletedId ?? null }),
-    errors: t.field({ type: [UserError], resolve: (p) => p.errors as never }),
+    deletedId: t.id({ nullable: true, description: 'The global id of the deleted object; null when there were errors.', resolve: (p) => p.deletedId ?? null }),
+    errors: t.field({ type: [UserError], description: 'Why nothing changed; empty on success.', resolve: (p) => p.errors as never }),
   }),
 });
 const NotificationPayload = builder.objectRef<{ notifications?: NotificationRow[]; errors: unknown[] }>('NotificationPayload').implement({
@@ -153,42 +174,47 @@ const NotificationPayload = builder.objectRef<{ notifications?: NotificationRow[
   fields: (t) => ({
     notification: t.field({ type: NotificationRef, nullable: true, description: 'The first of `notifications`.', resolve: (p) => p.notifications?.[0] ?? null }),
     notifications: t.field({ type: [NotificationRef], description: 'One per recipient (EMAIL: every active contact).', resolve: (p) => p.notifications ?? [] }),
-    errors: t.field({ type: [UserError], resolve: (p) => p.errors as never }),
+    errors: t.field({ type: [UserError], description: 'Why nothing changed; empty on success.', resolve: (p) => p.errors as never }),
   }),
 });
 
 const CreateNotificationContactInput = builder.inputType('CreateNotificationContactInput', {
+  description: 'A new notification contact of your tenant (active).',
   fields: (t) => ({
     tenantId: t.id({ description: 'Your tenant (optional).' }),
-    name: t.string({ required: true }),
-    email: t.string({ required: true }),
-    phone: t.string(),
-    purposes: t.field({ type: [ContactPurposeEnum], required: true }),
+    name: t.string({ required: true, description: "The person's or team's name." }),
+    email: t.string({ required: true, description: 'An email address not yet used by another contact of the tenant.' }),
+    phone: t.string({ description: 'A phone number, optional.' }),
+    purposes: t.field({ type: [ContactPurposeEnum], required: true, description: 'What the contact is told (at least one).' }),
   }),
 });
 const UpdateNotificationContactInput = builder.inputType('UpdateNotificationContactInput', {
+  description: 'What to change on a contact; fields left out stay as they are.',
   fields: (t) => ({
-    contactId: t.id({ required: true }),
-    name: t.string(),
-    email: t.string(),
+    contactId: t.id({ required: true, description: 'The NotificationContact.' }),
+    name: t.string({ description: 'The new name.' }),
+    email: t.string({ description: 'The new email address.' }),
     phone: t.string({ description: 'null clears it.' }),
-    purposes: t.field({ type: [ContactPurposeEnum] }),
+    purposes: t.field({ type: [ContactPurposeEnum], description: 'The new purposes (the whole list).' }),
     active: t.boolean({ description: 'false: keep the contact but tell it nothing.' }),
   }),
 });
 const DeleteNotificationContactInput = builder.inputType('DeleteNotificationContactInput', {
-  fields: (t) => ({ contactId: t.id({ required: true }) }),
+  description: 'A contact to remove.',
+  fields: (t) => ({ contactId: t.id({ required: true, description: 'The NotificationContact.' }) }),
 });
 const SetTeamsWebhookInput = builder.inputType('SetTeamsWebhookInput', {
+  description: "The Microsoft Teams workflow webhook that posts Adaptive Cards to the tenant's channel.",
   fields: (t) => ({
     tenantId: t.id({ description: 'Your tenant (optional).' }),
     url: t.string({ description: 'The workflow\'s HTTP POST URL (https); null clears it.' }),
   }),
 });
 const SendTestNotificationInput = builder.inputType('SendTestNotificationInput', {
+  description: 'A test message through one channel.',
   fields: (t) => ({
     tenantId: t.id({ description: 'Your tenant (optional).' }),
-    channel: t.field({ type: NotificationChannelEnum, required: true }),
+    channel: t.field({ type: NotificationChannelEnum, required: true, description: 'EMAIL (every active contact) or TEAMS (the channel).' }),
   }),
 });
 
@@ -200,7 +226,7 @@ builder.mutationFields((t) => ({
     type: NotificationContactPayload,
     description: 'ADMIN: add someone to be told about incidents (INCIDENT_NOTIFICATION) and/or sent the service report (SERVICE_REVIEW).',
     authScopes: { policy: 'createNotificationContact' },
-    args: { input: t.arg({ type: CreateNotificationContactInput, required: true }) },
+    args: { input: t.arg({ type: CreateNotificationContactInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
     resolve: (_r, { input }, ctx) =>
       payload(async () => ({
         contact: await createContact(ctx, { tenantId: tenantArg(input.tenantId), name: input.name, email: input.email, phone: input.phone, purposes: input.purposes }),
@@ -210,7 +236,7 @@ builder.mutationFields((t) => ({
     type: NotificationContactPayload,
     description: 'ADMIN: change a contact; fields left out stay as they are. active: false deactivates it.',
     authScopes: { policy: 'updateNotificationContact' },
-    args: { input: t.arg({ type: UpdateNotificationContactInput, required: true }) },
+    args: { input: t.arg({ type: UpdateNotificationContactInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
     resolve: (_r, { input }, ctx) =>
       payload(async () => ({
         contact: await updateContact(ctx, {
@@ -227,7 +253,7 @@ builder.mutationFields((t) => ({
     type: DeleteNodePayload,
     description: 'ADMIN: remove a contact. Notifications already sent keep their recipient address.',
     authScopes: { policy: 'deleteNotificationContact' },
-    args: { input: t.arg({ type: DeleteNotificationContactInput, required: true }) },
+    args: { input: t.arg({ type: DeleteNotificationContactInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
     resolve: (_r, { input }, ctx) =>
       payload(async () => {
         await deleteContact(ctx, { contactId: contactArg(input.contactId) });
@@ -238,14 +264,14 @@ builder.mutationFields((t) => ({
     type: TenantPayload,
     description: 'ADMIN: the Teams workflow webhook (https) that receives an Adaptive Card per notification; null clears it. Stored as a secret: only teamsWebhookConfigured is ever returned.',
     authScopes: { policy: 'setTeamsWebhook' },
-    args: { input: t.arg({ type: SetTeamsWebhookInput, required: true }) },
+    args: { input: t.arg({ type: SetTeamsWebhookInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
     resolve: (_r, { input }, ctx) => payload(async () => ({ tenant: await setTeamsWebhook(ctx, { tenantId: tenantArg(input.tenantId), url: input.url ?? null }) })),
   }),
   sendTestNotification: t.field({
     type: NotificationPayload,
     description: 'ADMIN: send a TEST notification on one channel (EMAIL: every active contact; TEAMS: the channel) and follow its delivery in Tenant.notifications.',
     authScopes: { policy: 'sendTestNotification' },
-    args: { input: t.arg({ type: SendTestNotificationInput, required: true }) },
+    args: { input: t.arg({ type: SendTestNotificationInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
     resolve: (_r, { input }, ctx) =>
       payload(async () => ({ notifications: await sendTestNotification(ctx, { tenantId: tenantArg(input.tenantId), channel: input.channel }) })),
   }),

@@ -20,26 +20,37 @@ import {
 import { enumName, WEBHOOK_EVENT_TYPES, type WebhookEventEnum } from '../domain/outbound/events';
 import { builder } from './builder';
 import { invalid } from '../domain/errors';
-import { localId, payload, UserError } from './common';
+import { describedValues, localId, payload, UserError } from './common';
 import { DeliveryStatusEnum, DeleteNodePayload } from './notifications';
 import { IncidentRef, TenantRef } from './refs';
 
 export const WebhookEventTypeEnum = builder.enumType('WebhookEventType', {
   description: `What a webhook is sent for. Wire names (the body's "type"): ${Object.values(WEBHOOK_EVENT_TYPES).join(', ')}.`,
-  values: Object.keys(WEBHOOK_EVENT_TYPES) as WebhookEventEnum[],
+  values: describedValues(Object.keys(WEBHOOK_EVENT_TYPES) as WebhookEventEnum[], {
+    INCIDENT_CREATED: 'A new incident was ingested.',
+    INCIDENT_UPDATED: 'An incident changed (status, assignment, severity, tags, classification, comments …).',
+    INCIDENT_RESOLVED: 'An incident became RESOLVED.',
+    MANAGED_RESPONSE_PUBLISHED: 'The experts published a managed response.',
+    ACTION_UPDATED: "An action card's status changed.",
+    CHAT_MESSAGE_ADDED: 'A chat message was sent on a managed response.',
+    INVESTIGATION_UPDATE_POSTED: 'An expert posted an investigation update.',
+  }),
 });
 export const ExternalSystemEnum = builder.enumType('ExternalSystem', {
   description: 'SERVICENOW (Table API) or SENTINEL (Microsoft Sentinel incidents API).',
-  values: ['SERVICENOW', 'SENTINEL'] as const,
+  values: describedValues(['SERVICENOW', 'SENTINEL'] as const, {
+    SERVICENOW: 'ServiceNow: a ticket per incident through the Table API (state, work notes, closure code).',
+    SENTINEL: "Microsoft Sentinel: the matching Sentinel incident's status, owner, classification and labels.",
+  }),
 });
 
 const DeliveryAttemptRef = builder.objectRef<DeliveryAttemptRow>('WebhookDeliveryAttempt').implement({
   description: 'One try of a delivery: what the receiver answered.',
   fields: (t) => ({
-    at: t.field({ type: 'DateTime', resolve: (a) => a.at }),
+    at: t.field({ type: 'DateTime', description: 'When the try started.', resolve: (a) => a.at }),
     responseStatus: t.exposeInt('responseStatus', { nullable: true, description: 'HTTP status; null when there was no answer (timeout, refused connection).' }),
-    durationMs: t.exposeInt('durationMs'),
-    error: t.exposeString('error', { nullable: true }),
+    durationMs: t.exposeInt('durationMs', { description: 'How long the try took, in milliseconds.' }),
+    error: t.exposeString('error', { nullable: true, description: 'Why it failed (a non-2xx status, a timeout, a refused address); null when it went through.' }),
     responseExcerpt: t.exposeString('responseExcerpt', { nullable: true, description: 'The first KB of the response body.' }),
   }),
 });
@@ -50,27 +61,28 @@ builder.node(WebhookDeliveryRef, {
   id: { resolve: (d) => d.id },
   loadMany: (ids, ctx) => deliveriesById(ctx, ids),
   fields: (t) => ({
-    eventType: t.field({ type: WebhookEventTypeEnum, resolve: (d) => enumName(d.eventType) }),
+    eventType: t.field({ type: WebhookEventTypeEnum, description: 'What the event was.', resolve: (d) => enumName(d.eventType) }),
     eventId: t.id({ description: 'The event (activity entry) id: commit order per incident.', resolve: (d) => String(d.eventId) }),
     webhookId: t.exposeString('messageId', { description: 'The webhook-id header: the same on every attempt and redelivery.' }),
-    incident: t.field({ type: IncidentRef, nullable: true, resolve: (d, _a, ctx) => (d.incidentId ? ctx.loaders.incident.load(d.incidentId) : null) }),
-    status: t.field({ type: DeliveryStatusEnum, resolve: (d) => d.status }),
-    attempts: t.exposeInt('attempts'),
-    responseStatus: t.exposeInt('responseStatus', { nullable: true }),
-    durationMs: t.exposeInt('durationMs', { nullable: true }),
-    lastError: t.exposeString('lastError', { nullable: true }),
-    createdAt: t.field({ type: 'DateTime', resolve: (d) => d.createdAt }),
-    deliveredAt: t.field({ type: 'DateTime', nullable: true, resolve: (d) => d.deliveredAt }),
-    nextAttemptAt: t.field({ type: 'DateTime', nullable: true, resolve: (d) => (d.status === 'QUEUED' || d.status === 'FAILED' ? d.nextAttemptAt : null) }),
+    incident: t.field({ type: IncidentRef, nullable: true, description: 'The incident the event is about, if one.', resolve: (d, _a, ctx) => (d.incidentId ? ctx.loaders.incident.load(d.incidentId) : null) }),
+    status: t.field({ type: DeliveryStatusEnum, description: 'How the delivery stands.', resolve: (d) => d.status }),
+    attempts: t.exposeInt('attempts', { description: 'Tries so far.' }),
+    responseStatus: t.exposeInt('responseStatus', { nullable: true, description: "The last try's HTTP status; null when there was no answer." }),
+    durationMs: t.exposeInt('durationMs', { nullable: true, description: "The last try's duration, in milliseconds." }),
+    lastError: t.exposeString('lastError', { nullable: true, description: 'Why the last try failed.' }),
+    createdAt: t.field({ type: 'DateTime', description: 'When the change that caused it committed.', resolve: (d) => d.createdAt }),
+    deliveredAt: t.field({ type: 'DateTime', nullable: true, description: 'When the receiver accepted it; null until then.', resolve: (d) => d.deliveredAt }),
+    nextAttemptAt: t.field({ type: 'DateTime', nullable: true, description: 'When it will be tried next; null once SENT or DEAD.', resolve: (d) => (d.status === 'QUEUED' || d.status === 'FAILED' ? d.nextAttemptAt : null) }),
     payload: t.string({ description: 'The JSON body sent.', resolve: (d) => JSON.stringify(d.payload) }),
     attemptLog: t.field({ type: [DeliveryAttemptRef], description: 'Every attempt, oldest first.', resolve: (d, _a, ctx) => attemptsOfDelivery(ctx, d) }),
   }),
 });
 
 const DeliveryFilterInput = builder.inputType('DeliveryFilter', {
+  description: 'Delivery log filters: any of the values within one filter, every filter given.',
   fields: (t) => ({
-    status: t.field({ type: [DeliveryStatusEnum] }),
-    eventType: t.field({ type: [WebhookEventTypeEnum] }),
+    status: t.field({ type: [DeliveryStatusEnum], description: 'Any of these statuses.' }),
+    eventType: t.field({ type: [WebhookEventTypeEnum], description: 'Any of these event types.' }),
   }),
 });
 
@@ -80,21 +92,21 @@ builder.node(WebhookEndpointRef, {
   id: { resolve: (e) => e.id },
   loadMany: (ids, ctx) => endpointsById(ctx, ids),
   fields: (t) => ({
-    url: t.exposeString('url'),
-    eventTypes: t.field({ type: [WebhookEventTypeEnum], resolve: (e) => e.eventTypes.map(enumName) }),
-    active: t.exposeBoolean('active'),
+    url: t.exposeString('url', { description: 'Where the events are POSTed.' }),
+    eventTypes: t.field({ type: [WebhookEventTypeEnum], description: 'The events it subscribes to.', resolve: (e) => e.eventTypes.map(enumName) }),
+    active: t.exposeBoolean('active', { description: 'Whether events are sent to it.' }),
     disabledReason: t.exposeString('disabledReason', { nullable: true, description: 'Why it is inactive (an admin, or failing for WEBHOOK_DISABLE_AFTER).' }),
     failingSince: t.field({ type: 'DateTime', nullable: true, description: 'Start of the current run of failures.', resolve: (e) => e.failingSince }),
-    createdAt: t.field({ type: 'DateTime', resolve: (e) => e.createdAt }),
+    createdAt: t.field({ type: 'DateTime', description: 'When it was added.', resolve: (e) => e.createdAt }),
     deliveries: t.connection(
       {
         type: WebhookDeliveryRef,
         description: 'What was sent to it, newest first.',
-        args: { filter: t.arg({ type: DeliveryFilterInput }) },
+        args: { filter: t.arg({ type: DeliveryFilterInput, description: 'Which deliveries; none: all of them.' }) },
         resolve: (e, args, ctx) => listDeliveries(ctx, { endpoint: e }, args.filter ? { status: args.filter.status, eventType: args.filter.eventType } : null, args),
       },
       { name: 'WebhookDeliveryConnection', description: 'A page of deliveries.' },
-      { name: 'WebhookDeliveryEdge' },
+      { name: 'WebhookDeliveryEdge', description: 'A delivery of the page, with its cursor.' },
     ),
   }),
 });
@@ -105,21 +117,21 @@ builder.node(SyncConnectorRef, {
   id: { resolve: (c) => c.id },
   loadMany: (ids, ctx) => connectorsById(ctx, ids),
   fields: (t) => ({
-    system: t.field({ type: ExternalSystemEnum, resolve: (c) => c.system }),
-    baseUrl: t.exposeString('baseUrl'),
-    active: t.exposeBoolean('active'),
-    lastSyncAt: t.field({ type: 'DateTime', nullable: true, resolve: (c) => c.lastSyncAt }),
-    lastError: t.exposeString('lastError', { nullable: true }),
+    system: t.field({ type: ExternalSystemEnum, description: 'SERVICENOW or SENTINEL.', resolve: (c) => c.system }),
+    baseUrl: t.exposeString('baseUrl', { description: "The ServiceNow instance, or the Sentinel workspace's incidents URL." }),
+    active: t.exposeBoolean('active', { description: 'Whether changes are synced.' }),
+    lastSyncAt: t.field({ type: 'DateTime', nullable: true, description: 'When a sync call last went through.', resolve: (c) => c.lastSyncAt }),
+    lastError: t.exposeString('lastError', { nullable: true, description: 'Why the last sync call failed, if it did.' }),
     mapping: t.string({ description: 'The mapping overrides, as JSON.', resolve: (c) => JSON.stringify(c.mapping) }),
     deliveries: t.connection(
       {
         type: WebhookDeliveryRef,
         description: 'Its sync calls, newest first, in the shape of webhook deliveries (eventType: the last event of the change that caused it); redeliverWebhook sends one again.',
-        args: { filter: t.arg({ type: DeliveryFilterInput }) },
+        args: { filter: t.arg({ type: DeliveryFilterInput, description: 'Which sync calls; none: all of them.' }) },
         resolve: (c, args, ctx) => listDeliveries(ctx, { connector: c }, args.filter ? { status: args.filter.status, eventType: args.filter.eventType } : null, args),
       },
       { name: 'SyncDeliveryConnection', description: 'A page of sync calls.' },
-      { name: 'SyncDeliveryEdge' },
+      { name: 'SyncDeliveryEdge', description: 'A sync call of the page, with its cursor.' },
     ),
   }),
 });
@@ -127,13 +139,13 @@ builder.node(SyncConnectorRef, {
 const ExternalTicketRef = builder.objectRef<ExternalTicketRow>('ExternalTicket').implement({
   description: 'The incident\'s ticket in ServiceNow, or its incident in Sentinel.',
   fields: (t) => ({
-    system: t.field({ type: ExternalSystemEnum, resolve: (x) => x.system }),
+    system: t.field({ type: ExternalSystemEnum, description: 'SERVICENOW or SENTINEL.', resolve: (x) => x.system }),
     externalId: t.exposeString('externalId', { description: 'ServiceNow sys_id, or the Sentinel incident name.' }),
     number: t.exposeString('number', { nullable: true, description: 'ServiceNow\'s INC number.' }),
-    url: t.exposeString('url', { nullable: true }),
-    lastSyncedAt: t.field({ type: 'DateTime', nullable: true, resolve: (x) => x.lastSyncedAt }),
+    url: t.exposeString('url', { nullable: true, description: 'A link to it in that system, when known.' }),
+    lastSyncedAt: t.field({ type: 'DateTime', nullable: true, description: 'When it was last brought up to date.', resolve: (x) => x.lastSyncedAt }),
     status: t.field({ type: DeliveryStatusEnum, description: 'SENT when the last sync went through; FAILED (retrying) or DEAD otherwise.', resolve: (x) => x.status }),
-    lastError: t.exposeString('lastError', { nullable: true }),
+    lastError: t.exposeString('lastError', { nullable: true, description: 'Why the last sync failed, if it did.' }),
   }),
 });
 
@@ -165,62 +177,75 @@ builder.objectFields(IncidentRef, (t) => ({
 const WebhookEndpointPayload = builder.objectRef<{ endpoint?: WebhookEndpointRow; errors: unknown[] }>('WebhookEndpointPayload').implement({
   description: 'The endpoint after the change, or why nothing changed.',
   fields: (t) => ({
-    endpoint: t.field({ type: WebhookEndpointRef, nullable: true, resolve: (p) => p.endpoint ?? null }),
-    errors: t.field({ type: [UserError], resolve: (p) => p.errors as never }),
+    endpoint: t.field({ type: WebhookEndpointRef, nullable: true, description: 'The endpoint as it is now; null when there were errors.', resolve: (p) => p.endpoint ?? null }),
+    errors: t.field({ type: [UserError], description: 'Why nothing changed; empty on success.', resolve: (p) => p.errors as never }),
   }),
 });
 const WebhookEndpointSecretPayload = builder.objectRef<{ endpoint?: WebhookEndpointRow; secret?: string; errors: unknown[] }>('WebhookEndpointSecretPayload').implement({
   description: 'The endpoint and its signing secret: shown this once, keep it.',
   fields: (t) => ({
-    endpoint: t.field({ type: WebhookEndpointRef, nullable: true, resolve: (p) => p.endpoint ?? null }),
+    endpoint: t.field({ type: WebhookEndpointRef, nullable: true, description: 'The endpoint as it is now; null when there were errors.', resolve: (p) => p.endpoint ?? null }),
     secret: t.string({ nullable: true, description: '"whsec_…": verify signatures with it (any Standard Webhooks library).', resolve: (p) => p.secret ?? null }),
-    errors: t.field({ type: [UserError], resolve: (p) => p.errors as never }),
+    errors: t.field({ type: [UserError], description: 'Why nothing changed; empty on success.', resolve: (p) => p.errors as never }),
   }),
 });
 const WebhookDeliveryPayload = builder.objectRef<{ delivery?: OutboundDeliveryRow; errors: unknown[] }>('WebhookDeliveryPayload').implement({
   description: 'The delivery, queued again, or why not.',
   fields: (t) => ({
-    delivery: t.field({ type: WebhookDeliveryRef, nullable: true, resolve: (p) => p.delivery ?? null }),
-    errors: t.field({ type: [UserError], resolve: (p) => p.errors as never }),
+    delivery: t.field({ type: WebhookDeliveryRef, nullable: true, description: 'The delivery as it is now; null when there were errors.', resolve: (p) => p.delivery ?? null }),
+    errors: t.field({ type: [UserError], description: 'Why nothing changed; empty on success.', resolve: (p) => p.errors as never }),
   }),
 });
 const SyncConnectorPayload = builder.objectRef<{ connector?: SyncConnectorRow; errors: unknown[] }>('SyncConnectorPayload').implement({
   description: 'The connector after the change, or why nothing changed.',
   fields: (t) => ({
-    connector: t.field({ type: SyncConnectorRef, nullable: true, resolve: (p) => p.connector ?? null }),
-    errors: t.field({ type: [UserError], resolve: (p) => p.errors as never }),
+    connector: t.field({ type: SyncConnectorRef, nullable: true, description: 'The connector as it is now; null when there were errors.', resolve: (p) => p.connector ?? null }),
+    errors: t.field({ type: [UserError], description: 'Why nothing changed; empty on success.', resolve: (p) => p.errors as never }),
   }),
 });
 
 const CreateWebhookEndpointInput = builder.inputType('CreateWebhookEndpointInput', {
+  description: 'A new webhook endpoint of your tenant; its signing secret is returned once.',
   fields: (t) => ({
     tenantId: t.id({ description: 'Your tenant (optional).' }),
     url: t.string({ required: true, description: 'https URL on a public address (WEBHOOK_ALLOW_PRIVATE=1 lifts that).' }),
-    eventTypes: t.field({ type: [WebhookEventTypeEnum], required: true }),
+    eventTypes: t.field({ type: [WebhookEventTypeEnum], required: true, description: 'The events to send it (at least one).' }),
   }),
 });
 const UpdateWebhookEndpointInput = builder.inputType('UpdateWebhookEndpointInput', {
+  description: 'What to change on an endpoint; fields left out stay as they are.',
   fields: (t) => ({
-    endpointId: t.id({ required: true }),
-    url: t.string(),
-    eventTypes: t.field({ type: [WebhookEventTypeEnum] }),
+    endpointId: t.id({ required: true, description: 'The WebhookEndpoint.' }),
+    url: t.string({ description: 'The new URL (same rules as at creation).' }),
+    eventTypes: t.field({ type: [WebhookEventTypeEnum], description: 'The new event list (the whole list).' }),
     active: t.boolean({ description: 'false disables it; true enables it again and starts a fresh failure window.' }),
   }),
 });
-const EndpointRefInput = builder.inputType('EndpointRefInput', { fields: (t) => ({ endpointId: t.id({ required: true }) }) });
-const RedeliverWebhookInput = builder.inputType('RedeliverWebhookInput', { fields: (t) => ({ deliveryId: t.id({ required: true }) }) });
+const EndpointRefInput = builder.inputType('EndpointRefInput', {
+  description: 'A webhook endpoint to act on.',
+  fields: (t) => ({ endpointId: t.id({ required: true, description: 'The WebhookEndpoint.' }) }),
+});
+const RedeliverWebhookInput = builder.inputType('RedeliverWebhookInput', {
+  description: 'A delivery (or sync call) to send again.',
+  fields: (t) => ({ deliveryId: t.id({ required: true, description: 'The WebhookDelivery.' }) }),
+});
 const SyncCredentialsInput = builder.inputType('SyncCredentialsInput', {
   description: 'A bearer token, or (ServiceNow) a basic-auth user and password. Stored encrypted, never returned.',
-  fields: (t) => ({ username: t.string(), password: t.string(), token: t.string() }),
+  fields: (t) => ({
+    username: t.string({ description: 'ServiceNow: the basic-auth user.' }),
+    password: t.string({ description: 'ServiceNow: the basic-auth password.' }),
+    token: t.string({ description: 'A bearer token (Sentinel, or ServiceNow OAuth).' }),
+  }),
 });
 const ConfigureSyncConnectorInput = builder.inputType('ConfigureSyncConnectorInput', {
+  description: "Your tenant's connector to one external system (one per system: set again to change it).",
   fields: (t) => ({
     tenantId: t.id({ description: 'Your tenant (optional).' }),
-    system: t.field({ type: ExternalSystemEnum, required: true }),
+    system: t.field({ type: ExternalSystemEnum, required: true, description: 'Which system.' }),
     baseUrl: t.string({ required: true, description: 'ServiceNow: the instance (https://acme.service-now.com). Sentinel: the workspace\'s incidents collection URL.' }),
     credentials: t.field({ type: SyncCredentialsInput, description: 'Required the first time; leave out to keep the stored ones.' }),
     mapping: t.string({ description: 'ServiceNow overrides as JSON, e.g. {"impact":{"LOW":"2"},"state":{"AWAITING_CUSTOMER_ACTION":"2"},"closeCode":{"FALSE_POSITIVE":"Closed/Resolved by Caller"}}.' }),
-    active: t.boolean({ required: true }),
+    active: t.boolean({ required: true, description: 'Whether to sync changes now.' }),
   }),
 });
 
@@ -245,14 +270,14 @@ builder.mutationFields((t) => ({
     type: WebhookEndpointSecretPayload,
     description: 'ADMIN: push these events, signed, to this URL. The secret is in this answer only.',
     authScopes: { policy: 'createWebhookEndpoint' },
-    args: { input: t.arg({ type: CreateWebhookEndpointInput, required: true }) },
+    args: { input: t.arg({ type: CreateWebhookEndpointInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
     resolve: (_r, { input }, ctx) => payload(() => createWebhookEndpoint(ctx, { tenantId: tenantArg(input.tenantId), url: input.url, eventTypes: input.eventTypes })),
   }),
   updateWebhookEndpoint: t.field({
     type: WebhookEndpointPayload,
     description: 'ADMIN: change the URL or the events, disable or enable again.',
     authScopes: { policy: 'updateWebhookEndpoint' },
-    args: { input: t.arg({ type: UpdateWebhookEndpointInput, required: true }) },
+    args: { input: t.arg({ type: UpdateWebhookEndpointInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
     resolve: (_r, { input }, ctx) =>
       payload(async () => ({
         endpoint: await updateWebhookEndpoint(ctx, { endpointId: endpointArg(input.endpointId), url: input.url, eventTypes: input.eventTypes, active: input.active }),
@@ -262,14 +287,14 @@ builder.mutationFields((t) => ({
     type: WebhookEndpointSecretPayload,
     description: 'ADMIN: a new secret (in this answer only); the old one keeps signing beside it for 24 hours.',
     authScopes: { policy: 'rotateWebhookSecret' },
-    args: { input: t.arg({ type: EndpointRefInput, required: true }) },
+    args: { input: t.arg({ type: EndpointRefInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
     resolve: (_r, { input }, ctx) => payload(() => rotateWebhookSecret(ctx, { endpointId: endpointArg(input.endpointId) })),
   }),
   deleteWebhookEndpoint: t.field({
     type: DeleteNodePayload,
     description: 'ADMIN: remove an endpoint and its delivery log.',
     authScopes: { policy: 'deleteWebhookEndpoint' },
-    args: { input: t.arg({ type: EndpointRefInput, required: true }) },
+    args: { input: t.arg({ type: EndpointRefInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
     resolve: (_r, { input }, ctx) =>
       payload(async () => {
         await deleteWebhookEndpoint(ctx, { endpointId: endpointArg(input.endpointId) });
@@ -280,7 +305,7 @@ builder.mutationFields((t) => ({
     type: WebhookDeliveryPayload,
     description: 'ADMIN: send a webhook delivery (same webhook-id) or a sync call again now.',
     authScopes: { policy: 'redeliverWebhook' },
-    args: { input: t.arg({ type: RedeliverWebhookInput, required: true }) },
+    args: { input: t.arg({ type: RedeliverWebhookInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
     resolve: (_r, { input }, ctx) =>
       payload(async () => ({ delivery: await redeliverWebhook(ctx, { deliveryId: localId(String(input.deliveryId), 'WebhookDelivery', ['deliveryId']) }) })),
   }),
@@ -288,7 +313,7 @@ builder.mutationFields((t) => ({
     type: SyncConnectorPayload,
     description: 'ADMIN: connect (or change, or pause with active: false) ServiceNow or Sentinel.',
     authScopes: { policy: 'configureSyncConnector' },
-    args: { input: t.arg({ type: ConfigureSyncConnectorInput, required: true }) },
+    args: { input: t.arg({ type: ConfigureSyncConnectorInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
     resolve: (_r, { input }, ctx) =>
       payload(async () => ({
         connector: await configureSyncConnector(ctx, {

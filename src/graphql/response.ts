@@ -16,7 +16,7 @@ import { listActions } from '../domain/settings';
 import { classifyIncident, reopenIncident, startInvestigation } from '../domain/triage';
 import { GraphQLError } from 'graphql';
 import { builder } from './builder';
-import { ClassificationEnum, DeterminationEnum, localId, payload, queryLocalId, SideEnum, typedLocalId, UserError } from './common';
+import { ClassificationEnum, describedValues, DeterminationEnum, localId, payload, queryLocalId, SideEnum, typedLocalId, UserError } from './common';
 import { IncidentPayload } from './incident';
 import { AccountRef, ChatMessageRef, DeviceFileRef, DeviceRef, EmailMessageRef, IncidentRef, IndicatorRef, PrincipalRef } from './refs';
 import type { GraphQLContext } from './context';
@@ -34,48 +34,82 @@ export const ActionKindEnum = builder.enumType('ActionKind', {
 });
 export const IndicatorTypeEnum = builder.enumType('IndicatorType', {
   description: 'What an indicator matches: a file hash, an IP address, a URL or a domain.',
-  values: INDICATOR_TYPES,
+  values: describedValues(INDICATOR_TYPES, {
+    FILE_SHA1: 'A file by SHA-1 (40 hexadecimal characters).',
+    FILE_SHA256: 'A file by SHA-256 (64 hexadecimal characters).',
+    IP_ADDRESS: 'An IPv4 or IPv6 address.',
+    URL: 'An http(s) URL.',
+    DOMAIN: 'A domain name.',
+  }),
 });
-const ScanTypeEnum = builder.enumType('ScanType', { description: 'RUN_ANTIVIRUS_SCAN: a quick or a full scan (default FULL).', values: ['QUICK', 'FULL'] as const });
+const ScanTypeEnum = builder.enumType('ScanType', {
+  description: 'RUN_ANTIVIRUS_SCAN: a quick or a full scan (default FULL).',
+  values: describedValues(['QUICK', 'FULL'] as const, { QUICK: 'The usual malware locations only.', FULL: 'Every file on the device.' }),
+});
 export const ActionStatusEnum = builder.enumType('ActionStatus', {
-  description: 'PENDING → IN_PROGRESS → COMPLETED | FAILED; FAILED → IN_PROGRESS (retry); PENDING | FAILED → SKIPPED.',
-  values: ['PENDING', 'IN_PROGRESS', 'COMPLETED', 'FAILED', 'SKIPPED'] as const,
+  description: 'PENDING → IN_PROGRESS → COMPLETED | FAILED; FAILED → IN_PROGRESS (retry); PENDING | FAILED → SKIPPED. MANUAL: PENDING → COMPLETED | SKIPPED.',
+  values: describedValues(['PENDING', 'IN_PROGRESS', 'COMPLETED', 'FAILED', 'SKIPPED'] as const, {
+    PENDING: 'Not started: waiting for the customer (or the experts, where they may act).',
+    IN_PROGRESS: 'Running through the EDR; COMPLETED or FAILED once the endpoint reports (or the timeout passes).',
+    COMPLETED: 'Done: performed successfully, or a MANUAL card the customer confirmed.',
+    FAILED: 'The attempt failed (`failureReason`); still pending for the customer: retry it (performAction) or skip it.',
+    SKIPPED: 'The customer decided not to do it (`skipReason`).',
+  }),
 });
 export const ActionSectionEnum = builder.enumType('ActionSection', {
-  description: 'PENDING: waiting for the customer (pending, failed, or started by the customer). COMPLETED: completed or skipped. EXPERTS_IN_PROGRESS: being performed by the experts. ALL: every card.',
-  values: ['PENDING', 'COMPLETED', 'EXPERTS_IN_PROGRESS', 'ALL'] as const,
+  description: 'Where a card shows in the managed response.',
+  values: describedValues(['PENDING', 'COMPLETED', 'EXPERTS_IN_PROGRESS', 'ALL'] as const, {
+    PENDING: 'Waiting for the customer: PENDING, FAILED, or IN_PROGRESS after the customer started it.',
+    COMPLETED: 'COMPLETED or SKIPPED.',
+    EXPERTS_IN_PROGRESS: 'Being performed by the experts right now.',
+    ALL: 'Every card (as a filter only).',
+  }),
 });
 const AttemptStateEnum = builder.enumType('ActionAttemptState', {
-  description: 'QUEUED, RUNNING, WAITING (device offline), SENT (awaiting the EDR\'s report), COMPLETED, FAILED.',
-  values: ['QUEUED', 'RUNNING', 'WAITING', 'SENT', 'COMPLETED', 'FAILED'] as const,
+  description: 'Where one execution of a one-click action is.',
+  values: describedValues(['QUEUED', 'RUNNING', 'WAITING', 'SENT', 'COMPLETED', 'FAILED'] as const, {
+    QUEUED: 'Accepted, not picked up by an executor yet.',
+    RUNNING: 'An executor is running it.',
+    WAITING: 'The device is offline: it runs when the device returns, or fails TIMED_OUT.',
+    SENT: "Handed to a remote EDR; awaiting its report.",
+    COMPLETED: 'It worked (`result` holds what it found, where the kind reports something).',
+    FAILED: 'It did not work (`failureReason`).',
+  }),
 });
 
 const TimelineEntry = builder.objectRef<ManagedResponseRow['timeline'][number]>('TimelineEntry').implement({
   description: 'One event of the device timeline the experts reconstructed.',
   fields: (t) => ({
-    at: t.field({ type: 'DateTime', resolve: (e) => new Date(e.at) }),
-    deviceName: t.exposeString('deviceName', { nullable: true }),
-    event: t.exposeString('event'),
+    at: t.field({ type: 'DateTime', description: 'When it happened.', resolve: (e) => new Date(e.at) }),
+    deviceName: t.exposeString('deviceName', { nullable: true, description: 'On which device, if one.' }),
+    event: t.exposeString('event', { description: 'What happened.' }),
   }),
 });
 const IndicatorOfAttack = builder.objectRef<ManagedResponseRow['indicatorsOfAttack'][number]>('IndicatorOfAttack').implement({
   description: 'A MITRE ATT&CK technique seen in the attack.',
-  fields: (t) => ({ techniqueId: t.exposeString('techniqueId', { description: 'e.g. T1059.001' }), description: t.exposeString('description') }),
+  fields: (t) => ({ techniqueId: t.exposeString('techniqueId', { description: 'e.g. T1059.001' }), description: t.exposeString('description', { description: 'How the technique was used here.' }) }),
 });
 const IndicatorOfCompromise = builder.objectRef<ManagedResponseRow['indicatorsOfCompromise'][number]>('IndicatorOfCompromise').implement({
   description: 'An artefact to hunt for: file hash, IP, URL, domain, process or user.',
-  fields: (t) => ({ type: t.exposeString('type', { description: IOC_TYPES.join(', ') }), value: t.exposeString('value') }),
+  fields: (t) => ({
+    type: t.exposeString('type', { description: IOC_TYPES.join(', ') }),
+    value: t.exposeString('value', { description: 'The hash, address, URL, domain, process or user name.' }),
+  }),
 });
 
 export const InvestigationSummary = builder.objectRef<Pick<ManagedResponseRow, 'narrative' | 'impact' | 'severityRationale' | 'timeline' | 'indicatorsOfAttack' | 'indicatorsOfCompromise'>>('InvestigationSummary').implement({
   description: 'What the experts found.',
   fields: (t) => ({
-    narrative: t.exposeString('narrative'),
-    impact: t.exposeString('impact', { nullable: true }),
-    severityRationale: t.exposeString('severityRationale', { nullable: true }),
-    timeline: t.field({ type: [TimelineEntry], resolve: (m) => m.timeline }),
-    indicatorsOfAttack: t.field({ type: [IndicatorOfAttack], resolve: (m) => m.indicatorsOfAttack }),
-    indicatorsOfCompromise: t.field({ type: [IndicatorOfCompromise], resolve: (m) => m.indicatorsOfCompromise }),
+    narrative: t.exposeString('narrative', { description: 'What happened and what the experts did, in words.' }),
+    impact: t.exposeString('impact', { nullable: true, description: 'What the attack reached or could have reached.' }),
+    severityRationale: t.exposeString('severityRationale', { nullable: true, description: 'Why the incident has its severity.' }),
+    timeline: t.field({ type: [TimelineEntry], description: 'The device timeline, in the order given.', resolve: (m) => m.timeline }),
+    indicatorsOfAttack: t.field({ type: [IndicatorOfAttack], description: 'MITRE ATT&CK techniques seen.', resolve: (m) => m.indicatorsOfAttack }),
+    indicatorsOfCompromise: t.field({
+      type: [IndicatorOfCompromise],
+      description: 'Artefacts to hunt for (BLOCK_INDICATOR can block hashes, IPs, URLs and domains among them).',
+      resolve: (m) => m.indicatorsOfCompromise,
+    }),
   }),
 });
 
@@ -84,13 +118,17 @@ export const ActionCardRef = builder.objectRef<ActionCardRow>('ActionCard');
 const ManagedResponse = builder.objectRef<ManagedResponseRow>('ManagedResponse').implement({
   description: 'The experts\' hand-over: investigation summary, response action cards and the chat.',
   fields: (t) => ({
-    publishedAt: t.field({ type: 'DateTime', resolve: (m) => m.publishedAt }),
-    publishedBy: t.field({ type: PrincipalRef, resolve: async (m, _a, ctx) => (await ctx.loaders.principal.load(m.publishedById))! }),
-    investigationSummary: t.field({ type: InvestigationSummary, resolve: (m) => m }),
+    publishedAt: t.field({ type: 'DateTime', description: 'When the experts (last) published or amended it.', resolve: (m) => m.publishedAt }),
+    publishedBy: t.field({
+      type: PrincipalRef,
+      description: 'The expert who published it.',
+      resolve: async (m, _a, ctx) => (await ctx.loaders.principal.load(m.publishedById))!,
+    }),
+    investigationSummary: t.field({ type: InvestigationSummary, description: "The current revision's investigation summary.", resolve: (m) => m }),
     actions: t.field({
       type: [ActionCardRef],
-      description: 'Cards in the order the experts listed them; `section` filters (default ALL).',
-      args: { section: t.arg({ type: ActionSectionEnum }) },
+      description: 'The action cards, in the order the experts listed them.',
+      args: { section: t.arg({ type: ActionSectionEnum, description: 'Only the cards of this section; default ALL.' }) },
       resolve: async (m, args, ctx) => {
         const cards = await cardsOf(ctx, m.incidentId, args.section === 'EXPERTS_IN_PROGRESS' ? 'ALL' : args.section);
         return args.section === 'EXPERTS_IN_PROGRESS' ? cards.filter((c) => sectionOf(c) === 'EXPERTS') : cards;
@@ -103,7 +141,7 @@ const ManagedResponse = builder.objectRef<ManagedResponseRow>('ManagedResponse')
         resolve: async (m, args, ctx) => listChat(ctx, (await ctx.loaders.incident.load(m.incidentId))!, args),
       },
       { name: 'ChatMessageConnection', description: 'A page of chat messages.' },
-      { name: 'ChatMessageEdge' },
+      { name: 'ChatMessageEdge', description: 'A chat message of the page, with its cursor.' },
     ),
   }),
 });
@@ -127,15 +165,15 @@ const ActionTarget = builder.unionType('ActionTarget', {
 const ActionAttempt = builder.objectRef<ActionAttemptRow>('ActionAttempt').implement({
   description: 'One execution of a one-click action (the first run, or a retry).',
   fields: (t) => ({
-    number: t.exposeInt('number'),
-    side: t.field({ type: SideEnum, resolve: (a) => a.side }),
-    performedBy: t.field({ type: PrincipalRef, nullable: true, resolve: (a, _x, ctx) => (a.principalId ? ctx.loaders.principal.load(a.principalId) : null) }),
-    state: t.field({ type: AttemptStateEnum, resolve: (a) => a.state }),
+    number: t.exposeInt('number', { description: '1 for the first run, then one more per retry.' }),
+    side: t.field({ type: SideEnum, description: 'Who started it: the EXPERTS or the CUSTOMER.', resolve: (a) => a.side }),
+    performedBy: t.field({ type: PrincipalRef, nullable: true, description: 'The person who started it.', resolve: (a, _x, ctx) => (a.principalId ? ctx.loaders.principal.load(a.principalId) : null) }),
+    state: t.field({ type: AttemptStateEnum, description: 'Where the execution is.', resolve: (a) => a.state }),
     connector: t.exposeString('connector', { description: 'fleet (the built-in estate) or http-edr.' }),
-    failureReason: t.exposeString('failureReason', { nullable: true }),
+    failureReason: t.exposeString('failureReason', { nullable: true, description: 'Why it failed, e.g. TIMED_OUT (the device stayed offline).' }),
     result: t.exposeString('result', { nullable: true, description: 'What a completed attempt found: scan findings, an investigation package\'s size and reference.' }),
-    startedAt: t.field({ type: 'DateTime', resolve: (a) => a.startedAt }),
-    finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (a) => a.finishedAt }),
+    startedAt: t.field({ type: 'DateTime', description: 'When it was started.', resolve: (a) => a.startedAt }),
+    finishedAt: t.field({ type: 'DateTime', nullable: true, description: 'When it completed or failed; null while it runs.', resolve: (a) => a.finishedAt }),
   }),
 });
 
@@ -171,9 +209,9 @@ builder.node(ActionCardRef, {
       description: 'The incident whose managed response holds the card; null for an ad-hoc action taken from an entity\'s page.',
       resolve: (c, _a, ctx) => (c.incidentId ? ctx.loaders.incident.load(c.incidentId) : null),
     }),
-    kind: t.field({ type: ActionKindEnum, resolve: (c) => c.kind }),
-    title: t.exposeString('title'),
-    instructions: t.exposeString('instructions', { nullable: true }),
+    kind: t.field({ type: ActionKindEnum, description: 'What the action does.', resolve: (c) => c.kind }),
+    title: t.exposeString('title', { description: "What the card says to do (default: the kind's title)." }),
+    instructions: t.exposeString('instructions', { nullable: true, description: "The experts' guidance; what to do, for a MANUAL card." }),
     target: t.field({
       type: ActionTarget,
       nullable: true,
@@ -197,15 +235,21 @@ builder.node(ActionCardRef, {
       description: 'BLOCK_INDICATOR: when the block lapses, if the experts set an expiry.',
       resolve: (c) => (c.parameters.expiresAt ? new Date(c.parameters.expiresAt) : null),
     }),
-    status: t.field({ type: ActionStatusEnum, resolve: (c) => c.status }),
+    status: t.field({ type: ActionStatusEnum, description: 'Where the card is.', resolve: (c) => c.status }),
     section: t.field({
       type: ActionSectionEnum,
+      description: 'Where the card shows: PENDING (for the customer), COMPLETED, or EXPERTS_IN_PROGRESS.',
       resolve: (c) => {
         const s = sectionOf(c);
         return s === 'EXPERTS' ? 'EXPERTS_IN_PROGRESS' : s;
       },
     }),
-    performedBy: t.field({ type: SideEnum, nullable: true, resolve: (c) => c.performedBy }),
+    performedBy: t.field({
+      type: SideEnum,
+      nullable: true,
+      description: 'Which side performed, completed or skipped it; null while nobody has.',
+      resolve: (c) => c.performedBy,
+    }),
     performer: t.field({
       type: PrincipalRef,
       nullable: true,
@@ -214,11 +258,11 @@ builder.node(ActionCardRef, {
     }),
     leftToCustomerReason: t.exposeString('leftToCustomerReason', { nullable: true, description: 'Why the experts did not perform it themselves.' }),
     failureReason: t.exposeString('failureReason', { nullable: true, description: 'e.g. TIMED_OUT: the device stayed offline.' }),
-    skipReason: t.exposeString('skipReason', { nullable: true }),
-    attempts: t.field({ type: [ActionAttempt], resolve: (c, _a, ctx) => attemptsOf(ctx, c.id) }),
-    createdAt: t.field({ type: 'DateTime', resolve: (c) => c.createdAt }),
-    updatedAt: t.field({ type: 'DateTime', resolve: (c) => c.updatedAt }),
-    completedAt: t.field({ type: 'DateTime', nullable: true, resolve: (c) => c.completedAt }),
+    skipReason: t.exposeString('skipReason', { nullable: true, description: 'The reason the customer gave when skipping it.' }),
+    attempts: t.field({ type: [ActionAttempt], description: 'Every execution of a one-click action, first first.', resolve: (c, _a, ctx) => attemptsOf(ctx, c.id) }),
+    createdAt: t.field({ type: 'DateTime', description: 'When it was published (or taken, for an ad-hoc action).', resolve: (c) => c.createdAt }),
+    updatedAt: t.field({ type: 'DateTime', description: 'When its status last changed.', resolve: (c) => c.updatedAt }),
+    completedAt: t.field({ type: 'DateTime', nullable: true, description: 'When it was COMPLETED; null otherwise.', resolve: (c) => c.completedAt }),
     viewerCanPerform: t.boolean({
       description: 'Whether you may act on this card now (perform or retry a one-click action, confirm a manual one).',
       resolve: async (c, _a, ctx) => (await cardCheck(c, ctx)).allowed,
@@ -246,9 +290,9 @@ builder.node(ActionCardRef, {
 const ActionFilterInput = builder.inputType('ActionFilter', {
   description: 'Action center filters: any of the values within one filter, every filter given.',
   fields: (t) => ({
-    status: t.field({ type: [ActionStatusEnum] }),
-    kind: t.field({ type: [ActionKindEnum] }),
-    incidentId: t.id(),
+    status: t.field({ type: [ActionStatusEnum], description: 'Any of these statuses.' }),
+    kind: t.field({ type: [ActionKindEnum], description: 'Any of these kinds.' }),
+    incidentId: t.id({ description: "One incident's cards." }),
     targetId: t.id({ description: "Cards acting on this Device, DeviceFile, Account, EmailMessage or Indicator: an entity page's history." }),
     adHoc: t.boolean({ description: 'true: only ad-hoc actions taken from entity pages; false: only cards of incidents.' }),
     tenantIds: t.idList({ description: 'Experts: restrict to these served tenants.' }),
@@ -261,7 +305,7 @@ builder.queryFields((t) => ({
       type: ActionCardRef,
       description: 'The action center: every action card across your incidents, most recently changed first.',
       authScopes: { policy: 'responseActions' },
-      args: { filter: t.arg({ type: ActionFilterInput }) },
+      args: { filter: t.arg({ type: ActionFilterInput, description: 'Which cards; none: all of them.' }) },
       resolve: (_r, args, ctx) =>
         listActions(
           ctx,
@@ -279,7 +323,7 @@ builder.queryFields((t) => ({
         ),
     },
     { name: 'ActionCardConnection', description: 'A page of action cards.' },
-    { name: 'ActionCardEdge' },
+    { name: 'ActionCardEdge', description: 'An action card of the page, with its cursor.' },
   ),
 }));
 
@@ -289,48 +333,68 @@ builder.queryFields((t) => ({
 const ActionPayload = builder.objectRef<{ action?: ActionCardRow; errors: unknown[] }>('ActionPayload').implement({
   description: 'The action card after the change, or why nothing changed.',
   fields: (t) => ({
-    action: t.field({ type: ActionCardRef, nullable: true, resolve: (p) => p.action ?? null }),
-    errors: t.field({ type: [UserError], resolve: (p) => p.errors as never }),
+    action: t.field({ type: ActionCardRef, nullable: true, description: 'The card as it is now; null when there were errors.', resolve: (p) => p.action ?? null }),
+    errors: t.field({ type: [UserError], description: 'Why nothing changed; empty on success.', resolve: (p) => p.errors as never }),
   }),
 });
 
 export const IncidentRefInput = builder.inputType('IncidentRefInput', {
+  description: 'An incident to act on.',
   fields: (t) => ({
-    incidentId: t.id({ required: true }),
+    incidentId: t.id({ required: true, description: 'The incident.' }),
     version: t.int({ description: 'The version you saw; a stale one is a VERSION_CONFLICT.' }),
   }),
 });
 const ClassifyIncidentInput = builder.inputType('ClassifyIncidentInput', {
+  description: 'The verdict on an incident under investigation (IN_PROGRESS).',
   fields: (t) => ({
-    incidentId: t.id({ required: true }),
-    classification: t.field({ type: ClassificationEnum, required: true }),
-    determination: t.field({ type: DeterminationEnum, required: true, description: 'Must be valid for the classification (SPEC.md section 2).' }),
+    incidentId: t.id({ required: true, description: 'The incident.' }),
+    classification: t.field({ type: ClassificationEnum, required: true, description: 'The verdict.' }),
+    determination: t.field({
+      type: DeterminationEnum,
+      required: true,
+      description: 'Must be valid for the classification (each Determination value names the classifications it pairs with).',
+    }),
     summary: t.string({ required: true, description: 'Concise summary; the resolving comment when this resolves the incident.' }),
     investigationSummary: t.field({
       type: InvestigationSummaryInput,
       description:
         'FALSE_POSITIVE / INFORMATIONAL_EXPECTED_ACTIVITY: the summary the investigation concludes with (its narrative defaults to `summary`, as does the whole summary when omitted). Not for TRUE_POSITIVE: publish the managed response with it.',
     }),
-    version: t.int(),
+    version: t.int({ description: 'The version you saw; a stale one is a VERSION_CONFLICT and nothing changes.' }),
   }),
 });
 const TimelineEntryInput = builder.inputType('TimelineEntryInput', {
-  fields: (t) => ({ at: t.field({ type: 'DateTime', required: true }), deviceName: t.string(), event: t.string({ required: true }) }),
+  description: 'One event of the device timeline.',
+  fields: (t) => ({
+    at: t.field({ type: 'DateTime', required: true, description: 'When it happened.' }),
+    deviceName: t.string({ description: 'On which device, if one.' }),
+    event: t.string({ required: true, description: 'What happened.' }),
+  }),
 });
 const IndicatorOfAttackInput = builder.inputType('IndicatorOfAttackInput', {
-  fields: (t) => ({ techniqueId: t.string({ required: true, description: 'MITRE ATT&CK id, e.g. T1486' }), description: t.string({ required: true }) }),
+  description: 'A MITRE ATT&CK technique seen in the attack.',
+  fields: (t) => ({
+    techniqueId: t.string({ required: true, description: 'MITRE ATT&CK id, e.g. T1486' }),
+    description: t.string({ required: true, description: 'How the technique was used here.' }),
+  }),
 });
 const IndicatorOfCompromiseInput = builder.inputType('IndicatorOfCompromiseInput', {
-  fields: (t) => ({ type: t.string({ required: true, description: IOC_TYPES.join(', ') }), value: t.string({ required: true }) }),
+  description: 'An artefact to hunt for.',
+  fields: (t) => ({
+    type: t.string({ required: true, description: IOC_TYPES.join(', ') }),
+    value: t.string({ required: true, description: 'The hash, address, URL, domain, process or user name.' }),
+  }),
 });
 export const InvestigationSummaryInput = builder.inputType('InvestigationSummaryInput', {
+  description: 'What the experts found: the narrative, and optionally impact, rationale, timeline and indicators.',
   fields: (t) => ({
-    narrative: t.string({ required: true }),
-    impact: t.string(),
-    severityRationale: t.string(),
-    timeline: t.field({ type: [TimelineEntryInput] }),
-    indicatorsOfAttack: t.field({ type: [IndicatorOfAttackInput] }),
-    indicatorsOfCompromise: t.field({ type: [IndicatorOfCompromiseInput] }),
+    narrative: t.string({ required: true, description: 'What happened and what the experts did, in words.' }),
+    impact: t.string({ description: 'What the attack reached or could have reached.' }),
+    severityRationale: t.string({ description: 'Why the incident has its severity.' }),
+    timeline: t.field({ type: [TimelineEntryInput], description: 'The device timeline.' }),
+    indicatorsOfAttack: t.field({ type: [IndicatorOfAttackInput], description: 'MITRE ATT&CK techniques seen.' }),
+    indicatorsOfCompromise: t.field({ type: [IndicatorOfCompromiseInput], description: 'Artefacts to hunt for.' }),
   }),
 });
 const IndicatorInput = builder.inputType('IndicatorInput', {
@@ -342,28 +406,43 @@ const IndicatorInput = builder.inputType('IndicatorInput', {
   }),
 });
 export const ActionCardInput = builder.inputType('ActionCardInput', {
+  description:
+    'One action card of a managed response. Where the tenant granted OPERATOR and the target is not excluded, the experts perform ' +
+    'one-click cards themselves; the others are left for the customer.',
   fields: (t) => ({
-    kind: t.field({ type: ActionKindEnum, required: true }),
+    kind: t.field({ type: ActionKindEnum, required: true, description: 'What the action does.' }),
     targetId: t.id({
       description: "The target, of the kind's target type, from the incident's evidence: a Device, DeviceFile, Account, EmailMessage or Indicator id; none for MANUAL.",
     }),
     indicator: t.field({ type: IndicatorInput, description: 'BLOCK_INDICATOR / UNBLOCK_INDICATOR without a targetId: the indicator by value (e.g. one of the indicators of compromise).' }),
     scanType: t.field({ type: ScanTypeEnum, description: 'RUN_ANTIVIRUS_SCAN only.' }),
-    title: t.string(),
+    title: t.string({ description: "What the card says to do (default: the kind's title)." }),
     instructions: t.string({ description: 'Required for MANUAL; guidance for the customer otherwise.' }),
   }),
 });
 const PublishManagedResponseInput = builder.inputType('PublishManagedResponseInput', {
+  description: 'The managed response of a true positive under investigation.',
   fields: (t) => ({
-    incidentId: t.id({ required: true }),
-    summary: t.field({ type: InvestigationSummaryInput, required: true }),
-    actions: t.field({ type: [ActionCardInput], required: true }),
-    version: t.int(),
+    incidentId: t.id({ required: true, description: 'The incident (IN_PROGRESS).' }),
+    summary: t.field({ type: InvestigationSummaryInput, required: true, description: 'The investigation summary.' }),
+    actions: t.field({
+      type: [ActionCardInput],
+      required: true,
+      description: 'The action cards, in the order to show them; none: the incident resolves at once, assigned to the customer.',
+    }),
+    version: t.int({ description: 'The version you saw; a stale one is a VERSION_CONFLICT and nothing changes.' }),
   }),
 });
-const ActionRefInput = builder.inputType('ActionRefInput', { fields: (t) => ({ actionId: t.id({ required: true }) }) });
+const ActionRefInput = builder.inputType('ActionRefInput', {
+  description: 'An action card to act on.',
+  fields: (t) => ({ actionId: t.id({ required: true, description: 'The ActionCard.' }) }),
+});
 const SkipActionInput = builder.inputType('SkipActionInput', {
-  fields: (t) => ({ actionId: t.id({ required: true }), reason: t.string() }),
+  description: 'A card the customer decides not to do.',
+  fields: (t) => ({
+    actionId: t.id({ required: true, description: 'The ActionCard (PENDING or FAILED).' }),
+    reason: t.string({ description: 'Why, for the experts and the record.' }),
+  }),
 });
 
 const incidentId = (id: string | number) => localId(String(id), 'Incident', ['incidentId']);
@@ -413,21 +492,21 @@ builder.mutationFields((t) => ({
     type: IncidentPayload,
     description: 'EXPERT: ACTIVE → IN_PROGRESS, assigned to the experts.',
     authScopes: { policy: 'startInvestigation' },
-    args: { input: t.arg({ type: IncidentRefInput, required: true }) },
+    args: { input: t.arg({ type: IncidentRefInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
     resolve: (_r, { input }, ctx) => payload(async () => ({ incident: await startInvestigation(ctx, { incidentId: incidentId(input.incidentId), version: input.version }) })),
   }),
   classifyIncident: t.field({
     type: IncidentPayload,
     description: 'EXPERT: classify an incident under investigation; FALSE_POSITIVE and INFORMATIONAL_EXPECTED_ACTIVITY resolve it.',
     authScopes: { policy: 'classifyIncident' },
-    args: { input: t.arg({ type: ClassifyIncidentInput, required: true }) },
+    args: { input: t.arg({ type: ClassifyIncidentInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
     resolve: (_r, { input }, ctx) => payload(async () => ({ incident: await classifyIncident(ctx, { ...input, incidentId: incidentId(input.incidentId) }) })),
   }),
   publishManagedResponse: t.field({
     type: IncidentPayload,
     description: 'EXPERT: publish the investigation summary and action cards of a true positive.',
     authScopes: { policy: 'publishManagedResponse' },
-    args: { input: t.arg({ type: PublishManagedResponseInput, required: true }) },
+    args: { input: t.arg({ type: PublishManagedResponseInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
     resolve: (_r, { input }, ctx) =>
       payload(async () => ({
         incident: await publishManagedResponse(ctx, {
@@ -442,21 +521,21 @@ builder.mutationFields((t) => ({
     type: IncidentPayload,
     description: 'EXPERT: RESOLVED → IN_PROGRESS.',
     authScopes: { policy: 'reopenIncident' },
-    args: { input: t.arg({ type: IncidentRefInput, required: true }) },
+    args: { input: t.arg({ type: IncidentRefInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
     resolve: (_r, { input }, ctx) => payload(async () => ({ incident: await reopenIncident(ctx, { incidentId: incidentId(input.incidentId), version: input.version }) })),
   }),
   performAction: t.field({
     type: ActionPayload,
     description: 'Perform a pending one-click action, or retry a failed one (OPERATOR, ADMIN; EXPERT where the tenant granted OPERATOR).',
     authScopes: { policy: 'performAction' },
-    args: { input: t.arg({ type: ActionRefInput, required: true }) },
+    args: { input: t.arg({ type: ActionRefInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
     resolve: (_r, { input }, ctx) => payload(async () => ({ action: await performAction(ctx, { actionId: actionId(input.actionId) }) })),
   }),
   completeManualAction: t.field({
     type: ActionPayload,
     description: '"I\'ve completed this action": confirm a MANUAL card (OPERATOR, ADMIN).',
     authScopes: { policy: 'completeManualAction' },
-    args: { input: t.arg({ type: ActionRefInput, required: true }) },
+    args: { input: t.arg({ type: ActionRefInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
     resolve: (_r, { input }, ctx) => payload(async () => ({ action: await completeManualAction(ctx, { actionId: actionId(input.actionId) }) })),
   }),
   performEntityAction: t.field({
@@ -464,14 +543,14 @@ builder.mutationFields((t) => ({
     description:
       "OPERATOR, ADMIN: run a one-click action on a device, file, account, email message or indicator of your tenant from its page: an ad-hoc card with no incident, in the action center and live over actionChanged.",
     authScopes: { policy: 'performEntityAction' },
-    args: { input: t.arg({ type: PerformEntityActionInput, required: true }) },
+    args: { input: t.arg({ type: PerformEntityActionInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
     resolve: (_r, { input }, ctx) => payload(async () => ({ action: await performEntityAction(ctx, cardInput(input, [])) })),
   }),
   skipAction: t.field({
     type: ActionPayload,
     description: 'Skip a pending or failed card, with an optional reason (OPERATOR, ADMIN).',
     authScopes: { policy: 'skipAction' },
-    args: { input: t.arg({ type: SkipActionInput, required: true }) },
+    args: { input: t.arg({ type: SkipActionInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
     resolve: (_r, { input }, ctx) => payload(async () => ({ action: await skipAction(ctx, { actionId: actionId(input.actionId), reason: input.reason }) })),
   }),
 }));

@@ -5,6 +5,7 @@ import './common';
 import './tenant';
 import './evidence';
 import './incident';
+import './activity';
 import './response';
 import './estate';
 import './chat';

@@ -26,7 +26,7 @@ const IncidentEvent = builder.objectRef<HubEvent>('IncidentEvent').implement({
       // what fresh() primes the loaders with: no loader (nor promise) for each subscriber
       resolve: (e) => e.incident!, // incidentChanged accepts only events of incidents
     }),
-    activity: t.field({ type: ActivityRef, resolve: (e): ActivityRow => e.activity }),
+    activity: t.field({ type: ActivityRef, description: 'The activity entry: what changed, from what, to what, by whom.', resolve: (e): ActivityRow => e.activity }),
   }),
 });
 
@@ -72,7 +72,7 @@ builder.subscriptionType({
       type: IncidentEvent,
       description: 'Every change of every incident in your scope (or the filter\'s), in commit order per incident.',
       args: {
-        filter: t.arg({ type: IncidentFilterInput }),
+        filter: t.arg({ type: IncidentFilterInput, description: 'Only incidents matching it (as the queue filters); none: every incident you read.' }),
         after: t.arg.id({
           description:
             'Resume: the last eventId you received; the events you missed are replayed first, then the live ones. More than MAX_REPLAY_EVENTS missed, or an eventId no longer retained, ends the subscription with EVENTS_EXPIRED: query the current state and subscribe again without `after`.',
@@ -97,7 +97,10 @@ builder.subscriptionType({
       authScopes: { policy: 'actionChanged' },
       type: ActionCardRef,
       description: 'Action card progress (PENDING → IN_PROGRESS → COMPLETED / FAILED …), for one incident or all of yours, ad-hoc actions from entity pages included.',
-      args: { incidentId: t.arg.id(), after: t.arg.id() },
+      args: {
+        incidentId: t.arg.id({ description: "One incident's cards; none: every card you read, ad-hoc actions included." }),
+        after: t.arg.id({ description: 'Resume: the last eventId you received (from incidentChanged or an Activity); what you missed is replayed first.' }),
+      },
       subscribe: (_r, args, ctx) => {
         const viewer = requireViewer(ctx.viewer);
         const incidentId = args.incidentId ? queryLocalId(String(args.incidentId), 'Incident', 'incidentId') : null;
@@ -120,7 +123,10 @@ builder.subscriptionType({
       authScopes: { policy: 'chatMessageAdded' },
       type: ChatMessageRef,
       description: 'New chat messages of one incident.',
-      args: { incidentId: t.arg.id({ required: true }), after: t.arg.id() },
+      args: {
+        incidentId: t.arg.id({ required: true, description: 'The incident whose chat to follow.' }),
+        after: t.arg.id({ description: 'Resume: the last eventId you received; the messages you missed are replayed first.' }),
+      },
       subscribe: (_r, args, ctx) => {
         const viewer = requireViewer(ctx.viewer);
         const incidentId = queryLocalId(String(args.incidentId), 'Incident', 'incidentId');
@@ -141,7 +147,7 @@ builder.subscriptionType({
       authScopes: { policy: 'managedResponseSummaryChanged' },
       type: ManagedResponseSummaryRef,
       description: 'The banner, live: the current counts first, then every change.',
-      args: { tenantId: t.arg.id() },
+      args: { tenantId: t.arg.id({ description: 'Experts: one served tenant; leave out for all of them (customers: their own).' }) },
       subscribe: (_r, args, ctx) => {
         const viewer = requireViewer(ctx.viewer);
         const tenantId = args.tenantId ? queryLocalId(String(args.tenantId), 'Tenant', 'tenantId') : null;

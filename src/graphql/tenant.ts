@@ -67,9 +67,10 @@ const ViewerRef = builder.objectRef<ViewerShape>('Viewer').implement({
   fields: (t) => ({
     principal: t.field({
       type: PrincipalRef,
+      description: 'The principal behind your token.',
       resolve: async (v, _a, ctx) => (await ctx.loaders.principal.load(v.principalId))!,
     }),
-    role: t.field({ type: RoleEnum, resolve: (_v, _a, ctx) => requireViewer(ctx.viewer).role }),
+    role: t.field({ type: RoleEnum, description: 'Your role: what you may do.', resolve: (_v, _a, ctx) => requireViewer(ctx.viewer).role }),
     tenant: t.field({
       type: TenantRef,
       nullable: true,

@@ -160,7 +160,7 @@ builder.mutationFields((t) => ({
     type: SavedViewPayload,
     description: 'Save a queue filter and order under a name (at most 100 views each).',
     authScopes: { policy: 'createSavedView' },
-    args: { input: t.arg({ type: CreateSavedViewInput, required: true }) },
+    args: { input: t.arg({ type: CreateSavedViewInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
     resolve: (_r, { input }, ctx) =>
       payload(async () => ({
         view: await createSavedView(ctx, { name: input.name, filter: filterArg(input.filter), orderBy: input.orderBy, shared: input.shared }),
@@ -170,7 +170,7 @@ builder.mutationFields((t) => ({
     type: SavedViewPayload,
     description: "Change your saved view; fields left out stay as they are. Another's shared view: FORBIDDEN (save a copy instead).",
     authScopes: { policy: 'updateSavedView' },
-    args: { input: t.arg({ type: UpdateSavedViewInput, required: true }) },
+    args: { input: t.arg({ type: UpdateSavedViewInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
     resolve: (_r, { input }, ctx) =>
       payload(async () => ({
         view: await updateSavedView(ctx, {
@@ -186,7 +186,7 @@ builder.mutationFields((t) => ({
     type: DeleteNodePayload,
     description: 'Delete your saved view.',
     authScopes: { policy: 'deleteSavedView' },
-    args: { input: t.arg({ type: DeleteSavedViewInput, required: true }) },
+    args: { input: t.arg({ type: DeleteSavedViewInput, required: true, description: 'What to do, and to which object: see the input type.' }) },
     resolve: (_r, { input }, ctx) =>
       payload(async () => {
         await deleteSavedView(ctx, { viewId: viewArg(input.viewId) });
