@@ -17,6 +17,8 @@ export interface Config {
   demo: boolean;
   production: boolean;
   logLevel: string;
+  /** Bearer token GET /metrics requires (METRICS_TOKEN); unset = /metrics is open. */
+  metricsToken: string | undefined;
   providerName: string;
   publicUrl: string | undefined;
   execution: {
@@ -150,6 +152,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo: demoFlag === undefined || demoFlag === '' ? !databaseUrl : demoFlag === '1' || demoFlag === 'true',
     production: env.NODE_ENV === 'production',
     logLevel: env.LOG_LEVEL || (env.NODE_ENV === 'test' ? 'silent' : 'info'),
+    metricsToken: (() => {
+      const token = env.METRICS_TOKEN || undefined;
+      if (token !== undefined && !/^[\x21-\x7e]{16,512}$/.test(token)) {
+        throw new ConfigError('METRICS_TOKEN must be 16 to 512 printable characters without spaces (e.g. `openssl rand -hex 24`)');
+      }
+      return token;
+    })(),
     providerName: env.MDR_PROVIDER_NAME || 'Defender Experts',
     publicUrl: env.PUBLIC_URL || undefined,
     execution: {

@@ -1,12 +1,18 @@
 // Structured JSON logs (pino). Tokens never reach a log line: the Authorization header is redacted.
-import { pino, type Logger } from 'pino';
+// Every line written while a request (or a WebSocket connection) is handled carries its
+// `requestId` (src/observability/request-id.ts), the id returned in the X-Request-Id header.
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { requestLogFields } from './observability/request-id';
 
 export type { Logger };
 
-export function createLogger(level: string): Logger {
-  return pino({
+/** `destination` defaults to stdout (tests pass a stream to read the lines). */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options = {
     level,
     base: { service: 'mdr-incident-service' },
     redact: ['req.headers.authorization', 'authorization', 'token', 'connectionParams.authorization'],
-  });
+    mixin: requestLogFields,
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

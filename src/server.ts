@@ -29,6 +29,9 @@ import { schema } from './graphql/schema';
 import { lazyLoaders } from './graphql/subscriptions';
 import { SharedSubscriptions, shareKey } from './graphql/shared-subscriptions';
 import type { Logger } from './log';
+import { observeHttp, observeWebSockets } from './observability/http';
+import { ServiceMetrics } from './observability/metrics';
+import { Playground } from './observability/playground';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './connectors/edr';
 import { actionAttempts, tenants } from './db/schema';
 import { eq } from 'drizzle-orm';
@@ -56,6 +59,8 @@ export interface RunningServer {
   outbound: OutboundDeliverer;
   hub: EventHub;
   wss: WebSocketServer;
+  /** Prometheus metrics (GET /metrics), this server's own registry. */
+  metrics: ServiceMetrics;
   /** graphql-ws subscriptions open right now (identical ones share one hub listener). */
   readonly subscriptions: number;
   start(): Promise<void>;
@@ -127,7 +132,10 @@ export function buildServer(deps: ServerDeps): RunningServer {
   // processes find the work at their next poll)
   const events: EventSink = {
     inTransaction: sink.inTransaction?.bind(sink),
-    committed: (entries) => sink.committed(entries),
+    committed: (entries) => {
+      metrics.committed(entries); // when this process saw the commit: the fan-out lag
+      sink.committed(entries);
+    },
     outboxWritten: (queued) => {
       if (queued.notifications > 0) notifier.wake();
       if (queued.outbound > 0) outbound.wake();
@@ -140,6 +148,20 @@ export function buildServer(deps: ServerDeps): RunningServer {
     tenantConcurrency: config.execution.tenantConcurrency,
     publicUrl,
     ...deps.executor,
+  });
+  const metrics = new ServiceMetrics({
+    database,
+    log,
+    queues: [executor, notifier, outbound],
+    hubSubscribers: () => hub.size,
+    webSockets: () => wss.clients.size,
+  });
+  hub.observer = metrics.hubObserver;
+  // the playground page as yoga renders it, compressed and cached (src/observability/playground.ts)
+  const playground = new Playground(async () => {
+    const res = await yoga.fetch('http://localhost/graphql', { headers: { accept: 'text/html' } });
+    if (!res.ok || !res.headers.get('content-type')?.includes('text/html')) throw new Error(`the playground did not render (${res.status})`);
+    return res.text();
   });
 
   /** The viewer behind an Authorization value ("Bearer <token>"); null when there is none. */
@@ -201,6 +223,7 @@ export function buildServer(deps: ServerDeps): RunningServer {
       return { origin: [origin], credentials: true, methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type', 'accept'], maxAge: 600 };
     }) as never,
     plugins: [
+      metrics.yogaPlugin(),
       ...limitPlugins(config.limits),
       useRateLimit(rateLimits),
       useAccessWatch(watch),
@@ -217,7 +240,8 @@ export function buildServer(deps: ServerDeps): RunningServer {
       headersTimeout: Math.min(config.security.requestTimeoutMs, 60_000),
       connectionsCheckingInterval: Math.min(1_000, config.security.requestTimeoutMs),
     },
-    (req: IncomingMessage, res: ServerResponse) => {
+    // request ids, HTTP metrics, GET /metrics and the compressed playground come first
+    observeHttp({ metrics, log, playground, metricsToken: config.metricsToken }, (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
@@ -254,7 +278,7 @@ export function buildServer(deps: ServerDeps): RunningServer {
     void withBoundedBody(req, res).then((ok) => {
       if (ok) void yoga.handle(req, res);
     });
-  },
+  }),
   );
 
   /**
@@ -346,6 +370,7 @@ export function buildServer(deps: ServerDeps): RunningServer {
   // every message is bounded by maxPayload (close 1009); before connection_ack, by the smaller
   // connection_init limit (below), so an unauthenticated socket cannot make the server buffer much
   const wss = new WebSocketServer({ server: http, path: '/graphql', maxPayload: config.security.maxWsMessageBytes });
+  observeWebSockets(wss, log); // one request id per connection, on its log lines
   const sharedSubscriptions = new SharedSubscriptions(config.realtime.subscriberBuffer);
   // graphql-ws waits until each message has been handed to the kernel before it takes the next
   // event, so a client that stops reading would stall its subscriptions while onNext (below)
@@ -369,7 +394,8 @@ export function buildServer(deps: ServerDeps): RunningServer {
     }) as typeof socket.send;
   });
   const wsServer = useServer<Record<string, unknown>, WsExtra>(
-    {
+    // operations, open subscriptions and deliveries are counted around these hooks
+    metrics.instrumentWs<Record<string, unknown>, WsExtra>({
       execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
       // identical subscriptions (same document, variables, role and tenants) share one execution
       subscribe: (args) =>
@@ -483,7 +509,7 @@ export function buildServer(deps: ServerDeps): RunningServer {
           ctx.extra.socket.terminate();
         }
       },
-    },
+    }),
     wss,
     config.realtime.keepAliveMs,
   );
@@ -498,6 +524,7 @@ export function buildServer(deps: ServerDeps): RunningServer {
     outbound,
     hub,
     wss,
+    metrics,
     get subscriptions() {
       return sharedSubscriptions.active;
     },

@@ -36,6 +36,11 @@ export interface Database {
   db: Db;
   /** Statements sent so far; tests use it to prove the queue has no N+1. */
   stats: { statements: number };
+  /**
+   * The pool, for the metrics: its configured size (1 for PGlite) and, on PostgreSQL, the
+   * statements outside transactions and the transactions in flight (each holds or awaits a connection).
+   */
+  pool?: { size: number; inFlight?: { statements: number; transactions: number } };
   /** Apply pending migrations, serialised across processes sharing one database. */
   migrate(): Promise<void>;
   /** Run `fn` while holding a cluster-wide lock (advisory lock on Postgres). */
@@ -87,13 +92,25 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     // Every statement drizzle sends outside a transaction goes through `unsafe`: reads are
     // retried there once when the connection was lost.
     const prepare = opts.prepare !== false;
+    const inFlight = { statements: 0, transactions: 0 };
     const unsafe = (text: string, params?: unknown[], o?: Record<string, unknown>) => {
       const run = () => sql.unsafe(text, params as never[], prepare ? { ...o, prepare: true } : (o ?? { prepare: false }));
-      return isReadStatement(text) ? new RetryOnceQuery(run, settle) : run();
+      return new CountedQuery(isReadStatement(text) ? new RetryOnceQuery(run, settle) : run(), inFlight);
+    };
+    // transactions hold a connection from BEGIN to COMMIT: counted for the pool gauge
+    const begin = (...args: unknown[]) => {
+      inFlight.transactions += 1;
+      const done = () => {
+        inFlight.transactions -= 1;
+      };
+      const pending = (sql.begin as (...a: unknown[]) => Promise<unknown>)(...args);
+      pending.then(done, done);
+      return pending;
     };
     const client = new Proxy(sql, {
       get(target, prop, receiver) {
         if (prop === 'unsafe') return unsafe;
+        if (prop === 'begin') return begin;
         return Reflect.get(target, prop, receiver);
       },
     }) as typeof sql;
@@ -112,6 +129,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       kind: 'postgres',
       db,
       stats,
+      pool: { size: opts.poolSize ?? 10, inFlight },
       withLock,
       migrate: () => withLock(MIGRATION_LOCK, () => migratePostgres(db as never, { migrationsFolder })),
       query: async <T>(text: string, params: unknown[] = []) => {
@@ -156,6 +174,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     kind: 'pglite',
     db,
     stats,
+    pool: { size: 1 },
     withLock,
     migrate: () => migratePglite(db as never, { migrationsFolder }),
     query: async <T>(text: string, params: unknown[] = []) => {
@@ -272,6 +291,33 @@ class RetryOnceQuery implements PromiseLike<unknown> {
         await this.settle();
       }
     }
+  }
+}
+
+/**
+ * What drizzle gets from `unsafe`: the statement (or its retrying wrapper), counted in flight from
+ * the moment it is awaited (sent, or waiting for a connection) until it settles. Like
+ * RetryOnceQuery, it offers what drizzle uses: `.values()` and awaiting.
+ */
+class CountedQuery implements PromiseLike<unknown> {
+  constructor(
+    private query: PendingQuery | RetryOnceQuery,
+    private readonly inFlight: { statements: number },
+  ) {}
+
+  values(): this {
+    this.query = this.query.values() as PendingQuery | RetryOnceQuery;
+    return this;
+  }
+
+  then<A = unknown, B = never>(onOk?: ((v: unknown) => A | PromiseLike<A>) | null, onErr?: ((e: unknown) => B | PromiseLike<B>) | null) {
+    this.inFlight.statements += 1;
+    const done = () => {
+      this.inFlight.statements -= 1;
+    };
+    return Promise.resolve(this.query as PromiseLike<unknown>)
+      .finally(done)
+      .then(onOk, onErr);
   }
 }
 

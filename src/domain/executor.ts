@@ -13,7 +13,7 @@ import { applyEffect } from '../connectors/estate';
 import { writeTransaction, type ActivityLog } from '../events/activity';
 import type { Logger } from '../log';
 import { createDomainContext, type EventSink } from './context';
-import { backoffMs, JobEngine, type JobQueue, type RunResult } from './jobs/engine';
+import { backoffMs, JobEngine, type JobQueue, type QueueBacklog, type RunResult } from './jobs/engine';
 import { settleIncident } from './response/settle';
 import { exclusionOf } from './exclusions';
 import { exclusionFacts, loadCardTarget } from './response/targets';
@@ -96,6 +96,20 @@ class ActionAttemptQueue implements JobQueue<ActionAttemptRow, AttemptRun> {
       .orderBy(...(q.after ? [sql`${actionAttempts.tenantId} <= ${q.after}::uuid`, asc(actionAttempts.tenantId)] : [asc(actionAttempts.tenantId)]))
       .limit(q.limit);
     return rows.map((r) => r.tenantId);
+  }
+
+  async backlog(): Promise<QueueBacklog> {
+    // ready since: queued (started_at), or its retry backoff or lapsed lease (lease_until)
+    const [row] = await this.database.db
+      .select({
+        ready: sql<number>`count(*)::int`,
+        age: sql<number | null>`extract(epoch from now() - min(greatest(${actionAttempts.startedAt}, ${actionAttempts.leaseUntil})))::float8`,
+      })
+      .from(actionAttempts)
+      .innerJoin(actionCards, eq(actionCards.id, actionAttempts.actionId))
+      .leftJoin(devices, eq(devices.id, actionCards.targetDeviceId))
+      .where(ready);
+    return { ready: Number(row?.ready ?? 0), oldestReadyAgeSeconds: row?.age == null ? null : Math.max(0, Number(row.age)) };
   }
 
   async claim(q: { tenantId: string; limit: number; owner: string; leaseUntil: Date; skip: readonly string[] }): Promise<ActionAttemptRow[]> {
@@ -266,6 +280,15 @@ export class ActionExecutor {
   /** Attempts running in this process now, in total and per tenant. */
   get active() {
     return this.engine.active;
+  }
+
+  get kind(): string {
+    return this.engine.kind;
+  }
+
+  /** Ready attempts in the database and the oldest one's age (the metrics). */
+  backlog(): Promise<QueueBacklog> | null {
+    return this.engine.backlog();
   }
 
   start(): void {

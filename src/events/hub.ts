@@ -42,6 +42,11 @@ export interface Subscriber {
   deliver(event: HubEvent): void;
 }
 
+/** Told of each event handed to at least one local subscriber (the metrics: fan-out lag). */
+export interface HubObserver {
+  fannedOut(event: HubEvent): void;
+}
+
 function notices(rows: ActivityRow[]): Notice[] {
   const byIncident = new Map<string, Notice>();
   for (const r of rows) {
@@ -80,6 +85,8 @@ export class EventHub implements EventSink {
   readonly replayStats = { pages: 0, largestPage: 0 };
   /** LISTEN (re)connections so far; the first is the start. */
   listens = 0;
+  /** The metrics' hook (src/observability/metrics.ts). */
+  observer: HubObserver | null = null;
   private subscribers = new Set<Subscriber>();
   private lastDelivered = new Map<string, number>();
   /** Highest activity id this process has processed (null until the first LISTEN is up). */
@@ -202,9 +209,14 @@ export class EventHub implements EventSink {
   }
 
   private fanOut(event: HubEvent): void {
+    let delivered = false;
     for (const s of this.subscribers) {
-      if (s.tenantIds.includes(event.activity.tenantId)) s.deliver(event);
+      if (s.tenantIds.includes(event.activity.tenantId)) {
+        s.deliver(event);
+        delivered = true;
+      }
     }
+    if (delivered) this.observer?.fannedOut(event);
   }
 
   private async incidentsOf(rows: ActivityRow[]): Promise<Map<string, IncidentRow>> {

@@ -15,6 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Logger } from '../../log';
+import { detached } from '../../observability/request-id';
 
 /** What the engine needs to know of a job: its id and the tenant it is fair across. */
 export interface Job {
@@ -53,6 +54,16 @@ export interface JobQueue<J extends Job, O> {
   renew(ids: readonly string[], owner: string, leaseUntil: Date): Promise<void>;
   /** Housekeeping once per poll interval (e.g. fail jobs past their deadline). */
   sweep?(): Promise<void>;
+  /** Ready jobs in the database (every tenant, whatever the scope) and the oldest one's age: the metrics. One aggregate query. */
+  backlog?(): Promise<QueueBacklog>;
+}
+
+/** A queue's backlog as the metrics report it. */
+export interface QueueBacklog {
+  /** Jobs ready to claim now. */
+  ready: number;
+  /** Seconds since the oldest ready job became ready (queued, or its retry fell due); null when none is. */
+  oldestReadyAgeSeconds: number | null;
 }
 
 export interface JobEngineOptions {
@@ -119,6 +130,16 @@ export class JobEngine<J extends Job, O> {
     return { total: this.running.size, byTenant: this.perTenant };
   }
 
+  /** The queue's kind ("action-attempt", "notification", "outbound-delivery"). */
+  get kind(): string {
+    return this.queue.kind;
+  }
+
+  /** The queue's backlog in the database (the metrics); null when the queue cannot tell. */
+  backlog(): Promise<QueueBacklog> | null {
+    return this.queue.backlog?.() ?? null;
+  }
+
   start(): void {
     this.stopped = false;
     this.halted = false;
@@ -150,8 +171,15 @@ export class JobEngine<J extends Job, O> {
     this.renewTimer = null;
   }
 
-  /** Look for work soon (new work was committed, or a slot was freed). */
+  /**
+   * Look for work soon (new work was committed, or a slot was freed). Often called while a
+   * request is handled: the work and its timers run outside that request's scope (its log id).
+   */
   wake(): void {
+    detached(() => this.wakeUp());
+  }
+
+  private wakeUp(): void {
     if (this.stopped) return;
     if (this.filling) {
       this.again = true;

@@ -15,7 +15,7 @@ import { incidentReminders, incidents, notifications, tenants, type Notification
 import { createMailer, DeliveryError, type Mailer } from '../../connectors/mail';
 import { postToTeams } from '../../connectors/teams';
 import type { Logger } from '../../log';
-import { backoffMs, JobEngine, type JobQueue, type RunResult } from '../jobs/engine';
+import { backoffMs, JobEngine, type JobQueue, type QueueBacklog, type RunResult } from '../jobs/engine';
 import { enqueue, incidentPayload, pruneReminders, recipientsOf } from './outbox';
 import { renderNotification, type NoticePayload, type NotificationKind } from './templates';
 
@@ -78,6 +78,18 @@ class NotificationQueue implements JobQueue<NotificationRow, void> {
       .orderBy(...(q.after ? [sql`${notifications.tenantId} <= ${q.after}::uuid`, asc(notifications.tenantId)] : [asc(notifications.tenantId)]))
       .limit(q.limit);
     return rows.map((r) => r.tenantId);
+  }
+
+  async backlog(): Promise<QueueBacklog> {
+    // ready since: its (next) attempt fell due, or the lease of a sender that died lapsed
+    const [row] = await this.database.db
+      .select({
+        ready: sql<number>`count(*)::int`,
+        age: sql<number | null>`extract(epoch from now() - min(case when ${notifications.status} = 'SENDING' then ${notifications.leaseUntil} else ${notifications.nextAttemptAt} end))::float8`,
+      })
+      .from(notifications)
+      .where(this.ready());
+    return { ready: Number(row?.ready ?? 0), oldestReadyAgeSeconds: row?.age == null ? null : Math.max(0, Number(row.age)) };
   }
 
   async claim(q: { tenantId: string; limit: number; owner: string; leaseUntil: Date; skip: readonly string[] }): Promise<NotificationRow[]> {

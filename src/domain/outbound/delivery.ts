@@ -26,7 +26,7 @@ import { syncSentinel, syncServiceNow, type Credentials, type SyncOutcome } from
 import { redactUrl } from '../../connectors/targets';
 import type { Logger } from '../../log';
 import { encodeGlobalId } from '../ids';
-import { backoffMs, JobEngine, type JobQueue, type RunResult } from '../jobs/engine';
+import { backoffMs, JobEngine, type JobQueue, type QueueBacklog, type RunResult } from '../jobs/engine';
 import { enqueue } from '../notifications/outbox';
 import type { Secrets } from '../secrets';
 
@@ -93,6 +93,18 @@ class OutboundQueue implements JobQueue<OutboundDeliveryRow, Sent> {
       .orderBy(...(q.after ? [sql`${outboundDeliveries.tenantId} <= ${q.after}::uuid`, asc(outboundDeliveries.tenantId)] : [asc(outboundDeliveries.tenantId)]))
       .limit(q.limit);
     return rows.map((r) => r.tenantId);
+  }
+
+  async backlog(): Promise<QueueBacklog> {
+    // ready since: its (next) attempt fell due, or the lease of a sender that died lapsed
+    const [row] = await this.database.db
+      .select({
+        ready: sql<number>`count(*)::int`,
+        age: sql<number | null>`extract(epoch from now() - min(case when ${outboundDeliveries.status} = 'SENDING' then ${outboundDeliveries.leaseUntil} else ${outboundDeliveries.nextAttemptAt} end))::float8`,
+      })
+      .from(outboundDeliveries)
+      .where(ready);
+    return { ready: Number(row?.ready ?? 0), oldestReadyAgeSeconds: row?.age == null ? null : Math.max(0, Number(row.age)) };
   }
 
   async claim(q: { tenantId: string; limit: number; owner: string; leaseUntil: Date; skip: readonly string[] }): Promise<OutboundDeliveryRow[]> {
