@@ -32,6 +32,7 @@ import type { Logger } from './log';
 import { observeHttp, observeWebSockets } from './observability/http';
 import { ServiceMetrics } from './observability/metrics';
 import { Playground } from './observability/playground';
+import { serveDashboard } from './dashboard/serve';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './connectors/edr';
 import { actionAttempts, tenants } from './db/schema';
 import { eq } from 'drizzle-orm';
@@ -259,6 +260,11 @@ export function buildServer(deps: ServerDeps): RunningServer {
     }
     if (path === '/connectors/edr/callback' && req.method === 'POST') {
       void edrCallback(req, res);
+      return;
+    }
+    // the read-only operations dashboard and its bundle (src/dashboard/)
+    if (path === '/dashboard' || path.startsWith('/dashboard/')) {
+      void serveDashboard(req, res, path);
       return;
     }
     if (path === '/') {
