@@ -14,7 +14,9 @@ const config: CodegenConfig = {
         enumsAsTypes: true,
         useTypeImports: true,
       },
-      presetConfig: { fragmentMasking: false },
+      // persisted-documents.json (sha256:<hex> → document), merged into schema/persisted-documents.json
+      // by `npm run persisted:print` (scripts/persisted-documents.ts)
+      presetConfig: { fragmentMasking: false, persistedDocuments: { hashAlgorithm: 'sha256' } },
     },
   },
 };

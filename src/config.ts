@@ -90,6 +90,8 @@ export interface Config {
     rateLimitPerMinute: number;
     /** Events one resuming subscription may replay before it is told to reload (EVENTS_EXPIRED). */
     maxReplayEvents: number;
+    /** PERSISTED_DOCUMENTS_ONLY: only the documents of schema/persisted-documents.json run, by hash, on every transport. */
+    persistedDocumentsOnly: boolean;
   };
   realtime: {
     /** Redis pub/sub for the fan-out between processes instead of PostgreSQL LISTEN/NOTIFY. */
@@ -225,6 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxOperationsPerConnection: int(env, 'WS_MAX_OPERATIONS', 50, 1, 100_000),
       rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 1_200, 0, 10_000_000),
       maxReplayEvents: int(env, 'MAX_REPLAY_EVENTS', 10_000, 1, 10_000_000),
+      persistedDocumentsOnly: env.PERSISTED_DOCUMENTS_ONLY === '1' || env.PERSISTED_DOCUMENTS_ONLY === 'true',
     },
     realtime: {
       redisUrl: env.REDIS_URL || undefined,

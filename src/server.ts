@@ -33,6 +33,8 @@ import { observeHttp, observeWebSockets } from './observability/http';
 import { ServiceMetrics } from './observability/metrics';
 import { Playground } from './observability/playground';
 import { serveDashboard } from './dashboard/serve';
+import { PersistedDocuments } from './persisted/documents';
+import { loadManifest } from './persisted/manifest';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './connectors/edr';
 import { actionAttempts, tenants } from './db/schema';
 import { eq } from 'drizzle-orm';
@@ -176,6 +178,9 @@ export function buildServer(deps: ServerDeps): RunningServer {
     return { viewer, tokenHash };
   }
 
+  // trusted documents by hash on every transport (src/persisted/documents.ts)
+  const persisted = new PersistedDocuments({ manifest: loadManifest(), only: config.security.persistedDocumentsOnly });
+
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -228,6 +233,7 @@ export function buildServer(deps: ServerDeps): RunningServer {
       ...limitPlugins(config.limits),
       useRateLimit(rateLimits),
       useAccessWatch(watch),
+      ...persisted.plugins(),
       // graphql-jit's compiled subscribe passes the variables where the field arguments belong:
       // subscriptions run on graphql-js, queries and mutations on the JIT.
       useGraphQlJit({}, { enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation !== 'subscription' }),
@@ -482,7 +488,8 @@ export function buildServer(deps: ServerDeps): RunningServer {
         let document: ReturnType<typeof parse>;
         let contextValue: Awaited<ReturnType<typeof contextFactory>>;
         try {
-          document = parse(params.query);
+          // the text, or the persisted document its hash names (the same rules as over HTTP)
+          document = parse(persisted.queryOf(params));
           contextValue = await contextFactory();
         } catch (err) {
           // a syntax error is the client's, answered on the operation; anything else is masked

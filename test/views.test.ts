@@ -68,7 +68,7 @@ async function gql<T>(doc: string, variables: Record<string, unknown>, token: st
 
 async function create(token: string, input: Record<string, unknown>) {
   const r = await gql<{ createSavedView: { view: View | null; errors: UserErr[] } }>(
-    `mutation($input: CreateSavedViewInput!) { createSavedView(input: $input) { view { ${VIEW} } errors { code message field } } }`,
+    'mutation($input: CreateSavedViewInput!) { createSavedView(input: $input) { view { ' + VIEW + ' } errors { code message field } } }',
     { input },
     token,
   );
@@ -85,7 +85,7 @@ async function saved(token: string, input: Record<string, unknown>): Promise<Vie
 
 async function update(token: string, input: Record<string, unknown>) {
   const r = await gql<{ updateSavedView: { view: View | null; errors: UserErr[] } }>(
-    `mutation($input: UpdateSavedViewInput!) { updateSavedView(input: $input) { view { ${VIEW} } errors { code message field } } }`,
+    'mutation($input: UpdateSavedViewInput!) { updateSavedView(input: $input) { view { ' + VIEW + ' } errors { code message field } } }',
     { input },
     token,
   );
@@ -104,13 +104,13 @@ async function remove(token: string, viewId: string) {
 }
 
 async function list(token: string): Promise<View[]> {
-  const r = await gql<{ savedViews: View[] }>(`{ savedViews { ${VIEW} } }`, {}, token);
+  const r = await gql<{ savedViews: View[] }>('{ savedViews { ' + VIEW + ' } }', {}, token);
   expect(r.errors).toBeUndefined();
   return r.data!.savedViews;
 }
 
 async function node(token: string, id: string): Promise<View | null> {
-  const r = await gql<{ node: View | null }>(`query($id: ID!) { node(id: $id) { ... on SavedView { ${VIEW} } } }`, { id }, token);
+  const r = await gql<{ node: View | null }>('query($id: ID!) { node(id: $id) { ... on SavedView { ' + VIEW + ' } } }', { id }, token);
   expect(r.errors).toBeUndefined();
   return r.data!.node;
 }
