@@ -20,6 +20,8 @@
 //      within 1.5x of it.
 //
 // Knobs: BENCH_INCIDENTS=120000 BENCH_RUNS=9 BENCH_WARMUP=3 BENCH_KEEP_DB=1
+import { buildServiceReport, parseMonth } from '../src/domain/report/data';
+import { renderServiceReportHtml } from '../src/domain/report/html';
 import postgres from 'postgres';
 import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db/client';
@@ -193,7 +195,17 @@ async function main() {
         g.push(await viaGraphql());
       }
     }
+    // the monthly service report of one month of the same tenant: its data and the page with its four SVG charts
+    const page: number[] = [];
+    for (let i = 0; i < WARMUP + RUNS; i++) {
+      const t = performance.now();
+      const report = await buildServiceReport(database, tenant.id, parseMonth('2025-06'));
+      const html = await renderServiceReportHtml(report, { providerName: 'Bench' });
+      if ((html.match(/<svg/g) ?? []).length !== 4 || report.metrics.totals.incidents === 0) throw new Error('the report page lacks its charts or incidents');
+      if (i >= WARMUP) page.push(performance.now() - t);
+    }
     const result = {
+      reportPageMedianMs: +median(page).toFixed(1),
       incidents: N,
       runs: RUNS,
       graphqlMedianMs: +median(g).toFixed(1),
@@ -204,6 +216,7 @@ async function main() {
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     log(`serviceMetrics (GraphQL, year by MONTH): median ${result.graphqlMedianMs} ms; baseline SQL: ${result.baselineMedianMs} ms; ratio ${result.ratio} (goal <= 1.5)`);
+    log(`service report page (June 2025, data + 4 SVG charts): median ${result.reportPageMedianMs} ms`);
   } finally {
     await server?.stop().catch(() => {});
     await sql.end();

@@ -69,6 +69,8 @@ export interface Config {
   };
   /** Token → principal cache; revocation, disabling and unserving reach every transport within it. */
   tokenCacheTtlMs: number;
+  /** How long a signed link to a service report page works (REPORT_LINK_TTL, default 15 min). */
+  reportLinkTtlMs: number;
   security: {
     /** Origins allowed to call the API from a browser with credentials; empty = no CORS headers. */
     corsOrigins: string[];
@@ -206,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       disableAfterMs: duration(env, 'WEBHOOK_DISABLE_AFTER', 3 * 86_400_000, 1_000, 30 * 86_400_000),
     },
     tokenCacheTtlMs: int(env, 'TOKEN_CACHE_TTL_MS', 10_000, 0, 3_600_000),
+    reportLinkTtlMs: duration(env, 'REPORT_LINK_TTL', 15 * 60_000, 10_000, 24 * 3_600_000),
     security: {
       corsOrigins: (env.CORS_ORIGINS ?? '')
         .split(',')

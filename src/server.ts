@@ -16,6 +16,8 @@ import { ActionExecutor, recordEdrResult, type ExecutorOptions } from './domain/
 import { Notifier, type NotifierOptions } from './domain/notifications/delivery';
 import { OutboundDeliverer, type OutboundOptions } from './domain/outbound/delivery';
 import { Secrets } from './domain/secrets';
+import { ReportLinks, REPORT_PATH } from './domain/report/links';
+import { reportPageHandler } from './domain/report/page';
 import { encodeGlobalId } from './graphql/global-ids';
 import { createLoaders } from './domain/loaders';
 import { hashToken, isWellFormedToken, sameAccess, TokenCache } from './domain/tokens';
@@ -121,6 +123,8 @@ export function buildServer(deps: ServerDeps): RunningServer {
     ...deps.notifier,
   });
   const secrets = Secrets.fromConfig(config.secretsKey, config.dataDir);
+  const reportLinks = new ReportLinks(secrets, publicUrl, config.reportLinkTtlMs);
+  const reportPage = reportPageHandler({ database, links: reportLinks, providerName: config.providerName, log });
   const outbound = new OutboundDeliverer(database, log, {
     pollMs: config.execution.pollMs,
     leaseMs: config.execution.leaseMs,
@@ -213,6 +217,7 @@ export function buildServer(deps: ServerDeps): RunningServer {
         outbox: writeOutboxes,
         notifications: { allowPrivateTargets: config.notifications.allowPrivateTargets, queued: () => notifier.wake() },
         secrets,
+        reportLinks,
         outboundQueued: () => outbound.wake(),
         log,
         hub,
@@ -266,6 +271,11 @@ export function buildServer(deps: ServerDeps): RunningServer {
     }
     if (path === '/connectors/edr/callback' && req.method === 'POST') {
       void edrCallback(req, res);
+      return;
+    }
+    // the monthly service report's page, behind a short-lived signed link (src/domain/report/)
+    if (path === REPORT_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
+      void reportPage(req, res);
       return;
     }
     // the read-only operations dashboard and its bundle (src/dashboard/)

@@ -259,6 +259,18 @@ const queryProbes: Record<string, Probe | null> = {
     if (r.errors?.[0]?.extensions?.code === 'NOT_FOUND') return 'NOT_FOUND';
     return topLevel(r) ?? (r.data.serviceMetrics.totals.incidents > 0 ? 'visible' : 'hidden');
   },
+  // this month's report of the target tenant counts its incidents; a foreign tenant is NOT_FOUND
+  serviceReport: async (c, s) => {
+    const now = new Date();
+    const month = `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
+    const r = await app.gql<any, any>(
+      'query($t: ID, $m: String!) { serviceReport(tenantId: $t, month: $m) { metrics { totals { incidents } } htmlUrl } }',
+      { t: target(s).tenant, m: month },
+      tokenOf(c),
+    );
+    if (r.errors?.[0]?.extensions?.code === 'NOT_FOUND') return 'NOT_FOUND';
+    return topLevel(r) ?? (r.data.serviceReport.metrics.totals.incidents > 0 && r.data.serviceReport.htmlUrl ? 'visible' : 'hidden');
+  },
 };
 
 // ---- mutations: the input that names the target tenant's objects ----

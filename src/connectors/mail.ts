@@ -16,7 +16,20 @@ export interface OutgoingMail {
   html: string;
   /** "<id@host>": the same on every resend of one notification. */
   messageId: string;
+  /** Files sent along (e.g. the monthly service report as a self-contained HTML page). */
+  attachments?: { filename: string; content: string; contentType: string }[];
 }
+
+/** What nodemailer is given for one message. */
+const message = (from: string, mail: OutgoingMail) => ({
+  from,
+  to: mail.to,
+  subject: mail.subject,
+  text: mail.text,
+  html: mail.html,
+  messageId: mail.messageId,
+  ...(mail.attachments?.length ? { attachments: mail.attachments } : {}),
+});
 
 export interface Mailer {
   send(mail: OutgoingMail): Promise<void>;
@@ -64,7 +77,7 @@ class SmtpMailer implements Mailer {
   async send(mail: OutgoingMail): Promise<void> {
     try {
       const info = (await withTimeout(this.timeoutMs + 1_000, 'the SMTP server', () =>
-        this.transport.sendMail({ from: this.from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, messageId: mail.messageId }),
+        this.transport.sendMail(message(this.from, mail)),
       )) as { rejected?: unknown[]; rejectedErrors?: SmtpError[] };
       // one recipient per message: a refusal of it is a failed send even when nodemailer resolves
       if (info.rejected?.length) throw classifySmtpError(info.rejectedErrors?.[0] ?? { message: 'recipient rejected' });
@@ -87,7 +100,7 @@ class FileMailer implements Mailer {
   ) {}
 
   async send(mail: OutgoingMail): Promise<void> {
-    const info = (await this.transport.sendMail({ from: this.from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, messageId: mail.messageId })) as unknown as {
+    const info = (await this.transport.sendMail(message(this.from, mail))) as unknown as {
       message: Buffer;
     };
     await fs.mkdir(this.dir, { recursive: true });

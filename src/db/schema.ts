@@ -972,3 +972,21 @@ export const incidentSla = pgTable(
 );
 
 export type IncidentSlaRow = typeof incidentSla.$inferSelect;
+
+// The monthly service report's email (src/domain/report/schedule.ts): one row per tenant and
+// reported month, written in the transaction that queues that month's emails, so that however
+// many processes look on the 1st, a tenant's report is queued once.
+export const serviceReportRuns = pgTable(
+  'service_report_runs',
+  {
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    /** The reported month, YYYY-MM. */
+    month: text('month').notNull(),
+    queuedAt: ts('queued_at').notNull().defaultNow(),
+    /** How many emails were queued (0: the tenant had no active SERVICE_REVIEW contact then). */
+    recipients: integer('recipients').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.month] })],
+);

@@ -47,6 +47,8 @@ export const POLICY = {
   previewSuppressionRule: RULE_WRITERS,
   // SLA metrics: experts for the tenants they serve, customers for their own
   serviceMetrics: CUSTOMERS_AND_EXPERTS,
+  // the monthly service report (its data, and a short-lived signed link to its page): the same
+  serviceReport: CUSTOMERS_AND_EXPERTS,
   // ---- administration through the API: the tenant ADMIN manages its principals and API tokens
   principals: ADMINS,
   // ---- subscriptions

@@ -9,6 +9,7 @@
 //   values at or below it) over whole seconds, so every p50/p90 is a time some incident took.
 // - A breach: the acknowledge clock (creation → leaving ACTIVE, or now while ACTIVE) ran past the
 //   target of the incident's current severity.
+import type { Database } from '../db/client';
 import type { DomainContext } from './context';
 import { authorize } from './access';
 import { CLASSIFICATIONS, DETERMINATIONS, SEVERITIES, SIDES } from './enums';
@@ -184,18 +185,29 @@ export async function serviceMetrics(
   ctx: DomainContext,
   input: { tenantId?: string | null; from: Date; to: Date; interval: MetricsInterval; now?: Date },
 ): Promise<ServiceMetrics> {
-  const tenants = scope(ctx, input.tenantId);
+  return metricsOf(ctx.database, scope(ctx, input.tenantId), input);
+}
+
+/**
+ * The metrics of these tenants (already authorized by the caller) over [from, to): what
+ * serviceMetrics answers, and what the monthly service report and its scheduled email read.
+ */
+export async function metricsOf(
+  database: Database,
+  tenants: readonly string[],
+  input: { from: Date; to: Date; interval: MetricsInterval; now?: Date },
+): Promise<ServiceMetrics> {
   const periods = bucketsOf(input.from, input.to, input.interval);
   const buckets = periods.map((p) => emptyBucket(p.start, p.end));
   const totals = emptyBucket(input.from, input.to);
   if (tenants.length === 0) return { buckets, totals };
   const byKey = new Map(periods.map((p, i) => [p.key, buckets[i]]));
-  const params = [UNIT[input.interval], tenants, input.from.toISOString(), input.to.toISOString()];
+  const params = [UNIT[input.interval], [...tenants], input.from.toISOString(), input.to.toISOString()];
   const withNow = [...params, (input.now ?? new Date()).toISOString()];
   const [bucketRows, [totalRow], actionRows] = await Promise.all([
-    ctx.database.query<IncidentAgg>(BUCKETS_SQL, withNow),
-    ctx.database.query<IncidentAgg>(TOTALS_SQL, withNow),
-    ctx.database.query<{ b: number; kind: string; performer: string | null; n: number }>(ACTIONS_SQL, params),
+    database.query<IncidentAgg>(BUCKETS_SQL, withNow),
+    database.query<IncidentAgg>(TOTALS_SQL, withNow),
+    database.query<{ b: number; kind: string; performer: string | null; n: number }>(ACTIONS_SQL, params),
   ]);
   for (const r of bucketRows) {
     const bucket = byKey.get(Number(r.b));

@@ -2,7 +2,7 @@
 // (AES-256-GCM, a fresh IV per value, the key from SECRETS_KEY through SHA-256). Without
 // SECRETS_KEY a random key is kept in DATA_DIR/secrets.key (mode 0600) so that the embedded demo
 // works; several instances must share one SECRETS_KEY.
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -38,6 +38,15 @@ export class Secrets {
       fs.rmSync(tmp, { force: true });
     }
     return read();
+  }
+
+  /**
+   * An HMAC-SHA256 of `message` under a key of its own for `purpose` (derived from the secrets key,
+   * so every instance sharing SECRETS_KEY computes the same one); e.g. signed report links.
+   */
+  mac(purpose: string, message: string): Buffer {
+    const key = createHmac('sha256', this.key).update(`mac:${purpose}`, 'utf8').digest();
+    return createHmac('sha256', key).update(message, 'utf8').digest();
   }
 
   encrypt(plain: string): string {

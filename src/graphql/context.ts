@@ -2,6 +2,7 @@
 import type { Logger } from '../log';
 import type { DomainContext } from '../domain/context';
 import type { EventHub } from '../events/hub';
+import type { ReportLinks } from '../domain/report/links';
 
 export interface GraphQLContext extends DomainContext {
   log: Logger;
@@ -15,4 +16,6 @@ export interface GraphQLContext extends DomainContext {
   clientAddress?: string;
   /** Count a resumed subscription's replay against the client's rate limit (RATE_LIMITED past it). */
   chargeReplay?: (events: number) => Promise<void>;
+  /** Signs the short-lived links to service report pages (absent: serviceReport gives no link). */
+  reportLinks?: ReportLinks;
 }

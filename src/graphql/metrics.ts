@@ -54,7 +54,7 @@ const MetricsIntervalEnum = builder.enumType('MetricsInterval', {
   } satisfies Record<MetricsInterval, { description: string }>,
 });
 
-const CountRef = builder.objectRef<Count>('Count').implement({
+export const CountRef = builder.objectRef<Count>('Count').implement({
   description: 'How many of something have a given value.',
   fields: (t) => ({
     key: t.exposeString('key', { description: 'The value (a severity, classification, determination, action kind or performer).' }),
@@ -62,7 +62,7 @@ const CountRef = builder.objectRef<Count>('Count').implement({
   }),
 });
 
-const PercentilesRef = builder.objectRef<Percentiles>('Percentiles').implement({
+export const PercentilesRef = builder.objectRef<Percentiles>('Percentiles').implement({
   description: 'Percentiles of a time in seconds (nearest rank, percentile_disc: each is a time some incident took), over the incidents where it happened.',
   fields: (t) => ({
     count: t.exposeInt('count', { description: 'How many incidents the time is known for.' }),
@@ -71,7 +71,7 @@ const PercentilesRef = builder.objectRef<Percentiles>('Percentiles').implement({
   }),
 });
 
-const MetricsBucketRef = builder.objectRef<MetricsBucket>('MetricsBucket').implement({
+export const MetricsBucketRef = builder.objectRef<MetricsBucket>('MetricsBucket').implement({
   description:
     'The metrics of one period: the incidents created in it (merged ones left out) and the action cards completed in it.',
   fields: (t) => ({
@@ -90,7 +90,7 @@ const MetricsBucketRef = builder.objectRef<MetricsBucket>('MetricsBucket').imple
   }),
 });
 
-const ServiceMetricsRef = builder.objectRef<ServiceMetrics>('ServiceMetrics').implement({
+export const ServiceMetricsRef = builder.objectRef<ServiceMetrics>('ServiceMetrics').implement({
   description: 'A tenant\'s (or all your tenants\') service metrics over a range, per period and in total.',
   fields: (t) => ({
     buckets: t.field({ type: [MetricsBucketRef], description: 'One per period of the range, oldest first, empty ones included.', resolve: (m) => m.buckets }),

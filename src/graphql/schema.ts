@@ -18,6 +18,7 @@ import './suppression';
 import './views';
 import './outbound';
 import './metrics';
+import './report';
 import './admin';
 import './subscriptions';
 

@@ -18,6 +18,9 @@ import type { Logger } from '../../log';
 import { backoffMs, JobEngine, type JobQueue, type QueueBacklog, type RunResult } from '../jobs/engine';
 import { enqueue, incidentPayload, pruneReminders, recipientsOf } from './outbox';
 import { renderNotification, type NoticePayload, type NotificationKind } from './templates';
+import { buildServiceReport, parseMonth } from '../report/data';
+import { renderServiceReportHtml } from '../report/html';
+import { queueMonthlyReports, reportFilename } from '../report/schedule';
 
 export interface NotifierOptions {
   pollMs: number;
@@ -124,13 +127,25 @@ class NotificationQueue implements JobQueue<NotificationRow, void> {
       serviceUrl: this.opts.publicUrl(),
     });
     if (n.channel === 'EMAIL') {
-      await this.mailer.send({ to: n.recipient, subject: rendered.subject, text: rendered.text, html: rendered.html, messageId: n.messageId });
+      const report = (n.payload as unknown as NoticePayload).report;
+      // the service report itself, as it reads at sending time (a page that opens offline)
+      const attachments =
+        n.kind === 'SERVICE_REPORT' && report
+          ? [{ filename: reportFilename(report.month), contentType: 'text/html; charset=utf-8', content: await this.reportPage(n.tenantId, report.month) }]
+          : undefined;
+      await this.mailer.send({ to: n.recipient, subject: rendered.subject, text: rendered.text, html: rendered.html, messageId: n.messageId, attachments });
       return;
     }
     // the webhook URL as it is now: a cleared or replaced one is used, never a stale copy
     const [tenant] = await db.select({ url: tenants.teamsWebhookUrl }).from(tenants).where(eq(tenants.id, n.tenantId));
     if (!tenant?.url) throw new DeliveryError('The Teams webhook is no longer configured', true);
     await postToTeams(tenant.url, rendered.card, { timeoutMs: this.opts.sendTimeoutMs, allowPrivate: this.opts.allowPrivateTargets, messageId: n.messageId });
+  }
+
+  private async reportPage(tenantId: string, month: string): Promise<string> {
+    const now = new Date();
+    const report = await buildServiceReport(this.database, tenantId, parseMonth(month, now), now);
+    return renderServiceReportHtml(report, { providerName: this.opts.providerName });
   }
 
   async settle(n: NotificationRow, result: RunResult<void>, owner: string): Promise<void> {
@@ -176,6 +191,12 @@ class NotificationQueue implements JobQueue<NotificationRow, void> {
       .set({ status: 'DEAD', lastError: sql`coalesce(${notifications.lastError} || ' / ', '') || 'the sending process stopped during the last attempt'`, leaseUntil: null })
       .where(and(eq(notifications.status, 'SENDING'), lt(notifications.leaseUntil, sql`now()`), gte(notifications.attempts, this.opts.maxAttempts), scopeCond(scope)));
     await this.remind(scope);
+    try {
+      const queued = await queueMonthlyReports(this.database, { scope });
+      if (queued > 0) this.log.info({ queued }, 'monthly service reports queued');
+    } catch (err) {
+      this.log.error({ err }, 'queueing the monthly service reports failed; the next sweep tries again');
+    }
   }
 
   /** Turn due reminder schedules into reminder notifications: one round per incident per interval. */

@@ -4,6 +4,7 @@
 // is a TextRun (plain text, never markdown), so a title like "<img src=x onerror=…>" arrives as text.
 import type { AdaptiveCard } from '../../connectors/teams';
 import type { notificationKindEnum } from '../../db/schema';
+import { duration } from '../report/html';
 
 export type NotificationKind = (typeof notificationKindEnum.enumValues)[number];
 
@@ -28,6 +29,18 @@ export interface NoticePayload {
   reminder?: { round: number; awaitingSince: string };
   /** TEST: who asked for it. */
   requestedBy?: string;
+  /** SERVICE_REPORT: the month's headline figures (the full report is attached when sent). */
+  report?: {
+    tenantId: string;
+    month: string;
+    monthName: string;
+    incidents: number;
+    truePositives: number;
+    breaches: number;
+    acknowledgeP50: number | null;
+    resolveP50: number | null;
+    actionsCompleted: number;
+  };
 }
 
 export interface Rendered {
@@ -139,6 +152,32 @@ function draft(kind: NotificationKind, p: NoticePayload, opts: RenderOptions): D
         sections: [{ heading: 'Why you received this', body: `An administrator of ${p.tenant.name} sent a test notification from ${opts.serviceUrl}.` }],
         linkLabel: 'Open the service',
       };
+    case 'SERVICE_REPORT': {
+      const r = p.report;
+      return {
+        subject: `${oneLine(p.tenant.name, 60)} · ${r?.monthName ?? 'Monthly'} service report from ${opts.providerName}: ${plural(r?.incidents ?? 0, 'incident')}, ${plural(r?.truePositives ?? 0, 'true positive')}`,
+        ask: 'Nothing is required: read the attached report (open it in a browser; it prints well) ahead of your service review.',
+        facts: [
+          ['Tenant', p.tenant.name],
+          ['Month', `${r?.monthName ?? ''} (UTC)`],
+          ['Incidents', String(r?.incidents ?? 0)],
+          ['True positives', String(r?.truePositives ?? 0)],
+          ['Acknowledge target missed', String(r?.breaches ?? 0)],
+          ['Median time to acknowledge', duration(r?.acknowledgeP50)],
+          ['Median time to resolve', duration(r?.resolveP50)],
+          ['Response actions completed', String(r?.actionsCompleted ?? 0)],
+        ],
+        sections: [
+          {
+            heading: 'The full report',
+            body:
+              `The attached page (${r ? `service-report-${r.month}.html` : 'the report'}) has the charts, the comparison with the month before and the notable incidents with the experts' summaries. ` +
+              `A fresh link to it is one API call away: serviceReport(month: "${r?.month ?? 'YYYY-MM'}") { htmlUrl }.`,
+          },
+        ],
+        linkLabel: 'Open the service',
+      };
+    }
     case 'WEBHOOK_ENDPOINT_DISABLED':
       return {
         subject: `${oneLine(p.tenant.name, 60)} · A webhook endpoint was disabled: deliveries kept failing`,
