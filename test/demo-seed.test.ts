@@ -2,18 +2,30 @@
 // - embedded PGlite with no settings seeds once, writes DATA_DIR/demo-tokens.json, and a restart on
 //   the same DATA_DIR neither seeds again nor changes the tokens;
 // - with MDR_DEMO=1 on PostgreSQL, several instances starting together seed exactly once, and each
-//   prints tokens that work on every instance.
+//   prints tokens that work on every instance;
+// - beside the live incidents, each tenant has months of closed history (src/demo/history.ts):
+//   serviceMetrics has something to show for the previous months, and the history's SLA rows are
+//   what its activity log folds to.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase, type Database } from '../src/db/client';
+import { HISTORY_MONTHS } from '../src/demo/history';
+import { computeSla } from '../src/domain/sla';
 import { backend } from './helpers/app';
-import { freshPostgresDatabase, root, startService, type Service } from './helpers/service';
+import { freshPostgresDatabase, gql, root, startService, type Service } from './helpers/service';
 
 const TOKEN = /^mdr_[A-Za-z0-9_-]{43}$/;
 const CUSTOMER_ROLES = ['READER', 'OPERATOR', 'ADMIN', 'INTEGRATION'];
 const DEMO_INCIDENTS_PER_TENANT = 10; // demoIncidents() in src/demo/seed.ts
+// the history: 25-45 incidents a month per tenant, for HISTORY_MONTHS previous months and the
+// current one so far, all created at least a day before the seed (the live ones are created by it)
+const HISTORY_MIN = HISTORY_MONTHS * 25;
+const HISTORY_MAX = (HISTORY_MONTHS + 1) * 45;
+/** Created after this: the live demo incidents; before: the history. */
+const since = () => new Date(Date.now() - 86_400_000).toISOString();
 const cleanups: (() => Promise<void> | void)[] = [];
 
 afterEach(async () => {
@@ -49,41 +61,140 @@ function expectTokenShape(tokens: Tokens) {
 }
 
 const Overview = /* GraphQL */ `
-  query DemoOverview {
+  query DemoOverview($since: DateTime!) {
     viewer { role tenant { slug } tenantsServed { slug } }
     incidents(first: 1) { totalCount }
+    live: incidents(first: 1, filter: { createdAfter: $since }) { totalCount }
+    history: incidents(first: 1, filter: { createdBefore: $since }) { totalCount }
+    historyOpen: incidents(first: 1, filter: { createdBefore: $since, status: [ACTIVE, IN_PROGRESS, AWAITING_CUSTOMER_ACTION] }) { totalCount }
   }
 `;
 
 async function overview(url: string, token: string) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query: Overview }),
-  });
-  const body = (await res.json()) as { data?: any; errors?: unknown[] };
+  const body = await gql(url, Overview, { since: since() }, token);
   expect(body.errors).toBeUndefined();
+  // every history incident is closed: nothing of it waits for anyone
+  expect(body.data.historyOpen.totalCount).toBe(0);
+  expect(body.data.incidents.totalCount).toBe(body.data.live.totalCount + body.data.history.totalCount);
   return {
     role: body.data.viewer.role as string,
     tenant: (body.data.viewer.tenant?.slug ?? null) as string | null,
     served: (body.data.viewer.tenantsServed as { slug: string }[]).map((t) => t.slug).sort(),
-    incidents: body.data.incidents.totalCount as number,
+    incidents: body.data.live.totalCount as number,
+    history: body.data.history.totalCount as number,
   };
 }
 
-/** Every printed token works on `url` with the right role and tenant. */
-async function expectTokensWork(url: string, tokens: Tokens) {
-  expect(await overview(url, tokens.provider.EXPERT)).toEqual({
-    role: 'EXPERT',
-    tenant: null,
-    served: ['contoso', 'fabrikam'],
-    incidents: 2 * DEMO_INCIDENTS_PER_TENANT,
-  });
+/** Every printed token works on `url` with the right role and tenant; returns the history's size per tenant. */
+async function expectTokensWork(url: string, tokens: Tokens): Promise<Record<string, number>> {
+  const expert = await overview(url, tokens.provider.EXPERT);
+  expect(expert).toMatchObject({ role: 'EXPERT', tenant: null, served: ['contoso', 'fabrikam'], incidents: 2 * DEMO_INCIDENTS_PER_TENANT });
+  const history: Record<string, number> = {};
   for (const slug of ['contoso', 'fabrikam']) {
     for (const role of CUSTOMER_ROLES) {
-      expect(await overview(url, tokens[slug][role])).toEqual({ role, tenant: slug, served: [slug], incidents: DEMO_INCIDENTS_PER_TENANT });
+      const o = await overview(url, tokens[slug][role]);
+      expect(o).toMatchObject({ role, tenant: slug, served: [slug], incidents: DEMO_INCIDENTS_PER_TENANT });
+      history[slug] ??= o.history;
+      expect(o.history).toBe(history[slug]);
+    }
+    expect(history[slug]).toBeGreaterThanOrEqual(HISTORY_MIN);
+    expect(history[slug]).toBeLessThanOrEqual(HISTORY_MAX);
+  }
+  expect(expert.history).toBe(history.contoso + history.fabrikam);
+  return history;
+}
+
+const Metrics = /* GraphQL */ `
+  query DemoMetrics($from: DateTime!, $to: DateTime!, $tenantId: ID) {
+    serviceMetrics(from: $from, to: $to, interval: MONTH, tenantId: $tenantId) {
+      buckets { start incidents }
+      totals {
+        incidents breaches
+        bySeverity { key count } byClassification { key count }
+        timeToAcknowledge { count p50 p90 } timeToResolve { count p50 p90 } customerResponseTime { count p50 }
+        actionsByKind { key count } actionsByPerformer { key count }
+      }
     }
   }
+`;
+
+const monthStart = (monthsBack: number) => {
+  const d = new Date();
+  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - monthsBack, 1)).toISOString();
+};
+
+/** serviceMetrics has the history: every previous month has incidents, the last one times, breaches and actions of both sides. */
+async function expectMetrics(url: string, tokens: Tokens) {
+  const count = (list: { key: string; count: number }[], key: string) => list.find((c) => c.key === key)?.count ?? 0;
+  // the history spans the previous HISTORY_MONTHS months, for the experts and for each customer
+  for (const token of [tokens.provider.EXPERT, tokens.contoso.READER, tokens.fabrikam.READER]) {
+    const all = await gql(url, Metrics, { from: monthStart(HISTORY_MONTHS), to: monthStart(0) }, token);
+    expect(all.errors).toBeUndefined();
+    expect(all.data.serviceMetrics.buckets).toHaveLength(HISTORY_MONTHS);
+    for (const b of all.data.serviceMetrics.buckets) expect(b.incidents).toBeGreaterThanOrEqual(20);
+    expect(all.data.serviceMetrics.totals.breaches).toBeGreaterThan(0);
+  }
+  // the previous month: as the experts (both tenants) and as contoso, whose experts may act
+  for (const token of [tokens.provider.EXPERT, tokens.contoso.READER]) {
+    const last = await gql(url, Metrics, { from: monthStart(1), to: monthStart(0) }, token);
+    expect(last.errors).toBeUndefined();
+    const t = last.data.serviceMetrics.totals;
+    expect(t.incidents).toBeGreaterThanOrEqual(20);
+    expect(t.timeToAcknowledge.count).toBe(t.incidents);
+    expect(t.timeToAcknowledge.p50).toBeGreaterThan(0);
+    expect(t.timeToAcknowledge.p90).toBeGreaterThanOrEqual(t.timeToAcknowledge.p50);
+    expect(t.timeToResolve.count).toBe(t.incidents);
+    expect(t.timeToResolve.p50).toBeGreaterThan(t.timeToAcknowledge.p50);
+    expect(count(t.byClassification, 'TRUE_POSITIVE')).toBeGreaterThan(0);
+    expect(count(t.byClassification, 'FALSE_POSITIVE') + count(t.byClassification, 'INFORMATIONAL_EXPECTED_ACTIVITY')).toBeGreaterThan(0);
+    expect(count(t.byClassification, 'UNKNOWN')).toBe(0);
+    expect(t.bySeverity.filter((c: { count: number }) => c.count > 0).length).toBeGreaterThanOrEqual(3);
+    expect(count(t.actionsByPerformer, 'EXPERTS')).toBeGreaterThan(0);
+    expect(count(t.actionsByPerformer, 'CUSTOMER')).toBeGreaterThan(0);
+    expect(t.actionsByKind.length).toBeGreaterThanOrEqual(5);
+    if (token === tokens.provider.EXPERT) {
+      expect(t.breaches).toBeGreaterThan(0);
+      expect(t.customerResponseTime.count).toBeGreaterThan(0);
+      expect(t.customerResponseTime.p50).toBeGreaterThan(0);
+    }
+  }
+}
+
+/** The history's SLA rows are what folding its activity log gives (src/domain/sla.ts), and it queued nothing. */
+async function expectSlaFromLog(database: Database) {
+  const history = await database.query<{ id: string }>(`select id from incidents where created_at < now() - interval '1 day'`);
+  expect(history.length).toBeGreaterThanOrEqual(2 * HISTORY_MIN);
+  const ids = history.map((h) => h.id);
+  const folded = await computeSla(database.db, ids);
+  const stored = await database.query<Record<string, unknown>>(`select * from incident_sla where incident_id = any($1::uuid[])`, [ids]);
+  const ms = (v: unknown) => (v == null ? null : v instanceof Date ? v.getTime() : typeof v === 'string' && !/^\d+$/.test(v) ? new Date(v).getTime() : Number(v));
+  const byId = new Map(stored.map((r) => [r.incident_id as string, r]));
+  expect(byId.size).toBe(ids.length);
+  for (const f of folded) {
+    const s = byId.get(f.incidentId)!;
+    expect({ id: f.incidentId, status: s.status, severity: s.severity, classification: s.classification }).toEqual({ id: f.incidentId, status: f.status, severity: f.severity, classification: f.classification });
+    const pairs = [
+      ['acknowledged_at', f.acknowledgedAt],
+      ['left_active_at', f.leftActiveAt],
+      ['classified_at', f.classifiedAt],
+      ['published_at', f.publishedAt],
+      ['resolved_at', f.resolvedAt],
+      ['awaiting_since', f.awaitingSince],
+      ['customer_response_ms', f.customerResponseMs],
+    ] as const;
+    for (const [col, value] of pairs) expect([f.incidentId, col, ms(s[col])]).toEqual([f.incidentId, col, ms(value)]);
+    expect(f.status).toBe('RESOLVED');
+    expect(f.acknowledgedAt).not.toBeNull();
+    expect(f.resolvedAt).not.toBeNull();
+  }
+  // below the domain layer: no notification, webhook or reminder for any of it
+  for (const table of ['notifications', 'outbound_deliveries', 'incident_reminders']) {
+    const [{ n }] = await database.query<{ n: number }>(`select count(*)::int as n from ${table} where incident_id = any($1::uuid[])`, [ids]);
+    expect([table, n]).toEqual([table, 0]);
+  }
+  // the tenants date from the history's start
+  const tenants = await database.query<{ created_at: unknown }>(`select created_at from tenants`);
+  for (const t of tenants) expect(new Date(ms(t.created_at)!).toISOString()).toBe(monthStart(HISTORY_MONTHS));
 }
 
 const ActionsByKind = /* GraphQL */ `
@@ -114,12 +225,13 @@ async function expectResponseBeyondDevices(url: string, tokens: Tokens) {
     const body = (await res.json()) as { data?: any; errors?: unknown[] };
     expect(body.errors).toBeUndefined();
     const cards = body.data.responseActions.nodes as { kind: string; status: string; incident: unknown; target: { __typename: string } | null; attempts: { result: string | null }[] }[];
+    // (most recently changed first: the live demo's cards come before the history's)
     const done = (kind: string, type: string) => cards.find((c) => c.kind === kind && c.status === 'COMPLETED' && c.target?.__typename === type);
     expect(done('DISABLE_USER', 'Account')).toBeTruthy();
     expect(done('REVOKE_SESSIONS', 'Account')).toBeTruthy();
     expect(done('SOFT_DELETE_EMAIL', 'EmailMessage')).toBeTruthy();
     expect(done('BLOCK_INDICATOR', 'Indicator')).toBeTruthy();
-    const scan = cards.find((c) => c.kind === 'RUN_ANTIVIRUS_SCAN');
+    const scan = cards.find((c) => c.kind === 'RUN_ANTIVIRUS_SCAN' && c.incident === null);
     expect(scan).toMatchObject({ incident: null, status: 'COMPLETED' });
     expect(scan!.attempts[0].result).toMatch(/^Quick scan: /);
     const identity = (body.data.incidents.nodes as { title: string; accounts: { upn: string; enabled: boolean }[]; emailMessages: { location: string }[] }[]).find((i) => i.title.startsWith('Identity compromise'))!;
@@ -155,17 +267,26 @@ describe.skipIf(backend !== 'pglite')('demo seed on embedded PGlite (npm start w
     expectTokenShape(tokens);
     expect(bannerTokens(first.output())).toEqual(tokens);
     expect((fs.statSync(path.join(dataDir, 'demo-tokens.json')).mode & 0o777).toString(8)).toBe('600');
-    await expectTokensWork(first.url, tokens);
+    const history = await expectTokensWork(first.url, tokens);
     await expectResponseBeyondDevices(first.url, tokens);
+    await expectMetrics(first.url, tokens);
     await stop(first);
+
+    // the history as stored: its SLA rows fold from its activity (PGlite is one process: the service is stopped)
+    const database = await openDatabase({ dataDir, poolSize: 1, prepare: true });
+    try {
+      await expectSlaFromLog(database);
+    } finally {
+      await database.close();
+    }
 
     const fileBefore = fs.readFileSync(path.join(dataDir, 'demo-tokens.json'), 'utf8');
     const second = await startService(env, cleanups);
     expect(second.output()).toContain('Demo tokens (existing demo data');
     expect(bannerTokens(second.output())).toEqual(tokens);
     expect(fs.readFileSync(path.join(dataDir, 'demo-tokens.json'), 'utf8')).toBe(fileBefore);
-    // Not seeded twice: still 10 incidents per tenant (the expert sees both tenants).
-    await expectTokensWork(second.url, tokens);
+    // Not seeded twice: still 10 live incidents per tenant (the expert sees both tenants), and the same history.
+    expect(await expectTokensWork(second.url, tokens)).toEqual(history);
     await stop(second);
 
     // Without the tokens file (deleted, or another DATA_DIR), the instance issues fresh tokens for
@@ -200,11 +321,14 @@ describe.skipIf(backend !== 'postgres')('demo seed on PostgreSQL with MDR_DEMO=1
     try {
       const tenants = await db`select slug from tenants order by slug`;
       expect(tenants.map((t) => t.slug)).toEqual(['contoso', 'fabrikam']);
-      const perTenant = await db`select t.slug, count(i.id)::int as n from tenants t left join incidents i on i.tenant_id = t.id group by t.slug order by t.slug`;
+      const perTenant = await db`select t.slug, count(i.id) filter (where i.created_at > now() - interval '1 day')::int as n,
+        count(i.id) filter (where i.created_at <= now() - interval '1 day')::int as history
+        from tenants t left join incidents i on i.tenant_id = t.id group by t.slug order by t.slug`;
       expect(perTenant.map((r) => [r.slug, r.n])).toEqual([
         ['contoso', DEMO_INCIDENTS_PER_TENANT],
         ['fabrikam', DEMO_INCIDENTS_PER_TENANT],
       ]);
+      for (const r of perTenant) expect(r.history).toBeGreaterThanOrEqual(HISTORY_MIN);
       const principals = await db`select role, count(*)::int as n from principals group by role order by role`;
       expect(Object.fromEntries(principals.map((r) => [r.role, r.n]))).toEqual({ READER: 2, OPERATOR: 2, ADMIN: 2, EXPERT: 1, INTEGRATION: 2 });
       const [{ n: migrations }] = await db`select count(*)::int as n from drizzle.__drizzle_migrations`;
@@ -221,6 +345,13 @@ describe.skipIf(backend !== 'postgres')('demo seed on PostgreSQL with MDR_DEMO=1
       expect(bannerTokens(s.output())).toEqual(sets[i]);
     }
     for (const tokens of sets) for (const s of [a, b]) await expectTokensWork(s.url, tokens);
+    await expectMetrics(a.url, sets[0]);
+    const database = await openDatabase({ databaseUrl: url.toString(), dataDir: dirs[0], poolSize: 2, prepare: true });
+    try {
+      await expectSlaFromLog(database);
+    } finally {
+      await database.close();
+    }
 
     await Promise.all([stop(a), stop(b)]);
   });

@@ -2,9 +2,9 @@
 // their tokens. Seeds once per database, even when several instances start together.
 import fs from 'node:fs';
 import path from 'node:path';
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { DEMO_SEED_LOCK, type Database } from '../db/client';
-import { accounts, actionCards, deviceFiles, devices, emailMessages, notificationContacts, principals, tenants } from '../db/schema';
+import { accounts, actionCards, deviceFiles, devices, emailMessages, incidents, notificationContacts, principals, tenants } from '../db/schema';
 import { createPrincipal, createTenant, serveTenants } from '../domain/admin';
 import { createDomainContext, type EventSink } from '../domain/context';
 import type { Classification, Determination, Severity } from '../domain/enums';
@@ -24,6 +24,7 @@ import { setRemediationExclusions } from '../domain/settings';
 import { createSuppressionRule } from '../domain/suppression';
 import { createSavedView } from '../domain/views';
 import { createLogger } from '../log';
+import { seedHistory } from './history';
 
 export type DemoTokens = Record<string, Partial<Record<Role, string>>>;
 
@@ -380,18 +381,37 @@ export async function seedDemo(
         tokens[t.slug][role] = (await issueToken(db, p.id, 'demo')).token;
       }
       const viewer = async (token: string) => (await viewerForToken(db, token))!;
+      const people = {
+        integration: await viewer(tokens[t.slug].INTEGRATION!),
+        expert: await viewer(tokens.provider.EXPERT!),
+        operator: await viewer(tokens[t.slug].OPERATOR!),
+        reader: await viewer(tokens[t.slug].READER!),
+        admin: await viewer(tokens[t.slug].ADMIN!),
+      };
+      // months of past, closed incidents (src/demo/history.ts), numbered after the live ones below
+      // (the README's walkthrough names incidents 3 and 4); the tenant and its people date from
+      // the history's start
+      await database.transaction(async (tx) => {
+        const history = await seedHistory(
+          tx,
+          tenant,
+          { expert: expert.id, operator: people.operator.principalId, admin: people.admin.principalId, integration: people.integration.principalId },
+          { providerName: opts.providerName, firstNumber: demoIncidents(t.slug).length + 1 },
+        );
+        await tx.update(tenants).set({ createdAt: history.from }).where(eq(tenants.id, tenant.id));
+        await tx.update(principals).set({ createdAt: history.from }).where(inArray(principals.id, [expert.id, ...Object.values(people).map((p) => p.principalId)]));
+      });
       await seedIncidents(
         database,
         t.slug,
-        {
-          integration: await viewer(tokens[t.slug].INTEGRATION!),
-          expert: await viewer(tokens.provider.EXPERT!),
-          operator: await viewer(tokens[t.slug].OPERATOR!),
-          reader: await viewer(tokens[t.slug].READER!),
-          admin: await viewer(tokens[t.slug].ADMIN!),
-        },
+        people,
         opts,
       );
+      // the live incidents took 1…n; the next one ingested comes after the history's numbers
+      await db
+        .update(tenants)
+        .set({ lastIncidentNumber: sql`(select coalesce(max(${incidents.number}), 0) from ${incidents} where ${incidents.tenantId} = ${tenant.id})` })
+        .where(eq(tenants.id, tenant.id));
       // who the walkthrough's notifications go to (added after the history above, so that the
       // mail folder holds what you do, not the demo's past)
       await db.insert(notificationContacts).values([
