@@ -31,10 +31,16 @@ const open = (config: Config) =>
 
 /** Migrations and the demo seed: once per start, before anything serves. */
 async function prepare(config: Config, log: Logger, database: Database): Promise<Demo | null> {
+  const t0 = performance.now();
   await database.migrate();
+  const migratedMs = Math.round(performance.now() - t0);
   await backfillSla(database); // SLA rollup rows for incidents from before it existed (src/domain/sla.ts)
-  log.info({ database: database.kind }, 'database ready');
-  return config.demo ? seedDemo(database, { dataDir: config.dataDir, providerName: config.providerName }) : null;
+  log.info({ database: database.kind, migrateMs: migratedMs, backfillMs: Math.round(performance.now() - t0) - migratedMs }, 'database ready');
+  if (!config.demo) return null;
+  const t1 = performance.now();
+  const demo = await seedDemo(database, { dataDir: config.dataDir, providerName: config.providerName });
+  log.info({ seeded: demo.seeded, ms: Math.round(performance.now() - t1) }, 'demo data ready');
+  return demo;
 }
 
 /** The banner is for people at a terminal: plain text on stdout (logs are JSON lines). */
@@ -59,7 +65,9 @@ function banner(config: Config, kind: Database['kind'], url: string, demo: Demo 
 
 /** One server process: the whole service (WORKERS=1), or one worker of the cluster. */
 async function serve(config: Config, log: Logger) {
+  const opening = performance.now();
   const database = await open(config);
+  log.debug({ database: database.kind, ms: Math.round(performance.now() - opening), sinceProcessStartMs: Math.round(performance.now()) }, 'database opened');
   const demo = cluster.isWorker ? null : await prepare(config, log, database);
   const server = buildServer({ config, database, log });
   await server.start();

@@ -4,8 +4,8 @@
 import { isIP } from 'node:net';
 import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { Tx } from '../db/client';
-import { accounts, alerts, deviceFiles, devices, emailMessages, evidence, incidents, tenants, type IncidentRow } from '../db/schema';
-import { canonicalIp, ensureIndicator, type IndicatorType } from './response/targets';
+import { accounts, alerts, deviceFiles, devices, emailMessages, evidence, incidents, indicators, tenants, type AccountRow, type IncidentRow } from '../db/schema';
+import { canonicalIp, type IndicatorType } from './response/targets';
 import { writeTransaction, type ActivityLog } from '../events/activity';
 import type { DomainContext } from './context';
 import type { Severity } from './enums';
@@ -275,53 +275,159 @@ interface GroupDiscrepancy {
  * group is tenant inventory (remediation exclusions match on it): evidence sets it for a new
  * device, or one with no group yet, and never moves a known device to another group. A
  * different group in evidence is returned as a discrepancy, for the tenant to confirm.
+ *
+ * One statement for every device of the call: the evidence is merged per device the way upserts
+ * one evidence at a time would leave it (the first spelling of the name, the first group given,
+ * the last platform given), in the database's own case folding, then upserted in name order (a
+ * stable lock order between concurrent ingestions). Returns each evidence's device, in order.
  */
-async function upsertDevice(tx: Tx, tenantId: string, e: CleanEvidence, cache: Map<string, { id: string; group: string | null }>) {
-  const key = e.deviceName!.toLowerCase();
-  const hit = cache.get(key);
-  if (hit && !e.deviceGroup && !e.osPlatform) return { ...hit, discrepancy: null };
-  const rows = await tx.execute<{ id: string; device_group: string | null }>(sql`
-    insert into ${devices} (tenant_id, name, device_group, os_platform, health_status, last_seen_at)
-    values (${tenantId}, ${e.deviceName}, ${e.deviceGroup ?? null}, ${e.osPlatform ?? null}, 'ACTIVE', now())
-    on conflict (tenant_id, lower(name)) do update set
-      device_group = coalesce(${devices}.device_group, excluded.device_group),
-      os_platform = coalesce(excluded.os_platform, ${devices}.os_platform),
-      health_status = 'ACTIVE',
-      last_seen_at = now()
-    returning id, device_group`);
-  const row = rowsOf<{ id: string; device_group: string | null }>(rows)[0];
-  const out = { id: row.id, group: row.device_group };
-  cache.set(key, out);
-  const discrepancy: GroupDiscrepancy | null =
-    e.deviceGroup && row.device_group && !sameDeviceGroup(e.deviceGroup, row.device_group)
-      ? { deviceId: row.id, deviceName: e.deviceName!, inventory: row.device_group, claimed: e.deviceGroup }
-      : null;
-  return { ...out, discrepancy };
+async function upsertDevices(tx: Tx, tenantId: string, list: CleanEvidence[]): Promise<{ id: string; group: string | null }[]> {
+  const out: { id: string; group: string | null }[] = [];
+  for (let from = 0; from < list.length; from += CHUNK) {
+    const part = list.slice(from, from + CHUNK);
+    const values = sql.join(
+      part.map((e, i) => sql`(${i}::int, ${e.deviceName}::text, ${e.deviceGroup ?? null}::text, ${e.osPlatform ?? null}::text)`),
+      sql`, `,
+    );
+    const rows = rowsOf<{ ord: number; id: string; device_group: string | null }>(
+      await tx.execute(sql`
+        with input (ord, name, grp, os) as (values ${values}),
+        merged as (
+          select lower(name) as k,
+            (array_agg(name order by ord))[1] as name,
+            (array_agg(grp order by ord) filter (where grp is not null))[1] as grp,
+            (array_agg(os order by ord desc) filter (where os is not null))[1] as os
+          from input group by lower(name)
+        ),
+        up as (
+          insert into ${devices} (tenant_id, name, device_group, os_platform, health_status, last_seen_at)
+          select ${tenantId}::uuid, name, grp, os, 'ACTIVE'::device_health, now() from merged order by k
+          on conflict (tenant_id, lower(name)) do update set
+            device_group = coalesce(${devices}.device_group, excluded.device_group),
+            os_platform = coalesce(excluded.os_platform, ${devices}.os_platform),
+            health_status = 'ACTIVE',
+            last_seen_at = now()
+          returning id, name, device_group
+        )
+        select input.ord, up.id, up.device_group from input join up on lower(up.name) = lower(input.name) order by input.ord`),
+    );
+    for (const r of rows) out[from + Number(r.ord)] = { id: r.id, group: r.device_group };
+  }
+  return out;
 }
+
+/** Rows per multi-row statement (bind parameters stay far below PostgreSQL's 65,535). */
+const CHUNK = 500;
 
 /** postgres.js returns an array of rows, PGlite a { rows } object. */
 export function rowsOf<T>(result: unknown): T[] {
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 }
 
-async function upsertFile(tx: Tx, tenantId: string, deviceId: string, f: NonNullable<CleanEvidence['file']>) {
-  const rows = await tx.execute<{ id: string }>(sql`
-    insert into ${deviceFiles} (tenant_id, device_id, file_name, file_path, sha1, sha256)
-    values (${tenantId}, ${deviceId}, ${f.fileName}, ${f.filePath}, ${f.sha1}, ${f.sha256})
-    on conflict (device_id, file_path, file_name) do update set
-      sha1 = coalesce(excluded.sha1, ${deviceFiles}.sha1),
-      sha256 = coalesce(excluded.sha256, ${deviceFiles}.sha256)
-    returning id`);
-  return rowsOf<{ id: string }>(rows)[0].id;
+/**
+ * The files of the call, one statement: per (device, path, name) the last hashes given win, as
+ * upserting them one at a time would leave them. Returns the file ids by fileKey.
+ */
+async function upsertFiles(tx: Tx, tenantId: string, list: { deviceId: string; file: NonNullable<CleanEvidence['file']> }[]): Promise<Map<string, string>> {
+  const merged = new Map<string, { deviceId: string; fileName: string; filePath: string; sha1: string | null; sha256: string | null }>();
+  for (const { deviceId, file: f } of list) {
+    const key = fileKey(deviceId, f.filePath, f.fileName);
+    const m = merged.get(key);
+    if (!m) merged.set(key, { deviceId, ...f });
+    else {
+      m.sha1 = f.sha1 ?? m.sha1;
+      m.sha256 = f.sha256 ?? m.sha256;
+    }
+  }
+  const ids = new Map<string, string>();
+  const all = [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+  for (let from = 0; from < all.length; from += CHUNK) {
+    const values = sql.join(
+      all.slice(from, from + CHUNK).map((f) => sql`(${tenantId}::uuid, ${f.deviceId}::uuid, ${f.fileName}::text, ${f.filePath}::text, ${f.sha1}::text, ${f.sha256}::text)`),
+      sql`, `,
+    );
+    const rows = rowsOf<{ id: string; device_id: string; file_path: string; file_name: string }>(
+      await tx.execute(sql`
+        insert into ${deviceFiles} (tenant_id, device_id, file_name, file_path, sha1, sha256)
+        values ${values}
+        on conflict (device_id, file_path, file_name) do update set
+          sha1 = coalesce(excluded.sha1, ${deviceFiles}.sha1),
+          sha256 = coalesce(excluded.sha256, ${deviceFiles}.sha256)
+        returning id, device_id, file_path, file_name`),
+    );
+    for (const r of rows) ids.set(fileKey(r.device_id, r.file_path, r.file_name), r.id);
+  }
+  return ids;
+}
+
+const fileKey = (deviceId: string, filePath: string, fileName: string) => `${deviceId}\u0000${filePath}\u0000${fileName}`;
+
+/**
+ * The tenant's indicators named by the call (created when new), as ensureIndicator makes them one
+ * at a time: insert what is missing (in value order), then read the ids back in a statement of its
+ * own (it sees rows a concurrent ingestion committed while we waited on its insert).
+ */
+async function ensureIndicators(tx: Tx, tenantId: string, list: { type: IndicatorType; value: string }[]): Promise<Map<string, string>> {
+  const wanted = new Map<string, { type: IndicatorType; value: string }>();
+  for (const i of list) wanted.set(indicatorKey(i.type, i.value), i);
+  const ids = new Map<string, string>();
+  const all = [...wanted.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+  for (let from = 0; from < all.length; from += CHUNK) {
+    const part = all.slice(from, from + CHUNK);
+    const created = await tx
+      .insert(indicators)
+      .values(part.map((i) => ({ tenantId, type: i.type, value: i.value })))
+      .onConflictDoNothing()
+      .returning({ id: indicators.id, type: indicators.type, value: indicators.value });
+    for (const r of created) ids.set(indicatorKey(r.type, r.value), r.id);
+    const missing = part.filter((i) => !ids.has(indicatorKey(i.type, i.value)));
+    if (!missing.length) continue;
+    const found = await tx
+      .select({ id: indicators.id, type: indicators.type, value: indicators.value })
+      .from(indicators)
+      .where(
+        and(
+          eq(indicators.tenantId, tenantId),
+          inArray(indicators.type, [...new Set(missing.map((i) => i.type))]),
+          inArray(indicators.value, [...new Set(missing.map((i) => i.value))]),
+        ),
+      );
+    for (const r of found) ids.set(indicatorKey(r.type, r.value), r.id);
+  }
+  return ids;
+}
+
+const indicatorKey = (type: string, value: string) => `${type}\u0000${value}`;
+
+/**
+ * The tenant's accounts with these UPNs (case-insensitive), one statement, by the UPN as given:
+ * what upsertAccount would find by UPN. Only hits are kept (a miss is looked up again, in case
+ * an earlier evidence of the same call created it).
+ */
+async function accountsByUpn(tx: Tx, tenantId: string, upns: string[]): Promise<Map<string, AccountRow>> {
+  const found = new Map<string, AccountRow>();
+  const distinct = [...new Set(upns)];
+  for (let from = 0; from < distinct.length; from += CHUNK) {
+    const values = sql.join(distinct.slice(from, from + CHUNK).map((u) => sql`(${u}::text)`), sql`, `);
+    const rows = await tx
+      .select({ given: sql<string>`given.upn`.as('given_upn'), account: accounts })
+      .from(accounts)
+      .innerJoin(sql`(values ${values}) as given (upn)`, sql`lower(${accounts.upn}) = lower(given.upn)`)
+      .where(eq(accounts.tenantId, tenantId));
+    for (const r of rows) found.set(r.given, r.account);
+  }
+  return found;
 }
 
 /**
  * The tenant's account named by user evidence: found by UPN when the evidence has one, else by
  * domain and name (case-insensitive), created when new. An existing account is enriched (a UPN or
- * display name it lacked), never renamed.
+ * display name it lacked), never renamed. `byUpn` holds accounts already found by UPN in this
+ * call (accountsByUpn), kept up to date with what this function writes.
  */
-async function upsertAccount(tx: Tx, tenantId: string, a: NonNullable<CleanEvidence['account']>): Promise<string> {
-  const byUpn = a.upn ? await tx.select().from(accounts).where(and(eq(accounts.tenantId, tenantId), sql`lower(${accounts.upn}) = lower(${a.upn})`)) : [];
+async function upsertAccount(tx: Tx, tenantId: string, a: NonNullable<CleanEvidence['account']>, byUpnCache?: Map<string, AccountRow>): Promise<string> {
+  const cached = a.upn ? byUpnCache?.get(a.upn) : undefined;
+  const byUpn = cached ? [cached] : a.upn ? await tx.select().from(accounts).where(and(eq(accounts.tenantId, tenantId), sql`lower(${accounts.upn}) = lower(${a.upn})`)) : [];
   const byName = byUpn.length
     ? byUpn
     : await tx
@@ -340,15 +446,17 @@ async function upsertAccount(tx: Tx, tenantId: string, a: NonNullable<CleanEvide
   const found = byName[0];
   if (found) {
     if ((a.upn && !found.upn) || (a.displayName && !found.displayName)) {
-      await tx
-        .update(accounts)
-        .set({ upn: found.upn ?? a.upn, displayName: found.displayName ?? a.displayName })
-        .where(eq(accounts.id, found.id));
+      const change = { upn: found.upn ?? a.upn, displayName: found.displayName ?? a.displayName };
+      await tx.update(accounts).set(change).where(eq(accounts.id, found.id));
+      if (byUpnCache) for (const [k, v] of byUpnCache) if (v.id === found.id) byUpnCache.set(k, { ...v, ...change });
     }
     return found.id;
   }
-  const [row] = await tx.insert(accounts).values({ tenantId, ...a }).onConflictDoNothing().returning({ id: accounts.id });
-  if (row) return row.id;
+  const [row] = await tx.insert(accounts).values({ tenantId, ...a }).onConflictDoNothing().returning();
+  if (row) {
+    if (a.upn) byUpnCache?.set(a.upn, row);
+    return row.id;
+  }
   // a concurrent ingest created it (same UPN) a moment ago
   const [again] = await tx.select({ id: accounts.id }).from(accounts).where(and(eq(accounts.tenantId, tenantId), sql`lower(${accounts.upn}) = lower(${a.upn})`));
   return again.id;
@@ -367,70 +475,131 @@ async function upsertMessage(tx: Tx, tenantId: string, m: NonNullable<CleanEvide
   return rowsOf<{ id: string }>(rows)[0].id;
 }
 
+/** The alerts' rows; already known ones (tenant, externalId) are skipped: idempotent. Their ids by externalId. */
+async function insertAlertRows(tx: Tx, tenantId: string, incidentId: string, list: CleanAlert[]): Promise<Map<string, string>> {
+  const alertIds = new Map<string, string>();
+  for (let from = 0; from < list.length; from += CHUNK) {
+    const rows = await tx
+      .insert(alerts)
+      .values(
+        list.slice(from, from + CHUNK).map((a) => ({
+          tenantId,
+          incidentId,
+          externalId: a.externalId,
+          title: a.title,
+          severity: a.severity,
+          category: a.category,
+          detectionSource: a.detectionSource,
+          ...(a.createdAt ? { createdAt: a.createdAt } : {}),
+        })),
+      )
+      .onConflictDoNothing({ target: [alerts.tenantId, alerts.externalId] })
+      .returning({ id: alerts.id, externalId: alerts.externalId });
+    for (const r of rows) alertIds.set(r.externalId, r.id);
+  }
+  return alertIds;
+}
+
+/** An evidence row as resolved against the tenant's estate, before its alert and incident ids are known. */
+interface ResolvedEvidence {
+  alertExternalId: string;
+  position: number;
+  e: CleanEvidence;
+  deviceId: string | null;
+  fileId: string | null;
+  accountId: string | null;
+  emailMessageId: string | null;
+  indicatorId: string | null;
+}
+
+/**
+ * The devices, files, indicators, accounts and messages the alerts' evidence names, created or
+ * matched: a statement per kind rather than per evidence (a 10-alert, 40-evidence incident took
+ * ~80 statements one row at a time). Accounts and messages stay one at a time, in evidence order
+ * (an account's match depends on the ones before), after one lookup of every UPN.
+ */
+async function resolveEvidence(
+  tx: Tx,
+  tenantId: string,
+  list: CleanAlert[],
+): Promise<{ rows: ResolvedEvidence[]; names: string[]; groups: (string | null)[]; discrepancies: GroupDiscrepancy[] }> {
+  const names: string[] = [];
+  const groups: (string | null)[] = [];
+  const discrepancies = new Map<string, GroupDiscrepancy>();
+  const items = list.flatMap((a) => a.evidence.map((e, position) => ({ alertExternalId: a.externalId, e, position })));
+
+  const withDevice = items.filter((x) => x.e.deviceName);
+  const deviceOf = new Map<(typeof items)[number], { id: string; group: string | null }>();
+  if (withDevice.length) {
+    const found = await upsertDevices(tx, tenantId, withDevice.map((x) => x.e));
+    withDevice.forEach((x, i) => deviceOf.set(x, found[i]));
+  }
+  const withFile = items.filter((x) => x.e.file && deviceOf.has(x));
+  const fileIds = withFile.length ? await upsertFiles(tx, tenantId, withFile.map((x) => ({ deviceId: deviceOf.get(x)!.id, file: x.e.file! }))) : new Map<string, string>();
+  const withIndicator = items.filter((x) => x.e.indicator);
+  const indicatorIds = withIndicator.length ? await ensureIndicators(tx, tenantId, withIndicator.map((x) => x.e.indicator!)) : new Map<string, string>();
+  const upns = items.flatMap((x) => (x.e.account?.upn ? [x.e.account.upn] : []));
+  const byUpn = upns.length ? await accountsByUpn(tx, tenantId, upns) : new Map<string, AccountRow>();
+
+  const rows: ResolvedEvidence[] = [];
+  for (const x of items) {
+    const { e } = x;
+    let deviceId: string | null = null;
+    let fileId: string | null = null;
+    const d = deviceOf.get(x);
+    if (d) {
+      const discrepancy = e.deviceGroup && d.group && !sameDeviceGroup(e.deviceGroup, d.group) ? { deviceId: d.id, deviceName: e.deviceName!, inventory: d.group, claimed: e.deviceGroup } : null;
+      if (discrepancy) discrepancies.set(`${d.id}:${normaliseDeviceGroup(discrepancy.claimed)}`, discrepancy);
+      deviceId = d.id;
+      groups.push(d.group);
+      names.push(e.deviceName!);
+      if (e.file) fileId = fileIds.get(fileKey(d.id, e.file.filePath, e.file.fileName)) ?? null;
+    }
+    const accountId = e.account ? await upsertAccount(tx, tenantId, e.account, byUpn) : null;
+    const emailMessageId = e.email ? await upsertMessage(tx, tenantId, e.email) : null;
+    const indicatorId = e.indicator ? (indicatorIds.get(indicatorKey(e.indicator.type, e.indicator.value)) ?? null) : null;
+    if (e.kind !== 'DEVICE') names.push(e.value);
+    if (e.account?.upn) names.push(e.account.upn);
+    if (e.email) names.push(e.email.recipient, ...(e.email.sender ? [e.email.sender] : []));
+    rows.push({ ...x, deviceId, fileId, accountId, emailMessageId, indicatorId });
+  }
+  return { rows, names, groups, discrepancies: [...discrepancies.values()] };
+}
+
+/** The evidence rows of the alerts in `alertIds` (the ones this call inserted), multi-row. */
+async function insertEvidence(tx: Tx, tenantId: string, incidentId: string, rows: ResolvedEvidence[], alertIds: Map<string, string>): Promise<void> {
+  const values = rows
+    .filter((r) => alertIds.has(r.alertExternalId))
+    .map((r) => ({
+      tenantId,
+      incidentId,
+      alertId: alertIds.get(r.alertExternalId)!,
+      kind: r.e.kind,
+      position: r.position,
+      deviceId: r.deviceId,
+      fileId: r.fileId,
+      accountId: r.accountId,
+      emailMessageId: r.emailMessageId,
+      indicatorId: r.indicatorId,
+      value: r.e.value,
+      details: { ...r.e.details, ...(r.e.kind === 'PROCESS' && r.e.deviceName ? { deviceName: r.e.deviceName } : {}) },
+    }));
+  for (let from = 0; from < values.length; from += CHUNK) await tx.insert(evidence).values(values.slice(from, from + CHUNK));
+}
+
+/** New alerts for a known incident: the alerts first (known ones are skipped), then what their evidence names, then the evidence. */
 async function insertAlerts(
   tx: Tx,
   tenantId: string,
   incidentId: string,
   list: CleanAlert[],
 ): Promise<{ inserted: number; names: string[]; groups: (string | null)[]; discrepancies: GroupDiscrepancy[] }> {
-  const deviceCache = new Map<string, { id: string; group: string | null }>();
-  const names: string[] = [];
-  const groups: (string | null)[] = [];
-  const discrepancies = new Map<string, GroupDiscrepancy>();
-  let inserted = 0;
-  for (const a of list) {
-    const [row] = await tx
-      .insert(alerts)
-      .values({
-        tenantId,
-        incidentId,
-        externalId: a.externalId,
-        title: a.title,
-        severity: a.severity,
-        category: a.category,
-        detectionSource: a.detectionSource,
-        ...(a.createdAt ? { createdAt: a.createdAt } : {}),
-      })
-      .onConflictDoNothing({ target: [alerts.tenantId, alerts.externalId] })
-      .returning({ id: alerts.id });
-    if (!row) continue; // already known: idempotent
-    inserted += 1;
-    const values = [];
-    for (const [position, e] of a.evidence.entries()) {
-      let deviceId: string | null = null;
-      let fileId: string | null = null;
-      if (e.deviceName) {
-        const d = await upsertDevice(tx, tenantId, e, deviceCache);
-        if (d.discrepancy) discrepancies.set(`${d.id}:${normaliseDeviceGroup(d.discrepancy.claimed)}`, d.discrepancy);
-        deviceId = d.id;
-        groups.push(d.group);
-        names.push(e.deviceName);
-      }
-      if (e.file && deviceId) fileId = await upsertFile(tx, tenantId, deviceId, e.file);
-      const accountId = e.account ? await upsertAccount(tx, tenantId, e.account) : null;
-      const emailMessageId = e.email ? await upsertMessage(tx, tenantId, e.email) : null;
-      const indicatorId = e.indicator ? (await ensureIndicator(tx, tenantId, e.indicator.type, e.indicator.value)).id : null;
-      if (e.kind !== 'DEVICE') names.push(e.value);
-      if (e.account?.upn) names.push(e.account.upn);
-      if (e.email) names.push(e.email.recipient, ...(e.email.sender ? [e.email.sender] : []));
-      values.push({
-        tenantId,
-        incidentId,
-        alertId: row.id,
-        kind: e.kind,
-        position,
-        deviceId,
-        fileId,
-        accountId,
-        emailMessageId,
-        indicatorId,
-        value: e.value,
-        details: { ...e.details, ...(e.kind === 'PROCESS' && e.deviceName ? { deviceName: e.deviceName } : {}) },
-      });
-    }
-    if (values.length) await tx.insert(evidence).values(values);
-  }
-  return { inserted, names, groups, discrepancies: [...discrepancies.values()] };
+  const alertIds = await insertAlertRows(tx, tenantId, incidentId, list);
+  const fresh = list.filter((a) => alertIds.has(a.externalId));
+  if (fresh.length === 0) return { inserted: 0, names: [], groups: [], discrepancies: [] };
+  const { rows, names, groups, discrepancies } = await resolveEvidence(tx, tenantId, fresh);
+  await insertEvidence(tx, tenantId, incidentId, rows, alertIds);
+  return { inserted: fresh.length, names, groups, discrepancies };
 }
 
 /** The tenant sees every group the evidence claimed and the inventory kept, on the incident ingested. */
@@ -564,6 +733,9 @@ async function ingestInTx(
     throw invalid('every alert of this incident already belongs to another incident', ['alerts']);
   }
 
+  // What the evidence names first: the tenant's row (its incident counter) stays locked from the
+  // number to the commit, and concurrent ingestions of the tenant wait for it, so that part is short.
+  const { rows, names, groups, discrepancies } = await resolveEvidence(tx, tenantId, fresh);
   const [{ number }] = await tx
     .update(tenants)
     .set({ lastIncidentNumber: sql`${tenants.lastIncidentNumber} + 1` })
@@ -573,7 +745,7 @@ async function ingestInTx(
     input.firstActivityAt ??
     fresh.reduce<Date | null>((min, a) => (a.createdAt && (!min || a.createdAt < min) ? a.createdAt : min), null) ??
     now;
-  const [created] = await tx
+  const [incident] = await tx
     .insert(incidents)
     .values({
       tenantId,
@@ -586,12 +758,6 @@ async function ingestInTx(
       updatedAt: now,
       firstActivityAt,
       lastActivityAt: now,
-    })
-    .returning();
-  const { names, groups, discrepancies } = await insertAlerts(tx, tenantId, created.id, fresh);
-  const [incident] = await tx
-    .update(incidents)
-    .set({
       searchText: searchText(input.title, number, names),
       priorityScore: priorityScore({
         severity: input.severity,
@@ -601,8 +767,9 @@ async function ingestInTx(
         now,
       }),
     })
-    .where(eq(incidents.id, created.id))
     .returning();
+  const alertIds = await insertAlertRows(tx, tenantId, incident.id, fresh);
+  await insertEvidence(tx, tenantId, incident.id, rows, alertIds);
   log.add({ tenantId, incidentId: incident.id, field: 'status', from: null, to: 'ACTIVE', note: 'incident ingested' });
   logDiscrepancies(log, tenantId, incident.id, discrepancies);
   // noise filtering (SPEC.md section 8): a suppression rule of the tenant may resolve it at once
