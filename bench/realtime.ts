@@ -1,4 +1,7 @@
 // npm run bench:realtime: fan-out of `incidentChanged` to N graphql-ws subscribers of one tenant.
+// BENCH_MODE=mixed (npm run bench:realtime:mixed): 10,000 mixed subscribers on two servers, every
+// receipt checked, this mode's round as the baseline: bench/realtime-mixed.ts. BENCH_REALTIME_REDIS=1:
+// fan-out through Redis at redis://127.0.0.1:6379 (or BENCH_REDIS_URL), in either mode.
 //
 //   1. a fresh database mdr_rtbench_<timestamp> on the DATABASE_URL server (default
 //      postgres://postgres@127.0.0.1:5432), migrated; one tenant, its tokens, one incident
@@ -54,11 +57,13 @@ const opts = {
   gapMs: envInt('BENCH_GAP_MS', 20),
   connectBatch: Math.max(1, envInt('BENCH_CONNECT_BATCH', 250)),
   poolSize: envInt('DATABASE_POOL_SIZE', 5),
-  redisUrl: process.env.BENCH_REDIS_URL || undefined,
+  redisUrl: process.env.BENCH_REDIS_URL || (process.env.BENCH_REALTIME_REDIS === '1' ? 'redis://127.0.0.1:6379' : undefined),
+  /** `identical` (the default): N identical subscribers; `mixed`: bench/realtime-mixed.ts. */
+  mode: process.env.BENCH_MODE === 'mixed' ? ('mixed' as const) : ('identical' as const),
   serverEnv: JSON.parse(process.env.BENCH_SERVER_ENV || '{}') as Record<string, string>,
   cpuProf: process.env.BENCH_CPU_PROF === '1',
   heap: process.env.BENCH_HEAP === '1',
-  watchdogSeconds: envInt('BENCH_WATCHDOG', 280),
+  watchdogSeconds: envInt('BENCH_WATCHDOG', process.env.BENCH_MODE === 'mixed' ? 900 : 280),
   keepDb: process.env.BENCH_KEEP_DB === '1',
 };
 if (opts.sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('BENCH_SUBSCRIBERS must be positive integers');
@@ -69,7 +74,7 @@ const eventsFor = (n: number) => opts.events ?? (n >= 5_000 ? 40 : 100);
 function ensureFileLimit(): void {
   // Node raises its soft RLIMIT_NOFILE to the hard limit at startup (and children inherit it), so
   // the limit seen here is the most this run can have: only the hard limit can stop it.
-  const need = Math.max(...opts.sizes) + 1_024;
+  const need = (opts.mode === 'mixed' ? Number(process.env.BENCH_MIXED_SUBSCRIBERS || 10_000) : Math.max(...opts.sizes)) + 1_024;
   const soft = Number(spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).stdout.trim());
   if (Number.isFinite(soft) && soft < need) {
     throw new Error(
@@ -116,23 +121,24 @@ async function setupDatabase() {
 
 // ---- the server child ---------------------------------------------------------------------------
 
-interface ServerChild {
+export interface ServerChild {
   proc: ChildProcess;
   url: string;
   ask<T>(cmd: string): Promise<T>;
   cpuMs(): number | null;
 }
 
-interface Mem {
+export interface Mem {
   mem: { rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number; vmRss: number | null };
   gc: boolean;
   hub: number;
   sockets: number;
 }
 
-let server: ServerChild | null = null;
+/** Every server child started (stopped at the end, killed by the watchdog). */
+const servers: ServerChild[] = [];
 
-function startServer(): Promise<ServerChild> {
+function startServer(name = 'server'): Promise<ServerChild> {
   const profDir = path.join(resultsDir, 'prof-realtime');
   if (opts.cpuProf) fs.mkdirSync(profDir, { recursive: true });
   const env: NodeJS.ProcessEnv = {
@@ -148,6 +154,7 @@ function startServer(): Promise<ServerChild> {
   };
   const args = ['--expose-gc', '--import', 'tsx', ...(opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), 'bench/realtime-server.ts'];
   const proc = spawn(process.execPath, args, { cwd: root, env, stdio: ['pipe', 'pipe', 'inherit'] });
+  void name;
   const waiting: ((v: unknown) => void)[] = [];
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the server did not start in 30 s')), 30_000);
@@ -178,16 +185,19 @@ function startServer(): Promise<ServerChild> {
             }
           },
         };
+        servers.push(child);
         resolve(child);
       } else waiting.shift()?.(msg);
     });
   });
 }
 
-async function stopServer(): Promise<void> {
-  const s = server;
-  server = null;
-  if (!s || s.proc.exitCode !== null || s.proc.signalCode !== null) return;
+async function stopServers(): Promise<void> {
+  await Promise.all(servers.splice(0).map(stopServer));
+}
+
+async function stopServer(s: ServerChild): Promise<void> {
+  if (s.proc.exitCode !== null || s.proc.signalCode !== null) return;
   await new Promise<void>((resolve) => {
     const kill = setTimeout(() => s.proc.kill('SIGKILL'), 8_000);
     s.proc.once('exit', () => {
@@ -231,7 +241,7 @@ function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
-interface Round {
+export interface Round {
   subscribers: number;
   events: number;
   connectMs: number;
@@ -400,7 +410,7 @@ async function round(s: ServerChild, tokens: Awaited<ReturnType<typeof setupData
 let cleaningUp: Promise<void> | null = null;
 function cleanup(): Promise<void> {
   cleaningUp ??= (async () => {
-    await stopServer().catch((err) => log(`stopping the server: ${err}`));
+    await stopServers().catch((err) => log(`stopping the servers: ${err}`));
     if (dbCreated && !opts.keepDb) {
       await adminSql(`drop database if exists ${dbName} with (force)`).catch((err) => log(`dropping ${dbName}: ${err}`));
     } else if (dbCreated) log(`kept database ${dbName}`);
@@ -412,25 +422,23 @@ async function main() {
   ensureFileLimit();
   const watchdog = setTimeout(() => {
     log(`watchdog: still running after ${opts.watchdogSeconds} s, giving up`);
-    server?.proc.kill('SIGKILL');
+    for (const s of servers) s.proc.kill('SIGKILL');
     void cleanup().finally(() => process.exit(1));
   }, opts.watchdogSeconds * 1000);
   watchdog.unref();
   process.on('SIGINT', () => void cleanup().finally(() => process.exit(130)));
   process.on('SIGTERM', () => void cleanup().finally(() => process.exit(143)));
 
+  if (opts.mode === 'mixed') {
+    const { runMixed } = await import('./realtime-mixed');
+    const failed = await runMixed({ dbUrl, dbName, resultsDir, log, opts, setupDatabase, startServer, ingestBenchIncident, round, cleanup, gql });
+    clearTimeout(watchdog);
+    process.exit(failed ? 1 : 0);
+  }
   log(`database ${dbName}; subscribers ${opts.sizes.join(', ')}; fan-out through ${opts.redisUrl ? 'Redis' : 'LISTEN/NOTIFY'}`);
   const tokens = await setupDatabase();
-  server = await startServer();
-  const d = await gql(server.url, tokens.integration, `mutation($input: IngestIncidentInput!) { ingestIncident(input: $input) { incident { id } errors { message } } }`, {
-    input: {
-      externalId: 'rtbench-1',
-      title: 'Realtime bench incident',
-      severity: 'HIGH',
-      alerts: [{ externalId: 'rtbench-1-a1', title: 'Suspicious sign-in', severity: 'HIGH', category: 'InitialAccess', detectionSource: 'EDR', evidence: [] }],
-    },
-  });
-  const incidentId = d.ingestIncident.incident.id as string;
+  const server = await startServer();
+  const incidentId = await ingestBenchIncident(server, tokens);
 
   // warm-up, not reported: the first subscribers pay for lazy compilation and caches (parse and
   // validation caches, JIT), which would otherwise count as memory "per subscriber" at small N
@@ -439,7 +447,26 @@ async function main() {
   const rounds: Round[] = [];
   for (const n of opts.sizes) rounds.push(await round(server, tokens, incidentId, n));
   await cleanup();
+  report(rounds);
+  clearTimeout(watchdog);
+  process.exit(rounds.some((r) => r.missing > 0 || r.outOfOrder > 0 || r.errors > 0) ? 1 : 0);
+}
 
+/** The one incident the identical-subscriber rounds change. */
+async function ingestBenchIncident(server: ServerChild, tokens: Awaited<ReturnType<typeof setupDatabase>>): Promise<string> {
+  const d = await gql(server.url, tokens.integration, `mutation($input: IngestIncidentInput!) { ingestIncident(input: $input) { incident { id } errors { message } } }`, {
+    input: {
+      externalId: 'rtbench-1',
+      title: 'Realtime bench incident',
+      severity: 'HIGH',
+      alerts: [{ externalId: 'rtbench-1-a1', title: 'Suspicious sign-in', severity: 'HIGH', category: 'InitialAccess', detectionSource: 'EDR', evidence: [] }],
+    },
+  });
+  return d.ingestIncident.incident.id as string;
+}
+
+/** The identical-subscriber rounds' table, verdicts and JSON file. */
+function report(rounds: Round[]): void {
   log(`selection: incidentChanged { ${SELECTION} }; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs`);
   const kb = (b: number) => (b / 1024).toFixed(1);
   const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-');
@@ -475,8 +502,6 @@ async function main() {
     JSON.stringify({ at: new Date().toISOString(), machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg() }, opts, selection: SELECTION, rounds }, null, 2),
   );
   log(`results: ${path.relative(root, file)}`);
-  clearTimeout(watchdog);
-  process.exit(rounds.some((r) => r.missing > 0 || r.outOfOrder > 0 || r.errors > 0) ? 1 : 0);
 }
 
 main().catch(async (err) => {

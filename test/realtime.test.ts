@@ -229,6 +229,38 @@ describe('shared executions', () => {
     full.dispose();
     await Promise.all([a.dispose(), b.dispose()]);
   });
+
+  it('the banner shares one execution per role and tenant: a late joiner gets the current counts first, another tenant or role runs its own', async () => {
+    const a = await newTenant(app, { serviceAccessLevel: 'READER' });
+    const b = await newTenant(app, { serviceAccessLevel: 'READER' });
+    const inc = await truePositive(app, a);
+    for (let i = 0; i < 100 && app.server.hub.size > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    const before = app.server.hub.size;
+    const BANNER = `subscription { managedResponseSummaryChanged { awaitingCustomerAction investigating } }`;
+    const clients = [wsClient(app.url, a.tokens.READER), wsClient(app.url, a.tokens.READER), wsClient(app.url, a.tokens.OPERATOR), wsClient(app.url, b.tokens.READER)];
+    const first = subscribe(clients[0], BANNER);
+    await connected(clients[0]);
+    expect((await first.waitFor(1))[0].managedResponseSummaryChanged).toEqual({ awaitingCustomerAction: 0, investigating: 1 });
+    const late = subscribe(clients[1], BANNER);
+    const operator = subscribe(clients[2], BANNER);
+    const otherTenant = subscribe(clients[3], BANNER);
+    await Promise.all(clients.slice(1).map(connected));
+    expect((await late.waitFor(1))[0].managedResponseSummaryChanged).toEqual({ awaitingCustomerAction: 0, investigating: 1 });
+    expect((await operator.waitFor(1))[0].managedResponseSummaryChanged).toEqual({ awaitingCustomerAction: 0, investigating: 1 });
+    expect((await otherTenant.waitFor(1))[0].managedResponseSummaryChanged).toEqual({ awaitingCustomerAction: 0, investigating: 0 });
+    // one execution for the two READERs of tenant a, one for its OPERATOR, one for tenant b's READER
+    expect(app.server.hub.size - before).toBe(3);
+    await truePositive(app, b);
+    expect((await otherTenant.waitFor(2))[1].managedResponseSummaryChanged).toEqual({ awaitingCustomerAction: 0, investigating: 1 });
+    await mutate(app, a.tokens.EXPERT, 'publishManagedResponse', { incidentId: inc.id, summary, actions: [{ kind: 'MANUAL', instructions: 'Reset passwords' }] });
+    for (const s of [first, late, operator]) expect((await s.waitFor(2))[1].managedResponseSummaryChanged).toEqual({ awaitingCustomerAction: 1, investigating: 0 });
+    await settle();
+    expect([first, late, operator, otherTenant].map((s) => s.events.length)).toEqual([2, 2, 2, 2]);
+    for (const c of clients) c.dispose();
+    const end = Date.now() + 5_000;
+    while (app.server.hub.size > before && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    expect(app.server.hub.size).toBe(before);
+  });
 });
 
 describe('SSE', () => {

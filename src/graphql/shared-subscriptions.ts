@@ -2,11 +2,18 @@
 // document and variables, and the same role and tenants: every permission and visibility rule in
 // the schema depends on those, not on the principal's identity) are fed from one underlying
 // subscription, so an event is executed once per group instead of once per subscriber.
-// Subscriptions that resume (`after`) or start with a value of their own (the banner) never share.
+// Subscriptions that resume (`after`) never share. A current-value stream (the banner: the counts
+// now, then each change) shares too: a subscriber joining a running group gets the group's last
+// result first, which is the current value as of the last event (a later event is on its way to
+// every listener, the newcomer included).
 import { getOperationAST, Kind, print, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Viewer } from '../domain/viewer';
 
-const SHAREABLE_FIELDS = new Set(['incidentChanged', 'actionChanged', 'chatMessageAdded']);
+const SHAREABLE_FIELDS = new Set(['incidentChanged', 'actionChanged', 'chatMessageAdded', 'managedResponseSummaryChanged']);
+/** Streams whose first result is the current state and each later one the new state. */
+const CURRENT_VALUE_FIELDS = new Set(['managedResponseSummaryChanged']);
+/** Keys of current-value groups start with this: their last result is replayed to each newcomer. */
+const CURRENT_VALUE = 'v';
 
 type Result = ExecutionResult | AsyncIterable<ExecutionResult>;
 
@@ -24,17 +31,26 @@ export function shareKey(args: ExecutionArgs): string | null {
   }
   const viewer = (args.contextValue as { viewer?: Viewer | null }).viewer;
   if (!viewer) return null;
-  return JSON.stringify([viewer.role, viewer.tenantId, [...viewer.tenantIds].sort(), print(args.document), args.operationName ?? null, args.variableValues ?? {}]);
+  const current = op.selectionSet.selections.some((sel) => sel.kind === Kind.FIELD && CURRENT_VALUE_FIELDS.has(sel.name.value));
+  return (current ? CURRENT_VALUE : 's') + JSON.stringify([viewer.role, viewer.tenantId, [...viewer.tenantIds].sort(), print(args.document), args.operationName ?? null, args.variableValues ?? {}]);
   // the whole document, fragments included: the same operation with another fragment is another shape
 }
 
 class Group {
   readonly listeners = new Set<Listener>();
+  /** A current-value group's last result, for those who join later. */
+  last: ExecutionResult | null = null;
   constructor(
     private readonly source: AsyncIterator<ExecutionResult>,
     private readonly onEmpty: () => void,
+    private readonly currentValue: boolean,
   ) {
     void this.pump();
+  }
+
+  join(l: Listener) {
+    if (this.last) l.push(this.last);
+    this.listeners.add(l);
   }
 
   private async pump() {
@@ -42,6 +58,7 @@ class Group {
       for (;;) {
         const r = await this.source.next();
         if (r.done) break;
+        if (this.currentValue) this.last = r.value;
         for (const l of this.listeners) l.push(r.value);
       }
     } catch (err) {
@@ -166,9 +183,13 @@ export class SharedSubscriptions {
           own = res; // an error result is this subscriber's alone
           return null;
         }
-        return new Group(res[Symbol.asyncIterator](), () => {
-          if (this.groups.get(key) === pending) this.groups.delete(key);
-        });
+        return new Group(
+          res[Symbol.asyncIterator](),
+          () => {
+            if (this.groups.get(key) === pending) this.groups.delete(key);
+          },
+          key.startsWith(CURRENT_VALUE),
+        );
       })();
       this.groups.set(key, pending);
     }
@@ -178,7 +199,7 @@ export class SharedSubscriptions {
       return own ?? start();
     }
     const listener = new Listener(group, this.maxBuffer);
-    group.listeners.add(listener);
+    group.join(listener);
     return listener;
   }
 }
