@@ -31,14 +31,13 @@
 //
 // Knobs: BENCH_TENANTS=50 BENCH_ACTIONS=1000 BENCH_CLIENTS=8 BENCH_ROUNDS=1 BENCH_KEEP_DB=1, and
 // the service's own EXECUTOR_CONCURRENCY, EXECUTOR_TENANT_CONCURRENCY, EXECUTOR_POLL_MS (passed on).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
+import { gqlRequest, startChildServer, stopChildServer, type ChildServer } from './shared';
 import { openDatabase, type Database } from '../src/db/client';
 import { createTenant, principalWithToken } from '../src/domain/admin';
 import { createDomainContext } from '../src/domain/context';
@@ -84,49 +83,6 @@ function startHangingEdr(): Promise<{ url: string; requests: () => number; stop:
   });
 }
 
-// ---- the server (a child process), as bench/suppression.ts starts it ---------------------------
-
-function startServer(databaseUrl: string): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'bench/server.ts'], {
-    cwd: root,
-    env: { ...process.env, DATABASE_URL: databaseUrl, NODE_ENV: 'production', LOG_LEVEL: 'silent', MDR_DEMO: '0' },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error('the server did not start within 120 s'));
-    }, 120_000);
-    proc.once('exit', (code) => reject(new Error(`the server exited before it was ready (code ${code})`)));
-    createInterface({ input: proc.stdout! }).on('line', (line) => {
-      try {
-        const msg = JSON.parse(line) as { ready?: boolean; port?: number };
-        if (msg.ready && msg.port) {
-          clearTimeout(timer);
-          resolve({ proc, url: `http://127.0.0.1:${msg.port}/graphql` });
-        }
-      } catch {
-        log(`server: ${line}`);
-      }
-    });
-  });
-}
-
-async function stopServer(proc: ChildProcess) {
-  if (proc.exitCode !== null) return;
-  const exited = new Promise((r) => proc.once('exit', r));
-  proc.stdin?.end('exit\n');
-  if (!(await Promise.race([exited.then(() => true), sleep(15_000).then(() => false)]))) proc.kill('SIGKILL');
-}
-
-async function gql(url: string, token: string, query: string, variables: unknown) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await res.json()) as { data?: any; errors?: { message: string }[] };
-}
 
 async function pool<T>(n: number, items: T[], fn: (item: T, i: number) => Promise<void>) {
   let next = 0;
@@ -224,7 +180,7 @@ async function scenario(database: Database, server: { url: string }, edr: Awaite
   // measured: the hanging tenant first, then everyone else round robin
   const failures: string[] = [];
   const perform = async (t: BenchTenant, card: string) => {
-    const r = await gql(server.url, t.operator, PERFORM, { input: { actionId: encodeGlobalId('ActionCard', card) } });
+    const r = await gqlRequest(server.url, t.operator, PERFORM, { input: { actionId: encodeGlobalId('ActionCard', card) } });
     const p = r.data?.performAction;
     if (r.errors || !p || p.errors.length || p.action?.status !== 'IN_PROGRESS') failures.push(JSON.stringify(r).slice(0, 300));
   };
@@ -285,11 +241,11 @@ async function main() {
   url.pathname = `/${name}`;
   const database = await openDatabase({ databaseUrl: url.toString(), poolSize: 8 });
   const edr = await startHangingEdr();
-  let server: { proc: ChildProcess; url: string } | null = null;
+  let server: ChildServer | null = null;
   const results: Awaited<ReturnType<typeof scenario>>[] = [];
   try {
     await database.migrate();
-    server = await startServer(url.toString());
+    server = await startChildServer(url.toString(), { log, timeoutMs: 120_000 });
     log(`database ${name}; ${opts.actions} actions over ${opts.tenants} tenants, ${opts.clients} clients, ${opts.rounds} round(s)`);
     await scenario(database, server, edr, 'A', 0, { ...opts, tenants: 10, actions: 200 }); // warm-up, not reported
     for (let round = 1; round <= opts.rounds; round++) {
@@ -297,7 +253,7 @@ async function main() {
       for (const kind of order) results.push(await scenario(database, server, edr, kind, round));
     }
   } finally {
-    if (server) await stopServer(server.proc);
+    if (server) await stopChildServer(server.proc, 15_000);
     await edr.stop();
     await database.close();
     if (process.env.BENCH_KEEP_DB !== '1') await admin.unsafe(`drop database if exists "${name}" with (force)`);

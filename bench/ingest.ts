@@ -29,13 +29,12 @@
 //      function in this process, Database.stats), first and again; bench/.results/ingest-<time>.json
 //
 // Knobs: BENCH_INCIDENTS=200 BENCH_CONCURRENCY=4 BENCH_ROUNDS=3 BENCH_KEEP_DB=1 DATABASE_POOL_SIZE=10
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
+import { gqlRequest, startChildServer, stopChildServer, type ChildServer } from './shared';
 import { openDatabase, type Database } from '../src/db/client';
 import { createTenant, principalWithToken } from '../src/domain/admin';
 import { createDomainContext } from '../src/domain/context';
@@ -52,7 +51,6 @@ const opts = {
   poolSize: num('DATABASE_POOL_SIZE', 10),
 };
 const ROWS_PER_INCIDENT = 1 + 10 + 40;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const INGEST = `mutation($input: IngestIncidentInput!) { ingestIncident(input: $input) { created incident { id } errors { code message } } }`;
 
@@ -263,56 +261,13 @@ function cpuTicks(pids: number[], dbName: string): { proc: number; db: number } 
   return { proc, db };
 }
 
-// ---- the server (a child process), as bench/suppression.ts starts it ---------------------------
-
-function startServer(databaseUrl: string): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'bench/server.ts'], {
-    cwd: root,
-    env: { ...process.env, DATABASE_URL: databaseUrl, NODE_ENV: 'production', LOG_LEVEL: 'silent', MDR_DEMO: '0' },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error('the server did not start within 120 s'));
-    }, 120_000);
-    proc.once('exit', (code) => reject(new Error(`the server exited before it was ready (code ${code})`)));
-    createInterface({ input: proc.stdout! }).on('line', (line) => {
-      try {
-        const msg = JSON.parse(line) as { ready?: boolean; port?: number };
-        if (msg.ready && msg.port) {
-          clearTimeout(timer);
-          resolve({ proc, url: `http://127.0.0.1:${msg.port}/graphql` });
-        }
-      } catch {
-        log(`server: ${line}`);
-      }
-    });
-  });
-}
-
-async function stopServer(proc: ChildProcess) {
-  if (proc.exitCode !== null) return;
-  const exited = new Promise((r) => proc.once('exit', r));
-  proc.stdin?.end('exit\n');
-  if (!(await Promise.race([exited.then(() => true), sleep(5_000).then(() => false)]))) proc.kill('SIGKILL');
-}
-
-async function gql(url: string, token: string, query: string, variables: unknown) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await res.json()) as { data?: any; errors?: { message: string }[] };
-}
 
 // ---- the runs -----------------------------------------------------------------------------------
 
 interface Ctx {
   database: Database;
   sql: Sql;
-  server: { proc: ChildProcess; url: string };
+  server: ChildServer;
   dbName: string;
 }
 
@@ -354,14 +309,14 @@ async function apiRun(ctx: Ctx, round: number, n: number) {
   await ctx.database.query('analyze');
   const failures: string[] = [];
   const first = await timed(ctx, batch, async (inc) => {
-    const r = await gql(ctx.server.url, t.token, INGEST, { input: inc });
+    const r = await gqlRequest(ctx.server.url, t.token, INGEST, { input: inc });
     const p = r.data?.ingestIncident;
     if (r.errors || !p || p.errors.length || !p.created) failures.push(JSON.stringify(r).slice(0, 300));
   });
   if (failures.length) throw new Error(`${failures.length} ingestions failed, e.g. ${failures[0]}`);
   const before = await countRows(ctx, t.tenant.id);
   const again = await timed(ctx, batch, async (inc) => {
-    const r = await gql(ctx.server.url, t.token, INGEST, { input: inc });
+    const r = await gqlRequest(ctx.server.url, t.token, INGEST, { input: inc });
     const p = r.data?.ingestIncident;
     if (r.errors || !p || p.errors.length || p.created) failures.push(JSON.stringify(r).slice(0, 300));
   });
@@ -411,7 +366,7 @@ async function main() {
   let statements: Awaited<ReturnType<typeof statementsPerIngest>> | null = null;
   try {
     await database.migrate();
-    server = await startServer(url.toString());
+    server = await startChildServer(url.toString(), { log, timeoutMs: 120_000 });
     const ctx: Ctx = { database, sql, server, dbName: name };
     log(`database ${name}; ${opts.incidents} incidents (${ROWS_PER_INCIDENT} rows each) per side and round, ${opts.concurrency} clients, ${opts.rounds} rounds`);
     statements = await statementsPerIngest(ctx);
@@ -434,7 +389,7 @@ async function main() {
       results.push(r);
     }
   } finally {
-    if (server) await stopServer(server.proc);
+    if (server) await stopChildServer(server.proc);
     await sql.end({ timeout: 5 });
     await database.close();
     if (process.env.BENCH_KEEP_DB !== '1') await admin.unsafe(`drop database if exists "${name}" with (force)`);

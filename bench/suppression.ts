@@ -23,13 +23,12 @@
 //
 // Knobs: BENCH_SECONDS=10 BENCH_WARMUP=2 BENCH_CONCURRENCY=8 BENCH_ROUNDS=3 BENCH_RULES=200
 // BENCH_KEEP_DB=1 DATABASE_POOL_SIZE=10
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
+import { gqlRequest, startChildServer, stopChildServer, type ChildServer } from './shared';
 import { openDatabase, type Database } from '../src/db/client';
 import { createTenant, principalWithToken } from '../src/domain/admin';
 import { createDomainContext } from '../src/domain/context';
@@ -142,50 +141,10 @@ function cpuTicks(pid: number, dbName: string): { server: number; db: number } {
   return { server, db };
 }
 
-// ---- the server (a child process) -------------------------------------------------------------
-
-function startServer(databaseUrl: string): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'bench/server.ts'], {
-    cwd: root,
-    env: { ...process.env, DATABASE_URL: databaseUrl, NODE_ENV: 'production', LOG_LEVEL: 'silent', MDR_DEMO: '0' },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the server did not start within 30 s')), 30_000);
-    proc.once('exit', (code) => reject(new Error(`the server exited before it was ready (code ${code})`)));
-    createInterface({ input: proc.stdout! }).on('line', (line) => {
-      try {
-        const msg = JSON.parse(line) as { ready?: boolean; port?: number };
-        if (msg.ready && msg.port) {
-          clearTimeout(timer);
-          resolve({ proc, url: `http://127.0.0.1:${msg.port}/graphql` });
-        }
-      } catch {
-        log(`server: ${line}`);
-      }
-    });
-  });
-}
-
-async function stopServer(proc: ChildProcess) {
-  if (proc.exitCode !== null) return;
-  const exited = new Promise((r) => proc.once('exit', r));
-  proc.stdin?.end('exit\n');
-  if (!(await Promise.race([exited.then(() => true), sleep(5_000).then(() => false)]))) proc.kill('SIGKILL');
-}
-
-async function gql(url: string, token: string, query: string, variables: unknown) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await res.json()) as { data?: any; errors?: { message: string }[] };
-}
 
 // ---- one scenario -----------------------------------------------------------------------------
 
-async function scenario(database: Database, server: { proc: ChildProcess; url: string }, dbName: string, kind: 'A' | 'B', round: number) {
+async function scenario(database: Database, server: ChildServer, dbName: string, kind: 'A' | 'B', round: number) {
   const url = server.url;
   const slug = `supp-${kind.toLowerCase()}${round}-${randomUUID().slice(0, 6)}`;
   const tenant = await createTenant(database.db, { slug, name: `Bench ${slug}` });
@@ -204,7 +163,7 @@ async function scenario(database: Database, server: { proc: ChildProcess; url: s
   const failures: string[] = [];
   const worker = async () => {
     while (!stop) {
-      const r = await gql(url, integration, INGEST, { input: incident(n++, slug) });
+      const r = await gqlRequest(url, integration, INGEST, { input: incident(n++, slug) });
       const p = r.data?.ingestIncident;
       if (r.errors || !p || p.errors.length || !p.created) failures.push(JSON.stringify(r).slice(0, 300));
       else if (counting) counted += 1;
@@ -233,7 +192,7 @@ async function scenario(database: Database, server: { proc: ChildProcess; url: s
     const control = incident(0, `${slug}-control`);
     control.alerts[0].evidence[0] = { device: { deviceName: 'scan-2-ab', deviceGroup: 'Scanners', osPlatform: 'Linux' } };
     control.severity = 'LOW';
-    const r = await gql(url, integration, INGEST, { input: control });
+    const r = await gqlRequest(url, integration, INGEST, { input: control });
     if (r.data?.ingestIncident.incident.status !== 'RESOLVED') throw new Error(`the control incident was not suppressed: ${JSON.stringify(r)}`);
   }
   const perIncident = (ticks: number) => Math.round(((ticks * TICK_MS) / Math.max(1, counted)) * 100) / 100;
@@ -258,11 +217,11 @@ async function main() {
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   const database = await openDatabase({ databaseUrl: url.toString(), poolSize: 2 });
-  let server: { proc: ChildProcess; url: string } | null = null;
+  let server: ChildServer | null = null;
   const results: Awaited<ReturnType<typeof scenario>>[] = [];
   try {
     await database.migrate();
-    server = await startServer(url.toString());
+    server = await startChildServer(url.toString(), { log, timeoutMs: 30_000 });
     log(`database ${name}; ${opts.rules} rules, ${opts.concurrency} clients, ${opts.seconds} s measured (+${opts.warmup} s warm-up), ${opts.rounds} rounds`);
     await scenario(database, server, name, 'B', 0); // warm-up (JIT, caches, pool), not reported
     for (let round = 1; round <= opts.rounds; round++) {
@@ -270,7 +229,7 @@ async function main() {
       for (const kind of order) results.push(await scenario(database, server, name, kind, round));
     }
   } finally {
-    if (server) await stopServer(server.proc);
+    if (server) await stopChildServer(server.proc);
     await database.close();
     if (process.env.BENCH_KEEP_DB !== '1') await admin.unsafe(`drop database if exists "${name}" with (force)`);
     await admin.end();
