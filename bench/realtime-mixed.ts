@@ -53,7 +53,7 @@ import { viewerForToken } from '../src/domain/tokens';
 import { classifyIncident, startInvestigation } from '../src/domain/triage';
 import type { Viewer } from '../src/domain/viewer';
 import type { ClientSpec } from './realtime-clients';
-import type { Mem, Round, ServerChild } from './realtime';
+import type { Mem, Round, ServerChild } from './realtime-types';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

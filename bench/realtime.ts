@@ -27,7 +27,8 @@
 // Needs file descriptors for the largest N plus headroom in each process: Node raises its soft
 // limit to the hard one by itself; the run stops early with a clear message if the hard limit is
 // too low (20,000 here).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { Mem, Round, ServerChild } from './realtime-types';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -121,19 +122,7 @@ async function setupDatabase() {
 
 // ---- the server child ---------------------------------------------------------------------------
 
-export interface ServerChild {
-  proc: ChildProcess;
-  url: string;
-  ask<T>(cmd: string): Promise<T>;
-  cpuMs(): number | null;
-}
 
-export interface Mem {
-  mem: { rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number; vmRss: number | null };
-  gc: boolean;
-  hub: number;
-  sockets: number;
-}
 
 /** Every server child started (stopped at the end, killed by the watchdog). */
 const servers: ServerChild[] = [];
@@ -241,24 +230,6 @@ function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
-export interface Round {
-  subscribers: number;
-  events: number;
-  connectMs: number;
-  receipts: number;
-  missing: number;
-  outOfOrder: number;
-  errors: number;
-  latencyFromSendMs: { p50: number; p90: number; p99: number; max: number };
-  latencyFromResponseMs: { p50: number; p90: number; p99: number; max: number };
-  /** Time until the last subscriber had a change, per change (the fan-out's length). */
-  lastReceiptMs: { p50: number; p99: number };
-  mutationMs: { p50: number; p99: number };
-  memory: { before: Mem; idle: Mem; after: Mem; rssPerSubscriberBytes: number; heapPerSubscriberBytes: number; heapExternalPerSubscriberBytes: number };
-  serverCpuMsPerChange: number | null;
-  serverCpuUsPerDelivery: number | null;
-  clientCpuMsPerChange: number;
-}
 
 async function round(s: ServerChild, tokens: Awaited<ReturnType<typeof setupDatabase>>, incidentId: string, n: number, events = eventsFor(n)): Promise<Round> {
   const m = events;

@@ -1,8 +1,8 @@
 // Structured JSON logs (pino). Tokens never reach a log line: the Authorization header is redacted.
 // Every line written while a request (or a WebSocket connection) is handled carries its
-// `requestId` (src/observability/request-id.ts), the id returned in the X-Request-Id header.
+// `requestId` (src/request-id.ts), the id returned in the X-Request-Id header.
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { requestLogFields } from './observability/request-id';
+import { requestLogFields } from './request-id';
 
 export type { Logger };
 

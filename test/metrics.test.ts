@@ -12,7 +12,7 @@ import { notifications } from '../src/db/schema';
 import { createLogger } from '../src/log';
 import { ServiceMetrics, resultCode } from '../src/observability/metrics';
 import { pickEncoding } from '../src/observability/playground';
-import { withRequestId } from '../src/observability/request-id';
+import { withRequestId } from '../src/request-id';
 import { buildServer, type RunningServer } from '../src/server';
 import { backend, startApp, type TestApp } from './helpers/app';
 import { newTenant, type TenantFixture } from './helpers/factory';

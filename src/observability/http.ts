@@ -6,7 +6,7 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../log';
 import type { ServiceMetrics } from './metrics';
 import type { Playground } from './playground';
-import { bindSocketScope, REQUEST_ID_HEADER, requestIdOf, withRequestId } from './request-id';
+import { bindSocketScope, REQUEST_ID_HEADER, requestIdOf, withRequestId } from '../request-id';
 
 export interface ObserveOptions {
   metrics: ServiceMetrics;

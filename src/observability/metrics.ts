@@ -23,9 +23,16 @@ import type { ServerOptions } from 'graphql-ws';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Database } from '../db/client';
 import type { ActivityRow } from '../db/schema';
-import type { QueueBacklog } from '../domain/jobs/engine';
 import type { HubEvent, HubObserver } from '../events/hub';
 import type { Logger } from '../log';
+
+/** A queue's backlog as the metrics report it. */
+export interface QueueBacklog {
+  /** Jobs ready to claim now. */
+  ready: number;
+  /** Seconds since the oldest ready job became ready (queued, or its retry fell due); null when none is. */
+  oldestReadyAgeSeconds: number | null;
+}
 
 /** What the metrics read of a job engine (ActionExecutor, Notifier, OutboundDeliverer). */
 export interface ObservedQueue {

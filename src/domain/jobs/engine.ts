@@ -15,7 +15,10 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Logger } from '../../log';
-import { detached } from '../../observability/request-id';
+import { detached } from '../../request-id';
+import type { QueueBacklog } from '../../observability/metrics';
+
+export type { QueueBacklog };
 
 /** What the engine needs to know of a job: its id and the tenant it is fair across. */
 export interface Job {
@@ -56,14 +59,6 @@ export interface JobQueue<J extends Job, O> {
   sweep?(): Promise<void>;
   /** Ready jobs in the database (every tenant, whatever the scope) and the oldest one's age: the metrics. One aggregate query. */
   backlog?(): Promise<QueueBacklog>;
-}
-
-/** A queue's backlog as the metrics report it. */
-export interface QueueBacklog {
-  /** Jobs ready to claim now. */
-  ready: number;
-  /** Seconds since the oldest ready job became ready (queued, or its retry fell due); null when none is. */
-  oldestReadyAgeSeconds: number | null;
 }
 
 export interface JobEngineOptions {

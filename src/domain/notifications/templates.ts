@@ -4,7 +4,7 @@
 // is a TextRun (plain text, never markdown), so a title like "<img src=x onerror=…>" arrives as text.
 import type { AdaptiveCard } from '../../connectors/teams';
 import type { notificationKindEnum } from '../../db/schema';
-import { duration } from '../report/html';
+import { duration } from '../report/format';
 
 export type NotificationKind = (typeof notificationKindEnum.enumValues)[number];
 

@@ -5,6 +5,7 @@ import { type Severity } from '../enums';
 import type { MetricsBucket, Percentiles } from '../metrics';
 import { acknowledgeChart, actionsChart, incidentsPerWeekChart, resolveChart, SEVERITY_COLORS } from './charts';
 import type { NotableIncident, NotableReason, ServiceReportData } from './data';
+import { duration } from './format';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const words = (e: string) => e.charAt(0) + e.slice(1).toLowerCase().replace(/_/g, ' ');
@@ -13,20 +14,6 @@ const words = (e: string) => e.charAt(0) + e.slice(1).toLowerCase().replace(/_/g
 export const monthName = (from: Date) => from.toLocaleDateString('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' });
 const dateTime = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
-/** 45 s, 12 min, 3 h 5 min, 2 d 4 h */
-export function duration(seconds: number | null | undefined): string {
-  if (seconds == null) return '–';
-  if (seconds < 60) return `${seconds} s`;
-  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
-  if (seconds < 48 * 3600) {
-    const h = Math.floor(seconds / 3600);
-    const m = Math.round((seconds % 3600) / 60);
-    return m ? `${h} h ${m} min` : `${h} h`;
-  }
-  const d = Math.floor(seconds / 86_400);
-  const h = Math.round((seconds % 86_400) / 3600);
-  return h ? `${d} d ${h} h` : `${d} d`;
-}
 
 const count = (b: MetricsBucket, list: 'bySeverity' | 'byClassification', key: string) => b[list].find((c) => c.key === key)?.count ?? 0;
 const REASONS: Record<NotableReason, string> = { TRUE_POSITIVE: 'True positive', HIGH_SEVERITY: 'High severity', TARGET_MISSED: 'Acknowledge target missed' };
