@@ -189,7 +189,7 @@ describe('the report page behind the signed link', () => {
     expect((await fetch(operatorLink)).status).toBe(403);
   });
 
-  it.skipIf(!fs.existsSync(CHROMIUM))('renders in headless Chromium with no network: the charts are there, on screen and printed', { timeout: 60_000 }, async () => {
+  it.skipIf(!fs.existsSync(CHROMIUM))('renders in headless Chromium with no network: the charts are there, on screen and printed', { timeout: 120_000 }, async () => {
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-component-update', '--disable-sync', '--no-first-run'] });
     try {
