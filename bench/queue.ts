@@ -4,9 +4,12 @@
 //   1. database: DATABASE_URL if set, else a fresh mdr_bench_<timestamp> (dropped at the end)
 //   2. migrations, then a bulk seed: 1 tenant, 10,000 incidents, 3 alerts and 4 evidence each
 //   3. each target in its own child process, one at a time (so idle servers hold no database
-//      connections): the baseline (bench/baseline.ts), then the GraphQL server (bench/server.ts)
-//   4. before measuring, the target's answer must have the same `data` as the baseline's, or the
-//      run fails; under load every response must be byte-identical to that answer
+//      connections): the baseline (bench/baseline.ts), the GraphQL server (bench/server.ts), and
+//      PostGraphile v4 as a peer (bench/postgraphile.ts, its own query: POSTGRAPHILE_QUERY)
+//   4. before measuring, the target's answer must have the same `data` as the baseline's (for
+//      PostGraphile: the same incidents, alerts and devices, field by field, once its ids and
+//      dates are read back), or the run fails; under load every response must be byte-identical
+//      to that answer
 //   5. autocannon from this process: warm-up, then the measured run
 //   6. a table (req/s, p50, p99, CPU per request, ratio) and bench/.results/queue-<time>.json
 //
@@ -14,7 +17,7 @@
 // BENCH_INCIDENTS=10000 BENCH_DEVICES=2500 DATABASE_POOL_SIZE=10 BASELINE_MODE=json|rows
 // BENCH_SERVER=bench/server.ts BENCH_SERVER_ENV='{"K":"V"}' (extra env for the GraphQL child)
 // BENCH_ROUNDS=3 (medians; the order alternates) BENCH_ONLY=graphql|baseline|none (none: only the
-// variants) BENCH_KEEP_DB=1 BENCH_WATCHDOG=<s> (default: enough for the rounds asked)
+// variants) BENCH_POSTGRAPHILE=0 (leave the PostGraphile peer out) BENCH_KEEP_DB=1 BENCH_WATCHDOG=<s> (default: enough for the rounds asked)
 // BENCH_QUIET_WAIT=<s>: before each run, wait up to <s> seconds for other processes to use less
 //   than BENCH_QUIET_CORES (0.3) cores; 'other load' in the table is what they used during the run
 // BENCH_CPU_PROF=1: CPU-profile every GraphQL server during its measured runs only, into
@@ -34,6 +37,24 @@ import postgres from 'postgres';
 import { openDatabase } from '../src/db/client';
 import { seedQueue } from './seed';
 import { QUEUE_BODY } from './shared';
+
+/**
+ * The queue query as PostGraphile v4 names it (bench/postgraphile.ts): the tenant by a condition,
+ * the same order and page size, three alerts, the devices through evidence (the computed column
+ * below). `nodeId` is its global id.
+ */
+export const POSTGRAPHILE_QUERY =
+  'query Q($tenantId: UUID!) { allIncidents(condition: { tenantId: $tenantId }, orderBy: [UPDATED_AT_DESC, ID_DESC], first: 50) ' +
+  '{ nodes { nodeId number title severity status updatedAt alertsByIncidentId(first: 3, orderBy: [CREATED_AT_ASC, ID_ASC]) ' +
+  '{ nodes { nodeId title severity } } devicesList { nodeId name healthStatus } } } }';
+// what devicesByIncident reads: the distinct devices the incident's evidence names, by name
+const POSTGRAPHILE_DEVICES = `
+  create or replace function incidents_devices(i incidents) returns setof devices language sql stable as $$
+    select d.* from devices d
+    where d.tenant_id = i.tenant_id
+      and d.id in (select e.device_id from evidence e where e.incident_id = i.id and e.tenant_id = i.tenant_id)
+    order by d.name, d.id
+  $$`;
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const resultsDir = path.join(root, 'bench', '.results');
@@ -57,11 +78,12 @@ const opts = {
   serverEnv: JSON.parse(process.env.BENCH_SERVER_ENV || '{}') as Record<string, string>,
   cpuProf: process.env.BENCH_CPU_PROF === '1',
   only: process.env.BENCH_ONLY as 'graphql' | 'baseline' | 'none' | undefined,
+  postgraphile: process.env.BENCH_POSTGRAPHILE !== '0',
   variants: JSON.parse(process.env.BENCH_VARIANTS || '[]') as { name: string; server?: string; env?: Record<string, string> }[],
   // seeding, then per round and target: start, warm-up, measure, checks
   watchdogSeconds: envInt(
     'BENCH_WATCHDOG',
-    120 + Math.max(1, envInt('BENCH_ROUNDS', 3)) * (2 + JSON.parse(process.env.BENCH_VARIANTS || '[]').length) * (envInt('BENCH_DURATION', 10) + envInt('BENCH_WARMUP', 3) + 15),
+    120 + Math.max(1, envInt('BENCH_ROUNDS', 3)) * (3 + JSON.parse(process.env.BENCH_VARIANTS || '[]').length) * (envInt('BENCH_DURATION', 10) + envInt('BENCH_WARMUP', 3) + 15),
   ),
 };
 
@@ -71,11 +93,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // ---- child processes --------------------------------------------------------------------------
 
 interface Target {
-  /** 'baseline', 'graphql' or 'variant:<name>' */
+  /** 'baseline', 'graphql', 'postgraphile' or 'variant:<name>' */
   name: string;
   script: string;
   env: Record<string, string>;
   profile: boolean;
+  /** The request body, when not QUEUE_BODY (PostGraphile's own query). */
+  body?: string;
 }
 
 interface Child {
@@ -83,6 +107,7 @@ interface Child {
   proc: ChildProcess;
   port: number;
   url: string;
+  body: string;
 }
 
 const running = new Set<ChildProcess>();
@@ -101,7 +126,7 @@ function startChild(target: Target, childEnv: Record<string, string>): Promise<C
   running.add(proc);
   proc.once('exit', () => running.delete(proc));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${target.name} did not start within 30 s`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`${target.name} did not start within 120 s`)), 120_000);
     proc.once('exit', (code, signal) => {
       clearTimeout(timer);
       reject(new Error(`${target.name} exited before it was ready (code ${code}, signal ${signal})`));
@@ -118,7 +143,7 @@ function startChild(target: Target, childEnv: Record<string, string>): Promise<C
       if (msg.profile) profileWaiters.get(proc)?.(msg.profile);
       else if (msg.ready && msg.port) {
         clearTimeout(timer);
-        resolve({ name: target.name, proc, port: msg.port, url: `http://127.0.0.1:${msg.port}/graphql` });
+        resolve({ name: target.name, proc, port: msg.port, url: `http://127.0.0.1:${msg.port}/graphql`, body: target.body ?? QUEUE_BODY });
       }
     });
   });
@@ -226,7 +251,7 @@ interface Answer {
 }
 
 async function fetchQueue(child: Child, token: string): Promise<Answer> {
-  const res = await fetch(child.url, { method: 'POST', headers: headers(token), body: QUEUE_BODY });
+  const res = await fetch(child.url, { method: 'POST', headers: headers(token), body: child.body });
   const text = await res.text();
   let body: Answer['body'];
   try {
@@ -241,15 +266,44 @@ interface QueueData {
   incidents: { nodes: { alerts: { nodes: unknown[] }; devices: unknown[] }[] };
 }
 
+type Row = Record<string, unknown>;
+/** A global id's local id: ours are base64("Type:id"), PostGraphile's base64('["table","id"]'). */
+function localId(id: unknown): string {
+  const text = Buffer.from(String(id), 'base64').toString('utf8');
+  return text.startsWith('[') ? String((JSON.parse(text) as unknown[])[1]) : text.slice(text.indexOf(':') + 1);
+}
+/** Our answer's data, or PostGraphile's, as one comparable shape (local ids, dates as instants). */
+function comparable(data: unknown): Row[] {
+  const d = data as Row;
+  const incidents = (d.incidents ?? d.allIncidents) as { nodes: Row[] };
+  return incidents.nodes.map((i) => ({
+    id: localId(i.id ?? i.nodeId),
+    number: i.number,
+    title: i.title,
+    severity: i.severity,
+    status: i.status,
+    updatedAt: new Date(String(i.updatedAt)).toISOString(),
+    alerts: ((i.alerts ?? i.alertsByIncidentId) as { nodes: Row[] }).nodes.map((a) => ({
+      id: localId(a.id ?? a.nodeId),
+      title: a.title,
+      severity: a.severity,
+    })),
+    devices: ((i.devices ?? i.devicesList) as Row[]).map((v) => ({ id: localId(v.id ?? v.nodeId), name: v.name, healthStatus: v.healthStatus })),
+  }));
+}
+
 /** The target's answer must carry exactly the reference data (the baseline's); returns its body. */
 async function verify(child: Child, token: string, reference: unknown | null): Promise<Answer> {
   const a = await fetchQueue(child, token);
   if (a.status !== 200 || a.body.errors) throw new Error(`${child.name} answered ${a.status}: ${a.text.slice(0, 500)}`);
-  const nodes = (a.body.data as QueueData | undefined)?.incidents?.nodes;
+  const data = a.body.data as (QueueData & { allIncidents?: QueueData['incidents'] }) | undefined;
+  const nodes = (data?.incidents ?? data?.allIncidents)?.nodes;
   if (!Array.isArray(nodes) || nodes.length !== 50) throw new Error(`${child.name} returned ${nodes?.length} incidents, expected 50`);
   if (reference === null) return a;
   try {
-    deepStrictEqual(a.body.data, reference);
+    // a peer with its own schema: the same incidents, alerts and devices, field by field
+    if (data?.allIncidents) deepStrictEqual(comparable(a.body.data), comparable(reference));
+    else deepStrictEqual(a.body.data, reference);
   } catch (err) {
     const out = path.join(resultsDir, 'mismatch');
     fs.mkdirSync(out, { recursive: true });
@@ -287,12 +341,12 @@ interface Measure {
   loadavg: number[];
 }
 
-function cannon(url: string, token: string, seconds: number, expectBody: string): Promise<autocannon.Result> {
+function cannon(child: Child, token: string, seconds: number, expectBody: string): Promise<autocannon.Result> {
   return autocannon({
-    url,
+    url: child.url,
     method: 'POST',
     headers: headers(token),
-    body: QUEUE_BODY,
+    body: child.body,
     connections: opts.connections,
     duration: seconds,
     // the queue does not change during the run: every answer must be this very body
@@ -302,11 +356,11 @@ function cannon(url: string, token: string, seconds: number, expectBody: string)
 
 async function measure(child: Child, token: string, round: number, body: string): Promise<Measure> {
   const backgroundBefore = await waitForQuiet(child);
-  if (opts.warmup > 0) await cannon(child.url, token, opts.warmup, body);
-  const profiling = opts.cpuProf && child.name !== 'baseline';
+  if (opts.warmup > 0) await cannon(child, token, opts.warmup, body);
+  const profiling = opts.cpuProf && child.name !== 'baseline' && child.name !== 'postgraphile';
   if (profiling) child.proc.kill('SIGUSR2');
   const before = cpuSnapshot(child);
-  const r = await cannon(child.url, token, opts.duration, body);
+  const r = await cannon(child, token, opts.duration, body);
   const after = cpuSnapshot(child);
   if (profiling) {
     const written = new Promise<string>((resolve) => profileWaiters.set(child.proc, resolve));
@@ -414,7 +468,9 @@ function table(results: [string, Summary][]): string {
       ? `raw SQL baseline (${opts.baselineMode})`
       : name === 'graphql'
         ? `GraphQL (${path.basename(opts.server)})`
-        : name.replace(/^variant:/, 'variant ');
+        : name === 'postgraphile'
+          ? 'PostGraphile v4 (peer)'
+          : name.replace(/^variant:/, 'variant ');
   for (const [name, s] of results) {
     rows.push([
       label(name),
@@ -428,6 +484,24 @@ function table(results: [string, Summary][]): string {
       `${s.backgroundCores.toFixed(2)} cores`,
       baseline && name !== 'baseline' ? `${((100 * s.reqPerSec) / baseline.reqPerSec).toFixed(1)} %` : '',
     ]);
+    const pgl = results.find(([n]) => n === 'postgraphile')?.[1];
+    if (name === 'postgraphile' && pgl) {
+      const ours = results.find(([n]) => n === 'graphql')?.[1];
+      if (ours) {
+        rows.push([
+          'ratio GraphQL/PostGraphile',
+          `${(ours.reqPerSec / pgl.reqPerSec).toFixed(2)}x`,
+          `${(ours.p50 / pgl.p50).toFixed(2)}x`,
+          `${(ours.p99 / pgl.p99).toFixed(2)}x`,
+          `${(ours.avg / pgl.avg).toFixed(2)}x`,
+          '',
+          `${(ours.serverCpuMs / pgl.serverCpuMs).toFixed(2)}x`,
+          `${(ours.dbCpuMs / pgl.dbCpuMs).toFixed(2)}x`,
+          '',
+          '',
+        ]);
+      }
+    }
     if (name === 'graphql' && baseline) {
       rows.push([
         'ratio GraphQL/baseline',
@@ -468,6 +542,8 @@ async function main(): Promise<number> {
     try {
       await database.migrate();
       seeded = await seedQueue(database, { incidents: opts.incidents, devices: opts.devices });
+      // PostGraphile's `devices` (a computed column); dropped at the end when the database stays
+      if (opts.postgraphile) await database.query(POSTGRAPHILE_DEVICES);
     } finally {
       await database.close();
     }
@@ -486,6 +562,17 @@ async function main(): Promise<number> {
       ...(opts.only === 'baseline' || opts.only === 'none'
         ? []
         : [{ name: 'graphql', script: opts.server, env: opts.serverEnv, profile: opts.cpuProf }]),
+      ...(opts.postgraphile && opts.only !== 'none'
+        ? [
+            {
+              name: 'postgraphile',
+              script: 'bench/postgraphile.ts',
+              env: {},
+              profile: false,
+              body: JSON.stringify({ query: POSTGRAPHILE_QUERY, operationName: 'Q', variables: { tenantId: seeded.tenantId } }),
+            },
+          ]
+        : []),
       ...opts.variants.map((v) => ({ name: `variant:${v.name}`, script: v.server ?? 'bench/server.ts', env: v.env ?? {}, profile: opts.cpuProf })),
     ];
 
@@ -527,6 +614,8 @@ async function main(): Promise<number> {
     const b = results.find(([n]) => n === 'baseline')?.[1];
     const g = results.find(([n]) => n === 'graphql')?.[1];
     const ratio = b && g ? g.reqPerSec / b.reqPerSec : null;
+    const p = results.find(([n]) => n === 'postgraphile')?.[1];
+    const overPostGraphile = p && g ? g.reqPerSec / p.reqPerSec : null;
     process.stdout.write(
       `\nQueue query (first 50, alerts(first: 3), devices), ${opts.incidents} incidents, ` +
         `${opts.connections} connections, ${opts.duration} s after ${opts.warmup} s warm-up` +
@@ -534,7 +623,10 @@ async function main(): Promise<number> {
         `load average ${os.loadavg()[0].toFixed(1)}\n\n${table(results)}\n`,
     );
     if (ratio !== null) {
-      process.stdout.write(`\nTarget: GraphQL >= 60% of baseline throughput: ${ratio >= 0.6 ? 'MET' : 'MISSED'} (${(ratio * 100).toFixed(1)} %)\n`);
+      process.stdout.write(`\nTarget: GraphQL >= 80% of baseline throughput: ${ratio >= 0.8 ? 'MET' : 'MISSED'} (${(ratio * 100).toFixed(1)} %)\n`);
+    }
+    if (overPostGraphile !== null) {
+      process.stdout.write(`Target: GraphQL >= 3x PostGraphile v4: ${overPostGraphile >= 3 ? 'MET' : 'MISSED'} (${overPostGraphile.toFixed(2)}x)\n`);
     }
 
     fs.mkdirSync(resultsDir, { recursive: true });
@@ -549,7 +641,7 @@ async function main(): Promise<number> {
           options: opts,
           seed: seeded.counts,
           response: shape,
-          summary: { ratio, ...Object.fromEntries(results) },
+          summary: { ratio, overPostGraphile, ...Object.fromEntries(results) },
           runs: measures,
         },
         null,
@@ -560,6 +652,12 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     await Promise.all([...running].map(stopChild));
+    if (!drop && databaseUrl && opts.postgraphile) {
+      // a database we did not create: leave it as we found it
+      const db = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+      await db.unsafe('drop function if exists incidents_devices(incidents)').catch(() => {});
+      await db.end({ timeout: 2 });
+    }
     if (drop) await drop().catch((err: unknown) => log(`could not drop the database: ${String(err)}`));
   }
 }

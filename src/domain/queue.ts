@@ -141,13 +141,14 @@ const devicesJson = (shape: typeof deviceJson) => `(select coalesce(json_agg(${s
     from devices d where d.tenant_id = i.tenant_id
       and d.id in (select e.device_id from evidence e where e.incident_id = i.id and e.tenant_id = i.tenant_id))`;
 
-export async function listIncidents(
+/** The page statement's parts, shared by listIncidents and listIncidentsJson. */
+function pageStatement(
   ctx: DomainContext,
   filter: IncidentFilter | null | undefined,
   order: IncidentOrder | null | undefined,
   args: PageArgs,
-  include: QueueIncludes = {},
-): Promise<Page<IncidentRow>> {
+  extra: number,
+) {
   const viewer = requireViewer(ctx.viewer);
   const field = order?.field ?? 'LAST_UPDATE';
   const direction = order?.direction ?? 'DESC';
@@ -168,7 +169,40 @@ export async function listIncidents(
     pageWhere.push(`(${columns.map((c) => `i.${c}`).join(', ')}) ${descending ? '<' : '>'} (${values.join(', ')})`);
   }
   const orderBy = columns.map((c) => `i.${c} ${descending ? 'desc' : 'asc'}`).join(', ');
-  const limit = params.add(req.limit + 1, 'int');
+  const limit = params.add(req.limit + extra, 'int');
+  return { keys, req, params, where, whereParams, pageWhere, orderBy, limit };
+}
+
+/**
+ * The nodes of a forward queue page (no `last`/`before`) as the JSON text of the response:
+ * Postgres builds it whole, `item` says how (the SQL text of one incident's JSON object over
+ * `incidents i`, see src/graphql/queue-fast-path.ts), and Node sends it as it comes. The page
+ * is the very one listIncidents reads (same filter, tenant scope, order, cursor and size).
+ * Null for a backward page.
+ */
+export async function listIncidentsJson(
+  ctx: DomainContext,
+  filter: IncidentFilter | null | undefined,
+  order: IncidentOrder | null | undefined,
+  args: PageArgs,
+  item: (params: Params) => string,
+): Promise<string | null> {
+  const { req, params, pageWhere, orderBy, limit } = pageStatement(ctx, filter, order, args, 0);
+  if (req.backward) return null;
+  const text = `select '[' || coalesce(string_agg(${item(params)}, ',' order by ${orderBy}), '') || ']' as page
+    from (select * from incidents i where ${pageWhere.join(' and ')} order by ${orderBy} limit ${limit}) i`;
+  const [{ page }] = await ctx.database.query<{ page: string }>(text, params.values);
+  return page;
+}
+
+export async function listIncidents(
+  ctx: DomainContext,
+  filter: IncidentFilter | null | undefined,
+  order: IncidentOrder | null | undefined,
+  args: PageArgs,
+  include: QueueIncludes = {},
+): Promise<Page<IncidentRow>> {
+  const { keys, req, params, where, whereParams, pageWhere, orderBy, limit } = pageStatement(ctx, filter, order, args, 1);
   // narrowed shapes keep what the page itself needs: ids, the tenant (nested rows inherit it),
   // the sort keys (cursors), and an alert's creation time (its paging)
   const incidentShape = include.columns
