@@ -453,3 +453,8 @@ function isAlive(pid: number): boolean {
 
 const MIGRATION_LOCK = 7_245_001;
 export const DEMO_SEED_LOCK = 7_245_002;
+
+/** The rows of `execute(sql)`: postgres.js returns an array of rows, PGlite a { rows } object. */
+export function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}

@@ -25,11 +25,13 @@ export interface DomainContext {
   /** Nudge the local executor: new attempts were queued and committed. */
   actionsQueued?: () => void;
   /**
-   * Called by writeTransaction with the activity entries of every write, inside its transaction:
-   * the notification outbox (src/domain/notifications/outbox.ts). Required, so that no context
-   * can write without it.
+   * Called by writeTransaction with the activity entries of every write, inside its transaction,
+   * before they are inserted (ActivityLog.preview: placeholder ids): the SLA rollup, the
+   * notification outbox (src/domain/notifications/outbox.ts) and what the webhook and sync outbox
+   * needs to know; its `write` then adds what needs the entries' real ids. Required, so that no
+   * context can write without it.
    */
-  outbox: (tx: Tx, entries: readonly ActivityRow[]) => Promise<OutboxWritten>;
+  outbox: (tx: Tx, entries: readonly ActivityRow[]) => Promise<OutboxPlan>;
   /** Encrypts stored secrets (webhook signing secrets, connector credentials); set by the server. */
   secrets?: Secrets;
   /** Nudge the local webhook/sync deliverer. */
@@ -41,7 +43,7 @@ export interface DomainContext {
 import { createLoaders } from './loaders';
 import type { Secrets } from './secrets';
 import { writeOutbox } from './notifications/outbox';
-import { writeOutbound } from './outbound/events';
+import { planOutbound } from './outbound/events';
 import { applySlaEntries } from './sla';
 
 export interface OutboxWritten {
@@ -49,10 +51,21 @@ export interface OutboxWritten {
   outbound: number;
 }
 
-/** Every outbox a write feeds, in its transaction: notifications, then webhooks and sync calls. */
-export async function writeOutboxes(tx: Tx, entries: readonly ActivityRow[]): Promise<OutboxWritten> {
+/** The second half of writeOutboxes: run once the entries are written, with their rows (same order). */
+export interface OutboxPlan {
+  write(tx: Tx, rows: readonly ActivityRow[]): Promise<OutboxWritten>;
+}
+
+/**
+ * Every outbox a write feeds, in its transaction: the SLA rollup and the notifications from the
+ * entries before they are written (reads and writes that need no event id, outside the
+ * event-order lock), then the webhooks and sync calls, whose bodies carry the event ids.
+ */
+export async function writeOutboxes(tx: Tx, entries: readonly ActivityRow[]): Promise<OutboxPlan> {
   await applySlaEntries(tx, entries); // the SLA rollup (src/domain/sla.ts), with the change
-  return { notifications: await writeOutbox(tx, entries), outbound: await writeOutbound(tx, entries) };
+  const notifications = await writeOutbox(tx, entries);
+  const outbound = await planOutbound(tx, entries);
+  return { write: async (wtx, rows) => ({ notifications, outbound: await outbound(wtx, rows) }) };
 }
 
 /** A domain context for code that runs outside a request (seed, CLI, background work, tests). */

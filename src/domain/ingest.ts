@@ -3,7 +3,7 @@
 // existing incident; alerts already known are skipped.
 import { isIP } from 'node:net';
 import { and, eq, inArray, ne, sql } from 'drizzle-orm';
-import type { Tx } from '../db/client';
+import { rowsOf, type Tx } from '../db/client';
 import { accounts, alerts, deviceFiles, devices, emailMessages, evidence, incidents, indicators, tenants, type AccountRow, type IncidentRow } from '../db/schema';
 import { canonicalIp, type IndicatorType } from './response/targets';
 import { writeTransaction, type ActivityLog } from '../events/activity';
@@ -318,11 +318,6 @@ async function upsertDevices(tx: Tx, tenantId: string, list: CleanEvidence[]): P
 
 /** Rows per multi-row statement (bind parameters stay far below PostgreSQL's 65,535). */
 const CHUNK = 500;
-
-/** postgres.js returns an array of rows, PGlite a { rows } object. */
-export function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
-}
 
 /**
  * The files of the call, one statement: per (device, path, name) the last hashes given win, as

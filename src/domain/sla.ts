@@ -123,10 +123,11 @@ const incidentColumns = {
 };
 
 /**
- * The rollup's write path (writeOutboxes calls it with every write's entries, in its transaction):
- * fold the new entries onto the stored rows. Writes that move no SLA field cost nothing; the
- * others two statements, whatever the number of incidents. An incident without a row yet (just
- * created, or from before the rollup existed) is folded from its whole log.
+ * The rollup's write path (writeOutboxes calls it with every write's entries, in its transaction,
+ * before they are inserted: ActivityLog.preview): fold the new entries onto the stored rows.
+ * Writes that move no SLA field cost nothing; the others two statements, whatever the number of
+ * incidents. An incident without a row yet (just created, or from before the rollup existed) is
+ * folded from its whole log: what is written, then these entries.
  */
 export async function applySlaEntries(tx: Tx, entries: readonly ActivityRow[]): Promise<void> {
   const relevant = entries.filter((e) => e.incidentId && SLA_FIELDS.has(e.field));
@@ -140,7 +141,7 @@ export async function applySlaEntries(tx: Tx, entries: readonly ActivityRow[]): 
   const fresh = rows.filter((r) => !r.sla).map((r) => r.incident.id);
   const logs = fresh.length > 0 ? await logsOf(tx, fresh) : new Map<string, Entry[]>();
   const out = rows.map(({ incident, sla }) =>
-    rollupRow(incident, sla ? foldSla(sla, relevant.filter((e) => e.incidentId === incident.id)) : foldSla(emptySlaTimes(), logs.get(incident.id) ?? [])),
+    rollupRow(incident, sla ? foldSla(sla, relevant.filter((e) => e.incidentId === incident.id)) : foldSla(emptySlaTimes(), [...(logs.get(incident.id) ?? []), ...relevant.filter((e) => e.incidentId === incident.id)])),
   );
   if (out.length > 0) await upsert(tx, out);
 }

@@ -4,7 +4,7 @@
 // Matching is case-insensitive, conditions are ANDed, a condition holds when any value of its field
 // matches. suppression.ts runs it at ingestion and in previewSuppressionRule.
 import { inArray, sql, type SQL } from 'drizzle-orm';
-import type { DbOrTx } from '../db/client';
+import { rowsOf, type DbOrTx } from '../db/client';
 import {
   accounts,
   alerts,
@@ -106,9 +106,6 @@ export function ruleMatches(rule: CompiledRule, severity: Severity, facts: Facts
   if (severity === 'HIGH' && !rule.includeHighSeverity) return false;
   return rule.conditions.every((c) => facts.get(c.field)?.some(c.test) ?? false);
 }
-
-/** postgres.js returns an array of rows, PGlite a { rows } object. */
-export const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 
 /**
  * The facts of some incidents of one tenant, in one statement: alert titles, detection sources and

@@ -17,7 +17,7 @@
 //   after a SQL prefilter that may keep too many but never too few.
 import { createHash } from 'node:crypto';
 import { and, asc, desc, eq, gte, inArray, isNull, or, sql } from 'drizzle-orm';
-import type { Tx } from '../db/client';
+import { rowsOf, type Tx } from '../db/client';
 import { activity, incidents, suppressionRules, type IncidentRow, type SuppressionCondition, type SuppressionRuleRow } from '../db/schema';
 import { writeTransaction, type ActivityLog } from '../events/activity';
 import { authorize, lockOwned, scopeTenantIds } from './access';
@@ -33,7 +33,6 @@ import {
   MATCH_OPERATORS,
   prefilter,
   ruleMatches,
-  rowsOf,
   SUPPRESSION_FIELDS,
   type CompiledRule,
   type MatchOperator,

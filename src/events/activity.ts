@@ -1,7 +1,7 @@
 // The one place that turns a domain change into an activity entry (the audit trail), and,
 // once the transaction has committed, into an event for subscribers.
 import { sql } from 'drizzle-orm';
-import type { Tx } from '../db/client';
+import { rowsOf, type Tx } from '../db/client';
 import { activity, type ActivityRow } from '../db/schema';
 import type { DomainContext } from '../domain/context';
 import type { Viewer } from '../domain/viewer';
@@ -59,31 +59,44 @@ export class ActivityLog {
     this.pending.push(...other.pending);
     other.pending = [];
   }
-  /** Write the collected entries in one statement, attributed to the viewer (or the system). */
+  /**
+   * The entries as the rows they will become, before they are written: every column but the id
+   * (a placeholder, -1, -2, … in entry order; `flush` returns the real ones in the same order) and
+   * `createdAt`, which is `now`, the transaction's timestamp the insert's default also takes.
+   * What a write feeds from its entries (the SLA rollup, the outboxes) is computed from these,
+   * before the event-order lock, so that the lock covers only the insert and the commit.
+   */
+  preview(actor: Viewer | null, now: Date): ActivityRow[] {
+    return this.pending.map((e, i) => ({
+      id: -(i + 1),
+      tenantId: e.tenantId,
+      incidentId: e.incidentId,
+      actorId: actor?.principalId ?? null,
+      actorSide: actor ? (actor.role === 'EXPERT' ? ('EXPERTS' as const) : ('CUSTOMER' as const)) : null,
+      field: e.field,
+      subjectId: e.subjectId ?? null,
+      fromValue: e.from ?? null,
+      toValue: e.to ?? null,
+      note: e.note ?? null,
+      createdAt: now,
+    }));
+  }
+
+  /** Write the collected entries in one statement, attributed to the viewer (or the system); the rows in entry order. */
   async flush(tx: Tx, actor: Viewer | null): Promise<ActivityRow[]> {
     if (this.pending.length === 0) return [];
     // Event ids must follow commit order, or a client resuming "after" an id could miss an event
-    // that took a lower id but committed later. This lock, held from here to the commit (the flush
-    // is a transaction's last write, so the holder waits on nothing), makes id order commit order.
+    // that took a lower id but committed later. This lock, held from here to the commit, makes id
+    // order commit order; every write transaction queues for it, so what runs under it is kept to
+    // this insert, the realtime notice and the outbound rows that need the ids (writeTransaction).
     await tx.execute(sql`select pg_advisory_xact_lock(${EVENT_ORDER_LOCK})`);
     const rows = await tx
       .insert(activity)
-      .values(
-        this.pending.map((e) => ({
-          tenantId: e.tenantId,
-          incidentId: e.incidentId,
-          actorId: actor?.principalId ?? null,
-          actorSide: actor ? (actor.role === 'EXPERT' ? ('EXPERTS' as const) : ('CUSTOMER' as const)) : null,
-          field: e.field,
-          subjectId: e.subjectId ?? null,
-          fromValue: e.from ?? null,
-          toValue: e.to ?? null,
-          note: e.note ?? null,
-        })),
-      )
+      .values(this.preview(actor, new Date()).map(({ id: _id, createdAt: _at, ...row }) => row))
       .returning();
     this.pending = [];
-    return rows;
+    // one multi-row insert takes its ids from the sequence in the order of its rows
+    return rows.sort((a, b) => a.id - b.id);
   }
 }
 
@@ -101,14 +114,25 @@ export async function writeTransaction<T>(
   const { value, written, queued } = await ctx.database.transaction(async (tx) => {
     const log = new ActivityLog();
     const result = await fn(tx, log);
+    if (log.size === 0) return { value: result, written: [] as ActivityRow[], queued: null };
+    // the outboxes (notifications, webhooks and sync calls) and the SLA rollup commit (or roll
+    // back) with the change; prepared from the entries before the event-order lock is taken
+    const outbox = await ctx.outbox(tx, log.preview(ctx.viewer, await transactionNow(tx)));
     const rows = await log.flush(tx, ctx.viewer);
-    if (rows.length === 0) return { value: result, written: rows, queued: null };
-    // the outboxes: notifications, webhooks and sync calls commit (or roll back) with the change
-    const out = await ctx.outbox(tx, rows);
+    const out = await outbox.write(tx, rows);
     await ctx.events.inTransaction?.(tx, rows);
     return { value: result, written: rows, queued: out };
   });
   if (written.length > 0) ctx.events.committed(written);
   if (queued && (queued.notifications > 0 || queued.outbound > 0)) ctx.events.outboxWritten?.(queued);
   return value;
+}
+
+/**
+ * `now()`, the transaction's start, which every row it writes with a `defaultNow()` column takes,
+ * rounded as the millisecond columns (timestamptz(3)) store it.
+ */
+async function transactionNow(tx: Tx): Promise<Date> {
+  const [row] = rowsOf<{ now: Date | string }>(await tx.execute(sql`select now()::timestamptz(3) as now`));
+  return new Date(row.now);
 }

@@ -145,7 +145,10 @@ export class EventHub implements EventSink {
   /** EventSink, inside the writing transaction: PostgreSQL delivers the notice after commit. */
   async inTransaction(tx: Tx, rows: ActivityRow[]): Promise<void> {
     if (this.opts.redisUrl) return;
-    for (const n of notices(rows)) await tx.execute(sql`select pg_notify(${CHANNEL}, ${JSON.stringify(n)})`);
+    const list = notices(rows).map((n) => sql`${JSON.stringify(n)}`);
+    if (list.length === 0) return;
+    // one statement (it runs under the event-order lock): the notices in order
+    await tx.execute(sql`select pg_notify(${CHANNEL}, n) from unnest(array[${sql.join(list, sql`, `)}]::text[]) with ordinality as t(n, i) order by i`);
   }
 
   /** EventSink, after commit: the Redis path publishes here. */

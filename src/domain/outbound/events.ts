@@ -1,5 +1,5 @@
 // Outbound events (SPEC.md section 6): what a committed change means to the customer's own tools.
-// The outbox (writeOutbound) turns a write's activity entries into webhook deliveries for the
+// The outbox (planOutbound) turns a write's activity entries into webhook deliveries for the
 // tenant's active endpoints subscribed to each event type, and into sync calls for its active
 // ServiceNow / Sentinel connectors, in the write's own transaction. Each event carries the id of
 // the activity entry it comes from: the commit order that delivery keeps per incident.
@@ -176,19 +176,42 @@ export function webhookBody(ev: OutboundEvent, incident: IncidentRow, at: Date) 
 /**
  * The outbox of outbound events: one delivery per active endpoint subscribed to the event, and
  * one sync call per active connector and incident (the connector sends the incident's state and
- * notes, so one call per write is enough). Returns how many were queued.
+ * notes, so one call per write is enough). Planned from a write's entries before they are
+ * written (ActivityLog.preview: ids -1, -2, … in entry order): the lookups run here; the returned
+ * function inserts the deliveries once the entries' real ids are known (they are in the bodies),
+ * and returns how many were queued.
  */
-export async function writeOutbound(tx: Tx, entries: readonly ActivityRow[]): Promise<number> {
+export async function planOutbound(
+  tx: Tx,
+  entries: readonly ActivityRow[],
+): Promise<(tx: Tx, written: readonly ActivityRow[]) => Promise<number>> {
+  const none = async () => 0;
   const tenantIds = [...new Set(entries.map((e) => e.tenantId))];
   const [endpoints, connectors] = await Promise.all([
     tx.select().from(webhookEndpoints).where(and(inArray(webhookEndpoints.tenantId, tenantIds), eq(webhookEndpoints.active, true))),
     tx.select().from(syncConnectors).where(and(inArray(syncConnectors.tenantId, tenantIds), eq(syncConnectors.active, true))),
   ]);
-  if (endpoints.length === 0 && connectors.length === 0) return 0;
-  const events = await eventsOf(tx, entries);
-  if (events.length === 0) return 0;
-  const ids = [...new Set(events.map((e) => e.incidentId))];
+  if (endpoints.length === 0 && connectors.length === 0) return none;
+  const planned = await eventsOf(tx, entries);
+  if (planned.length === 0) return none;
+  const ids = [...new Set(planned.map((e) => e.incidentId))];
   const rows = await tx.select().from(incidents).where(inArray(incidents.id, ids));
+  return async (wtx, written) => {
+    // a placeholder -n stands for the n-th entry
+    const events = planned.map((ev) => ({ ...ev, eventId: ev.eventId < 0 ? written[-ev.eventId - 1].id : ev.eventId }));
+    const values = outboundRows(events, rows, endpoints, connectors, ids);
+    if (values.length) await wtx.insert(outboundDeliveries).values(values);
+    return values.length;
+  };
+}
+
+function outboundRows(
+  events: OutboundEvent[],
+  rows: IncidentRow[],
+  endpoints: (typeof webhookEndpoints.$inferSelect)[],
+  connectors: (typeof syncConnectors.$inferSelect)[],
+  ids: string[],
+): (typeof outboundDeliveries.$inferInsert)[] {
   const now = new Date();
   const values: (typeof outboundDeliveries.$inferInsert)[] = [];
   for (const ev of events) {
@@ -229,6 +252,5 @@ export async function writeOutbound(tx: Tx, entries: readonly ActivityRow[]): Pr
       });
     }
   }
-  if (values.length) await tx.insert(outboundDeliveries).values(values);
-  return values.length;
+  return values;
 }
