@@ -1,14 +1,20 @@
 // The operations dashboard (/dashboard) in a real browser: Debian's Chromium driven by
 // playwright-core against the in-process server. Mutations go through the API while the page is
 // open; the page must follow them live (graphql-ws), without a reload, and a token of one tenant
-// must never show another tenant's incidents. Also: how the page and its bundle are served.
+// must never show another tenant's incidents. Also: how the page and its bundle are served, and that
+// the page sends its documents by id only (persisted documents), so it works with
+// PERSISTED_DOCUMENTS_ONLY=1 as well.
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { getIntrospectionQuery } from 'graphql';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDashboard, DASHBOARD_BUNDLE } from '../scripts/build-dashboard';
+import { loadConfig } from '../src/config';
+import * as documents from '../src/dashboard/documents';
+import { documentId, loadManifest } from '../src/persisted/manifest';
 import { startApp, type TestApp } from './helpers/app';
 import { newTenant } from './helpers/factory';
 import { ingest, mutate, summary } from './helpers/response';
@@ -23,10 +29,12 @@ const SCREENSHOT = fileURLToPath(new URL('./artifacts/dashboard.png', import.met
 let app: TestApp;
 let base: string;
 let browser: Browser | undefined;
+/** The ids of the dashboard's documents (`sha256:<hex>` of each exported string of documents.ts). */
+let documentIds: Set<string>;
 
 beforeAll(async () => {
   // the page under test is the current source, whatever `pretest` built
-  await buildDashboard();
+  documentIds = new Set(Object.values((await buildDashboard()).documentIds));
   app = await startApp({ execution: { enabled: true, actionTimeoutMs: 60_000, pollMs: 50, leaseMs: 2_000 } } as never);
   base = app.url.replace(/\/graphql$/, '');
   if (hasChromium) {
@@ -87,6 +95,19 @@ describe('serving /dashboard', () => {
     const again = await get('/dashboard/app.js', { 'accept-encoding': 'br', 'if-none-match': String(br.headers.etag) });
     expect(again.status).toBe(304);
     expect(again.body.length).toBe(0);
+    // the bundle carries each document's id, not its text
+    const js = bundle.toString();
+    const texts = Object.values(documents) as string[];
+    expect(documentIds).toEqual(new Set(texts.map(documentId)));
+    const manifest = loadManifest();
+    for (const id of documentIds) {
+      expect(js.includes(`"${id}"`), `the bundle names ${id}`).toBe(true);
+      expect(manifest[id], `schema/persisted-documents.json holds ${id}`).toBeDefined();
+    }
+    for (const text of texts) {
+      const opening = text.trim().split('\n')[0].replace(/\s*\{$/, ''); // "query DashboardViewer", …
+      expect(js.includes(opening), `the bundle holds the text of "${opening}"`).toBe(false);
+    }
     const css = await get('/dashboard/app.css');
     expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
 
@@ -113,19 +134,62 @@ describe('serving /dashboard', () => {
 
 // ------------------------------------------------------------------------------ in the browser
 
-/** A page that records uncaught errors and console errors (CSP violations included). */
-async function openPage(context: BrowserContext) {
+/** What the page sent to the API: each HTTP request to /graphql, each graphql-ws message. */
+interface Sent {
+  http: { method: string; url: string; body: string | null }[];
+  ws: string[];
+}
+
+/**
+ * A page that records uncaught errors and console errors (CSP violations included), and what it
+ * sends to the API (`sent`, for expectIdsOnly).
+ */
+async function openPage(context: BrowserContext, origin = base) {
   const page = await context.newPage();
   // generous: `npm test` runs every file at once, and the machine may be busy
   page.setDefaultTimeout(20_000);
+  const sent: Sent = { http: [], ws: [] };
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname === '/graphql') sent.http.push({ method: r.method(), url: r.url(), body: r.postData() });
+  });
+  page.on('websocket', (socket) => socket.on('framesent', (f) => sent.ws.push(String(f.payload))));
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
     // a refused token's 401 is logged by the browser as a failed resource load: expected
     if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
   });
-  await page.goto(`${base}/dashboard`);
-  return { page, problems };
+  await page.goto(`${origin}/dashboard`);
+  return { page, problems, sent };
+}
+
+/**
+ * Every GraphQL request and graphql-ws subscribe message the page sent named one of the dashboard's
+ * documents by `documentId` and carried no document text (no `query` over HTTP, an empty one over
+ * graphql-ws, which requires the field). Returns the ids used.
+ */
+function expectIdsOnly(sent: Sent): Set<string> {
+  const used = new Set<string>();
+  const named = (where: string, params: Record<string, unknown>) => {
+    expect(documentIds.has(params.documentId as string), `${where}: ${JSON.stringify(params)}`).toBe(true);
+    expect(params.extensions ?? null, where).toBeNull();
+    used.add(params.documentId as string);
+  };
+  expect(sent.http.length).toBeGreaterThan(0);
+  for (const r of sent.http) {
+    // urql sends queries as GET (`?documentId=…&variables=…`) while the URL is short enough
+    const params: Record<string, unknown> = r.method === 'GET' ? Object.fromEntries(new URL(r.url).searchParams) : JSON.parse(r.body ?? '{}');
+    expect(params, `${r.method} ${r.url}`).not.toHaveProperty('query');
+    expect(params, `${r.method} ${r.url}`).not.toHaveProperty('operationName');
+    named(`${r.method} ${r.url}`, params);
+  }
+  const subscribes = sent.ws.map((m) => JSON.parse(m) as { type: string; payload?: Record<string, unknown> }).filter((m) => m.type === 'subscribe');
+  expect(subscribes.length).toBeGreaterThan(0);
+  for (const m of subscribes) {
+    expect(m.payload!.query, JSON.stringify(m)).toBe('');
+    named('graphql-ws subscribe', m.payload!);
+  }
+  return used;
 }
 
 async function signIn(page: Page, token: string) {
@@ -150,7 +214,7 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the dashboard in Chromium' : `the d
     const a = await newTenant(app, { serviceAccessLevel: 'READER', name: 'Contoso Test' });
     const existing = await ingest(app, a, { title: 'Existing incident', severity: 'LOW' });
     const context = await browser!.newContext({ viewport: { width: 1360, height: 820 } });
-    const { page, problems } = await openPage(context);
+    const { page, problems, sent } = await openPage(context);
     expect(await page.title()).toBe('MDR operations dashboard');
 
     // a refused token stays out of sessionStorage
@@ -259,6 +323,8 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the dashboard in Chromium' : `the d
     await page.waitForSelector('#login:not([hidden])');
     expect(await page.locator('#dashboard').isHidden()).toBe(true);
 
+    // every document went by id, none as text; this run used all of them
+    expect(expectIdsOnly(sent)).toEqual(documentIds);
     expect(problems).toEqual([]);
     await context.close();
   }, 120_000);
@@ -266,7 +332,7 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the dashboard in Chromium' : `the d
   it('reconnects after the socket drops and catches up with what changed meanwhile', async () => {
     const t = await newTenant(app);
     const context = await browser!.newContext();
-    const { page, problems } = await openPage(context);
+    const { page, problems, sent } = await openPage(context);
     await signIn(page, t.tokens.READER);
     for (const socket of app.server.wss.clients) socket.terminate();
     // changed while the page is disconnected (graphql-ws waits a second or more before retrying)
@@ -276,6 +342,7 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the dashboard in Chromium' : `the d
     await settle();
     const after = await ingest(app, t, { title: 'After the reconnect' });
     await page.waitForSelector(row(after.id));
+    expectIdsOnly(sent); // the resubscriptions after the reconnect too
     expect(problems).toEqual([]);
     await context.close();
   }, 120_000);
@@ -286,7 +353,7 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the dashboard in Chromium' : `the d
     const aBefore = await ingest(app, a, { title: 'A before B signed in' });
     const bBefore = await ingest(app, b, { title: 'B before' });
     const context = await browser!.newContext();
-    const { page, problems } = await openPage(context);
+    const { page, problems, sent } = await openPage(context);
     await signIn(page, b.tokens.READER);
     await page.waitForSelector(row(bBefore.id));
     expect(await rowIds(page)).toEqual([bBefore.id]);
@@ -308,7 +375,80 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the dashboard in Chromium' : `the d
     await waitText(page, '#detail-title', 'Incident not found');
     expect(await page.locator('#cards li').count()).toBe(0);
 
+    expectIdsOnly(sent);
     expect(problems).toEqual([]);
     await context.close();
   }, 120_000);
+});
+
+// ------------------------------------------------------------------ with PERSISTED_DOCUMENTS_ONLY=1
+
+describe.skipIf(!hasChromium)('the dashboard with PERSISTED_DOCUMENTS_ONLY=1', () => {
+  // a second server on the same database that refuses document text; the test's own mutations
+  // (text, as every helper sends them) go through the first, and reach the page through the
+  // shared database's LISTEN/NOTIFY like any other process's
+  let only: TestApp;
+  let onlyBase: string;
+  beforeAll(async () => {
+    const config = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', MDR_DEMO: '0', PERSISTED_DOCUMENTS_ONLY: '1' });
+    // the first server's executor runs the actions; this one needs none
+    only = await startApp({ security: config.security, execution: { ...config.execution, enabled: false } }, { database: app.database });
+    expect(only.config.security.persistedDocumentsOnly).toBe(true);
+    onlyBase = only.url.replace(/\/graphql$/, '');
+  });
+  afterAll(async () => {
+    await only?.close();
+  });
+
+  it('loads the banner, the queue and an incident, and follows live changes, by document id only', async () => {
+    const t = await newTenant(app, { name: 'Persisted Only Ltd' });
+    const before = await ingest(app, t, { title: 'Before sign-in', severity: 'LOW' });
+    const context = await browser!.newContext();
+    const { page, problems, sent } = await openPage(context, onlyBase);
+    await signIn(page, t.tokens.READER); // the viewer query, the banner's first event, the queue
+    expect(await text(page, '#who')).toBe(`READER of ${t.tenant.slug} · Reader · Persisted Only Ltd`);
+    await page.waitForSelector(row(before.id));
+    expect(await text(page, '#queue-count')).toBe('1 incident');
+    expect(await text(page, '#investigating')).toBe('0');
+
+    // live: a new incident, then a status change that moves the row and the banner
+    const live = await ingest(app, t, { title: 'Ingested while watching', severity: 'HIGH' });
+    await page.waitForSelector(row(live.id));
+    expect((await mutate(app, t.tokens.EXPERT, 'startInvestigation', { incidentId: live.id })).data.startInvestigation.errors).toEqual([]);
+    await waitRowStatus(page, live.id, 'IN_PROGRESS');
+    await waitText(page, '#investigating', '1');
+
+    // the incident and its (live) cards
+    await page.click(`${row(live.id)} td.title a`);
+    await waitText(page, '#detail-title', `#${await page.locator(row(live.id)).getAttribute('data-number')} Ingested while watching`);
+    await waitText(page, '#cards-empty', 'No managed response published yet.');
+    expect(await text(page, '#notice')).toBe('');
+
+    expect(expectIdsOnly(sent)).toEqual(documentIds);
+    expect(problems).toEqual([]);
+    await context.close();
+  }, 120_000);
+
+  it('still refuses document text (what the playground sends) with PERSISTED_DOCUMENTS_ONLY', async () => {
+    const t = await newTenant(app);
+    const refused = await only.gql('{ viewer { role } }', {}, t.tokens.READER);
+    expect(refused.status).toBe(400);
+    expect(refused.errors?.[0].extensions?.code).toBe('PERSISTED_DOCUMENTS_ONLY');
+    expect(refused.data).toBeUndefined();
+    // the playground page is still served, but what it sends is text: its schema introspection too
+    const playground = await fetch(only.url, { headers: { accept: 'text/html', 'accept-encoding': 'identity' } });
+    expect(playground.status).toBe(200);
+    expect(playground.headers.get('content-type')).toMatch(/text\/html/);
+    await playground.arrayBuffer();
+    expect((await only.gql(getIntrospectionQuery(), {}, t.tokens.READER)).errors?.[0].extensions?.code).toBe('PERSISTED_DOCUMENTS_ONLY');
+    // the dashboard's own document, as text, is refused too; by id it runs
+    const viewer = documents.VIEWER_QUERY;
+    expect((await only.gql(viewer, {}, t.tokens.READER)).errors?.[0].extensions?.code).toBe('PERSISTED_DOCUMENTS_ONLY');
+    const res = await fetch(only.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${t.tokens.READER}` },
+      body: JSON.stringify({ documentId: documentId(viewer) }),
+    });
+    expect(((await res.json()) as { data: { viewer: { role: string } } }).data.viewer.role).toBe('READER');
+  });
 });

@@ -3,18 +3,47 @@
 // read-only example client of the public API. Queries go over HTTP with @urql/core, subscriptions
 // over graphql-ws, both with the token from the login form (kept in sessionStorage).
 //
+// Every document goes by its id only (persisted documents, `documentId: "sha256:<hex>"`), never as
+// text: the page works with PERSISTED_DOCUMENTS_ONLY=1 too. The texts are in ./documents.ts (and in
+// schema/persisted-documents.json, under the same ids); scripts/build-dashboard.ts hashes them at
+// build time and the bundle carries the ids alone.
+//
 // Every text from the API (titles come from ingested data) reaches the page through text nodes
 // (`append(string)`, `textContent`), never as HTML.
-import { Client, fetchExchange, subscriptionExchange, type CombinedError } from '@urql/core';
+import { Client, fetchExchange, subscriptionExchange, type CombinedError, type PersistedDocument } from '@urql/core';
+import type { Kind } from 'graphql';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
-import {
-  ACTION_CHANGED_SUBSCRIPTION,
-  BANNER_SUBSCRIPTION,
-  INCIDENT_CHANGED_SUBSCRIPTION,
-  INCIDENT_QUERY,
-  QUEUE_QUERY,
-  VIEWER_QUERY,
-} from './documents';
+import type * as Texts from './documents';
+
+// ---------------------------------------------------------------- the documents, by id
+
+/** The documents of ./documents.ts, by their constants' names (a type only: no text is bundled). */
+type DocumentName = keyof typeof Texts;
+
+/**
+ * Each document's id, `sha256:<hex>` of its exact text (the key in schema/persisted-documents.json):
+ * computed by scripts/build-dashboard.ts, which puts this object in the bundle (an esbuild `define`).
+ */
+declare const DASHBOARD_DOCUMENT_IDS: Record<DocumentName, string>;
+
+/**
+ * A persisted document: an id and no definitions. For such a document urql sends `documentId` and
+ * no `query` (its makeFetchBody), over HTTP (GET `?documentId=…&variables=…`) and to
+ * forwardSubscription below; no operationName either (urql reads it from the definitions): the
+ * server takes the operation, its name and type from the trusted text.
+ */
+const persisted = (name: DocumentName): PersistedDocument => ({
+  kind: 'Document' as Kind.DOCUMENT,
+  definitions: [],
+  documentId: DASHBOARD_DOCUMENT_IDS[name],
+});
+
+const VIEWER_QUERY = persisted('VIEWER_QUERY');
+const QUEUE_QUERY = persisted('QUEUE_QUERY');
+const INCIDENT_QUERY = persisted('INCIDENT_QUERY');
+const INCIDENT_CHANGED_SUBSCRIPTION = persisted('INCIDENT_CHANGED_SUBSCRIPTION');
+const BANNER_SUBSCRIPTION = persisted('BANNER_SUBSCRIPTION');
+const ACTION_CHANGED_SUBSCRIPTION = persisted('ACTION_CHANGED_SUBSCRIPTION');
 
 interface Row {
   id: string;
@@ -101,6 +130,8 @@ function openSession(token: string): Session {
     exchanges: [
       fetchExchange,
       subscriptionExchange({
+        // `request` is urql's fetch body: { documentId, variables } without `query`. graphql-ws
+        // requires the field: an empty one, next to the id, is how the server takes a persisted document.
         forwardSubscription: (request) => ({
           subscribe: (sink) => ({ unsubscribe: ws.subscribe({ ...request, query: request.query ?? '' }, sink) }),
         }),
@@ -128,7 +159,7 @@ function openSession(token: string): Session {
 }
 
 /** Start a subscription through urql; returns its stop function. */
-function live<T>(s: Session, query: string, variables: Record<string, unknown>, onData: (data: T) => void): () => void {
+function live<T>(s: Session, query: PersistedDocument, variables: Record<string, unknown>, onData: (data: T) => void): () => void {
   const { unsubscribe } = s.urql.subscription<T>(query, variables).subscribe((result) => {
     if (session !== s) return;
     if (result.error) showNotice(describe(result.error));
