@@ -1,6 +1,9 @@
-// The operator CLI (src/cli.ts), run as a child process against a fresh database: a new PostgreSQL
-// database when the suite runs on PostgreSQL, a temporary embedded DATA_DIR otherwise. Tokens it
-// issues are checked against the real server (buildServer) opened on the same database.
+// The operator CLI against a fresh database: a new PostgreSQL database when the suite runs on
+// PostgreSQL, a temporary embedded DATA_DIR otherwise. Most invocations run in-process through
+// runCli (src/cli/run.ts) with the environment a child process would get; a few run the real entry
+// point (src/cli.ts, and `npm run mdr`) as a child process, to prove it wires argv, the environment,
+// the output and the exit code to runCli. Tokens it issues are checked against the real server
+// (buildServer) opened on the same database.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -10,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli/run';
 import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db/client';
 import { createLogger } from '../src/log';
@@ -58,14 +62,30 @@ interface CliResult {
   stderr: string;
 }
 
-/** `npm run mdr -- ...args`, without npm in between. */
+/**
+ * `npm run mdr -- ...args`, in-process: runCli with the environment the child process would get,
+ * its output captured. runCli closes the database it opened before it returns, so on PGlite the
+ * next invocation (or the server, or a child process) can open the DATA_DIR.
+ */
 const mdr = (...args: string[]) => mdrWith({}, ...args);
 
 async function mdrWith(env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    env: { ...childEnv(), ...env },
+    stdout: (text) => void (stdout += text),
+    stderr: (text) => void (stderr += text),
+  });
+  return { code, stdout, stderr };
+}
+
+/** `npm run mdr -- ...args` as a real child process running the entry point, without npm in between. */
+async function spawnMdr(...args: string[]): Promise<CliResult> {
   try {
     const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
       cwd: root,
-      env: { ...childEnv(), ...env },
+      env: childEnv(),
       timeout: 60_000,
     });
     return { code: 0, stdout, stderr };
@@ -141,7 +161,9 @@ describe('mdr CLI', () => {
     const readerToken = await mdrJson('token', 'create', '--principal', reader.id, '--name', 'dashboard');
     expect(readerToken).toMatchObject({ principalId: reader.id, name: 'dashboard', role: 'READER' });
     expect(readerToken.token).toMatch(TOKEN);
-    const expertText = await mdr('token', 'create', '--principal', expert.id);
+    // This one through the real entry point, as a child process: it opens the database, writes, and
+    // prints a token that then authenticates on the server.
+    const expertText = await spawnMdr('token', 'create', '--principal', expert.id);
     expect(expertText.code).toBe(0);
     expect(expertText.stdout).toContain('shown only once');
     const expertToken = TOKEN.exec(expertText.stdout)![0];
@@ -218,8 +240,8 @@ describe('mdr CLI', () => {
       [['token', 'create', '--principal', randomUUID()], 1, 'was not found'],
       [['token', 'revoke', '--id', randomUUID()], 1, 'was not found'],
     ];
-    const check = async ([args, code, message]: (typeof cases)[number]) => {
-      const r = await mdr(...args);
+    const check = async ([args, code, message]: (typeof cases)[number], via = mdr) => {
+      const r = await via(...args);
       expect({ args, code: r.code, stdout: r.stdout }).toEqual({ args, code, stdout: '' });
       expect(r.stderr).toMatch(/^mdr: /);
       if (typeof message === 'string') expect(r.stderr).toContain(message);
@@ -228,12 +250,15 @@ describe('mdr CLI', () => {
     };
     // Usage errors never open the database, so they can run side by side; so can the others on
     // PostgreSQL, but an embedded DATA_DIR takes one process at a time.
-    // (allSettled: no CLI process may outlive the test and write into a removed DATA_DIR.)
-    const all = async (list: typeof cases) => {
-      const failed = (await Promise.allSettled(list.map(check))).find((r) => r.status === 'rejected');
+    // (allSettled: no CLI run may outlive the test and write into a removed DATA_DIR.)
+    const settle = async (checks: Promise<void>[]) => {
+      const failed = (await Promise.allSettled(checks)).find((r) => r.status === 'rejected');
       if (failed) throw failed.reason;
     };
-    await all(cases.filter((c) => c[1] === 2));
+    const all = (list: typeof cases) => settle(list.map((c) => check(c)));
+    const usage = cases.filter((c) => c[1] === 2);
+    // One usage error also through the real entry point, as a child process: exit code 2, stderr.
+    await settle([...usage.map((c) => check(c)), check(usage[1], spawnMdr)]);
     const rejected = cases.filter((c) => c[1] !== 2);
     if (backend === 'postgres') await all(rejected);
     else for (const c of rejected) await check(c);
@@ -261,8 +286,12 @@ describe('mdr CLI', () => {
       expect(r.stdout).toContain(c);
     }
     expect(r.stdout).toContain('can NOT be opened by two processes at once');
-    // The package script operators use runs the same CLI.
-    const viaNpm = await run('npm', ['run', '--silent', 'mdr', '--', 'help'], { cwd: root, env: childEnv(), timeout: 60_000 });
+    // The entry point, and the package script operators use, run the same CLI as child processes.
+    const [direct, viaNpm] = await Promise.all([
+      spawnMdr('help'),
+      run('npm', ['run', '--silent', 'mdr', '--', 'help'], { cwd: root, env: childEnv(), timeout: 60_000 }),
+    ]);
+    expect(direct).toEqual({ code: 0, stdout: r.stdout, stderr: '' });
     expect(viaNpm.stdout).toBe(r.stdout);
     const one = await mdr('token', 'create', '--help');
     expect(one.code).toBe(0);
