@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 const require = createRequire(import.meta.url);
@@ -14,6 +15,10 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Each file starts its own server; on PGlite each also has its own in-memory database.
     fileParallelism: true,
+    // Most files spend much of their time waiting (on the database, a child process, a retry):
+    // more files at once than cores. Vitest's default (cores - 1) is one at a time on two cores.
+    maxWorkers: Math.max(3, os.availableParallelism()),
+    globalSetup: ['test/global-setup.ts'],
     env: { NODE_ENV: 'test', LOG_LEVEL: 'silent' },
   },
 });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backend } from './helpers/app';
-import { freshPostgresDatabase, root, startService, type Cleanup } from './helpers/service';
+import { freshPostgresDatabase, MAIN_ARGS, root, startService, type Cleanup } from './helpers/service';
 import { spawnSync } from 'node:child_process';
 
 const cleanups: Cleanup[] = [];
@@ -16,7 +16,7 @@ afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
 
-/** The worker processes of `pid`: its children running src/main.ts (not tsx's esbuild). */
+/** The worker processes of `pid`: its children running the service (main.ts or its bundle main.mjs). */
 function children(pid: number): number[] {
   const out: number[] = [];
   for (const entry of fs.readdirSync('/proc')) {
@@ -24,7 +24,7 @@ function children(pid: number): number[] {
     try {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid && fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('main.ts')) out.push(Number(entry));
+      if (ppid === pid && fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').match(/main\.m?[jt]s/)) out.push(Number(entry));
     } catch {
       // gone
     }
@@ -109,7 +109,7 @@ describe('WORKERS above 1 on the embedded database', () => {
   it('is refused with a clear configuration error', () => {
     const env: NodeJS.ProcessEnv = { ...process.env, WORKERS: '2', DATA_DIR: path.join(os.tmpdir(), `mdr-none-${randomUUID()}`) };
     delete env.DATABASE_URL;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, MAIN_ARGS, { cwd: root, env, encoding: 'utf8', timeout: 60_000 });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('WORKERS above 1 needs DATABASE_URL');
   });

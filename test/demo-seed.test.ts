@@ -261,7 +261,8 @@ describe.skipIf(backend !== 'pglite')('demo seed on embedded PGlite (npm start w
     delete env.DATABASE_URL;
     delete env.MDR_DEMO;
 
-    const first = await startService(env, cleanups);
+    // through tsx, exactly as `npm start` runs it (the other starts run its bundle)
+    const first = await startService(env, cleanups, { tsx: true });
     expect(first.output()).toContain('Demo tokens (new demo data');
     const tokens = readTokensFile(dataDir);
     expectTokenShape(tokens);

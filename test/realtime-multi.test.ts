@@ -22,6 +22,7 @@ import { EventHub } from '../src/events/hub';
 import { createLogger } from '../src/log';
 import { incidentInput } from './helpers/factory';
 import { connected, subscribe, wsClient, type Collected } from './helpers/ws';
+import { MAIN_ARGS } from './helpers/service';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const serverUrl = process.env.DATABASE_URL;
@@ -77,7 +78,7 @@ interface Proc {
   output: string[];
 }
 
-/** `node --import tsx src/main.ts` on this file's database; resolves once it logs "listening". */
+/** The service (test/helpers/service.ts MAIN_ARGS) on this file's database; resolves once it logs "listening". */
 function startServer(extraEnv: Record<string, string | undefined>): Promise<Proc> {
   return retryBusy(() => spawnServer(extraEnv), 10);
 }
@@ -96,7 +97,7 @@ function spawnServer(extraEnv: Record<string, string | undefined>): Promise<Proc
     ...extraEnv,
   };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, MAIN_ARGS, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
   const output: string[] = [];

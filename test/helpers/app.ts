@@ -10,6 +10,7 @@ import type { ExecutorOptions } from '../../src/domain/executor';
 import type { NotifierOptions } from '../../src/domain/notifications/delivery';
 import type { OutboundOptions } from '../../src/domain/outbound/delivery';
 import { buildServer, type RunningServer } from '../../src/server';
+import { loadSnapshot } from './snapshot';
 
 export const backend: 'postgres' | 'pglite' =
   process.env.TEST_DB === 'pglite' || !process.env.DATABASE_URL ? 'pglite' : 'postgres';
@@ -57,6 +58,7 @@ export async function startApp(overrides: Partial<Config> = {}, opts: StartAppOp
       databaseUrl: backend === 'postgres' ? process.env.DATABASE_URL : undefined,
       dataDir: 'memory://',
       poolSize: 10,
+      snapshot: backend === 'pglite' ? loadSnapshot() : undefined,
     }));
   if (ownsDatabase) await database.migrate();
   const server = buildServer({
