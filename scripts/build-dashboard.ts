@@ -51,7 +51,8 @@ export async function buildDashboard(outfile = DASHBOARD_BUNDLE): Promise<{ outf
   return { outfile, bytes, documentIds };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+/** Build the bundle and say so; warn when the manifest lacks one of the page's documents. */
+export async function buildDashboardAndCheck(): Promise<void> {
   try {
     const { outfile, bytes, documentIds } = await buildDashboard();
     console.log(`dashboard: wrote ${path.relative(process.cwd(), outfile)} (${(bytes / 1024).toFixed(1)} KiB)`);
@@ -67,4 +68,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
     if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
     console.warn(`dashboard: not built (${(err as Error).message}); /dashboard will answer 503`);
   }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  await buildDashboardAndCheck();
 }

@@ -261,7 +261,7 @@ describe.skipIf(backend !== 'pglite')('demo seed on embedded PGlite (npm start w
     delete env.DATABASE_URL;
     delete env.MDR_DEMO;
 
-    // through tsx, exactly as `npm start` runs it (the other starts run its bundle)
+    // from source through tsx (the other starts run the bundle, as npm start does): both work
     const first = await startService(env, cleanups, { tsx: true });
     expect(first.output()).toContain('Demo tokens (new demo data');
     const tokens = readTokensFile(dataDir);

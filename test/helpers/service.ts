@@ -1,7 +1,7 @@
 // The real service as a child process, for tests that kill, restart or run several instances.
 // Every started service is registered for cleanup. The process runs dist/node/main.mjs, the
-// bundle of src/main.ts that test/global-setup.ts builds once per run (half the start-up CPU of
-// `node --import tsx src/main.ts`); `{ tsx: true }` runs the source exactly as `npm start` does.
+// bundle of src/main.ts that `npm start` runs too (test/global-setup.ts builds it once per run);
+// `{ tsx: true }` runs the source through tsx instead (`npm run mdr` runs the CLI that way).
 import { randomUUID } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import postgres from 'postgres';
@@ -18,11 +18,11 @@ export interface Service {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** `node` arguments that run the service: the bundle of src/main.ts (test/global-setup.ts). */
+/** `node` arguments that run the service as `npm start` does: the bundle of src/main.ts. */
 export const MAIN_ARGS = ['--enable-source-maps', 'dist/node/main.mjs'];
 /** `node` arguments that run the operator CLI: the bundle of src/cli.ts. */
 export const CLI_ARGS = ['--enable-source-maps', 'dist/node/cli.mjs'];
-/** `node` arguments that run src/main.ts through tsx, as `npm start` does. */
+/** `node` arguments that run src/main.ts from source, through tsx. */
 export const MAIN_TSX_ARGS = ['--import', 'tsx', 'src/main.ts'];
 
 /** Start the service and resolve once it is listening and has printed its banner. */
