@@ -112,22 +112,30 @@ describe('kill -9 during a delivery', () => {
     const smtp = await startSmtpPeer();
     cleanups.push(() => smtp.close());
     const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: url, MDR_DEMO: '0', SMTP_URL: smtp.url, EXECUTOR_POLL_MS: '50', DATABASE_POOL_SIZE: '3' };
-    const cluster = await startService({ ...env, WORKERS: '4', DATA_DIR: dataDir }, cleanups);
-    const single = await startService({ ...env, DATA_DIR: path.join(dataDir, 'b') }, cleanups);
+    // started side by side (migrations take a lock: one migrates, the other finds it done)
+    const [cluster, single] = await Promise.all([
+      startService({ ...env, WORKERS: '4', DATA_DIR: dataDir }, cleanups),
+      startService({ ...env, DATA_DIR: path.join(dataDir, 'b') }, cleanups),
+    ]);
     const addresses = ['a', 'b', 'c'].map((x) => `${x}@customer.example`);
     for (const email of addresses) {
       const r = await gql(cluster.url, CreateContact, { input: { name: email, email, purposes: ['INCIDENT_NOTIFICATION'] } }, adminToken);
       expect(r.data.createNotificationContact.errors).toEqual([]);
     }
+    // 20 test sends at once, half to each instance
+    const sent = await Promise.all(Array.from({ length: 20 }, (_, i) => gql(i % 2 ? cluster.url : single.url, SendTest, {}, adminToken)));
     const ids: string[] = [];
-    for (let i = 0; i < 20; i++) {
-      const r = await gql(i % 2 ? cluster.url : single.url, SendTest, {}, adminToken);
+    for (const r of sent) {
       expect(r.data.sendTestNotification.errors).toEqual([]);
       ids.push(...r.data.sendTestNotification.notifications.map((n: { messageId: string }) => n.messageId));
     }
     expect(ids).toHaveLength(60);
     await smtp.waitFor((m) => m.length >= 60, 30_000);
-    await new Promise((r) => setTimeout(r, 1_000)); // a duplicate would have arrived by now
+    // Stop both, gracefully (a send in progress finishes first): once they have exited, every
+    // mail that will ever go out has arrived, a duplicate included.
+    cluster.child.kill('SIGTERM');
+    single.child.kill('SIGTERM');
+    await Promise.all([cluster.exited, single.exited]);
     const received = smtp.messages.map((m) => m.messageId);
     expect(received.length).toBe(60);
     expect(new Set(received)).toEqual(new Set(ids));

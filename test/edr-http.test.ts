@@ -287,7 +287,11 @@ describe('HTTP EDR connector', () => {
       () => app.database.query<{ state: string; lease_until: Date | null }>('select state, lease_until from action_attempts where action_id = $1', [local(card.id)]),
       (rows) => rows[0]?.state === 'QUEUED' && rows[0].lease_until !== null,
     );
-    await new Promise((r) => setTimeout(r, 300)); // a few more retries
+    // and was retried (after a longer delay), failing to connect again
+    await waitFor(
+      () => app.database.query<{ retries: number }>('select retries from action_attempts where action_id = $1', [local(card.id)]),
+      (rows) => Number(rows[0]?.retries) >= 2,
+    );
     const waiting = await incident(app, t.tokens.READER, inc.id);
     expect(waiting.managedResponse.actions[0]).toMatchObject({ status: 'IN_PROGRESS', failureReason: null });
     expect(waiting.managedResponse.actions[0].attempts).toHaveLength(1);

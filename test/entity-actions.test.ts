@@ -27,7 +27,17 @@ async function tenant(level: 'READER' | 'OPERATOR' = 'READER') {
   return t;
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 300));
+/**
+ * Subscribe on `client` once the earlier tests' subscriptions have left the hub (this app is this
+ * file's own), and return once the server has registered it there: events from then on reach it.
+ */
+async function liveSubscription(client: ReturnType<typeof wsClient>, query: string) {
+  await waitFor(async () => app.server.hub.size, (n) => n === 0);
+  const live = subscribe(client, query);
+  await connected(client);
+  await waitFor(async () => app.server.hub.size, (n) => n === 1);
+  return live;
+}
 
 /** What a user sees of an incident that an ad-hoc action must leave alone. */
 async function incidentView(t: TenantFixture, id: string) {
@@ -64,9 +74,7 @@ describe.each(['OPERATOR', 'ADMIN'] as const)('%s on an entity page', (role) => 
     const targetId = e.targets[type];
     const before = await incidentView(t, e.incidentId);
     const client = wsClient(app.url, t.tokens.READER);
-    const live = subscribe(client, `subscription { actionChanged { id kind status incident { id } target { __typename } } }`);
-    await connected(client);
-    await settle();
+    const live = await liveSubscription(client, `subscription { actionChanged { id kind status incident { id } target { __typename } } }`);
 
     const r = await performEntityAction(app, t.tokens[role], { kind, targetId, instructions: 'Seen in the sign-in logs' });
     expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
@@ -240,17 +248,15 @@ describe('who may act', () => {
     const b = await tenant();
     const e = await estateIncident(app, a);
     const client = wsClient(app.url, b.tokens.ADMIN);
-    const theirs = subscribe(client, `subscription { actionChanged { id status } }`);
-    await connected(client);
-    await settle();
+    const theirs = await liveSubscription(client, `subscription { actionChanged { id status } }`);
     const r = await performEntityAction(app, a.tokens.OPERATOR, { kind: 'FORCE_PASSWORD_RESET', targetId: e.targets.Account });
     const id = r.data.performEntityAction.action.id;
     expect((await settled(app, a.tokens.READER, id)).target.passwordResetRequired).toBe(true);
     // a sentinel of their own: once it has arrived, the foreign events would have too
     const own = await estateIncident(app, b);
     await performEntityAction(app, b.tokens.OPERATOR, { kind: 'REVOKE_SESSIONS', targetId: own.targets.Account });
-    await theirs.waitFor(1);
-    await settle();
+    // (the hub hands events over in commit order: the sentinel's completion came after theirs)
+    await waitFor(async () => theirs.events, (evs) => evs.some((ev) => ev.actionChanged.status === 'COMPLETED'));
     expect(theirs.events.map((ev) => ev.actionChanged.id)).not.toContain(id);
     client.dispose();
     expect((await actionCenter(b.tokens.ADMIN)).nodes.map((n) => n.id)).not.toContain(id);

@@ -264,7 +264,8 @@ describe.each(ONE_CLICK)('%s on the built-in estate', (kind) => {
 describe('real failures of kinds whose repeat succeeds', () => {
   const offline = ONE_CLICK.filter((k) => CASES[k]?.failure === 'device offline');
 
-  it.each(offline)('%s on a device that stays offline fails TIMED_OUT, and the device is untouched', async (kind) => {
+  // Side by side: each waits out the quick server's 3 s action timeout (own tenant each).
+  it.concurrent.each(offline)('%s on a device that stays offline fails TIMED_OUT, and the device is untouched', async (kind) => {
     const t = await tenant('READER', quickTenants);
     const e = await estateIncident(quick, t);
     const off = await mutate(quick, t.tokens.ADMIN, 'setDeviceHealth', { deviceId: e.targets.Device, health: 'INACTIVE' }, 'device { healthStatus }');
@@ -411,7 +412,9 @@ describe.each(ONE_CLICK)('%s through a remote EDR', (kind) => {
 
 // ---------------------------------------------------------------- indicators named by value
 
-describe('BLOCK_INDICATOR from an indicator of compromise', () => {
+// Concurrent: the two expiry tests mostly wait for their expiries to pass, and every test here
+// has its own tenant (no peers, nothing shared), so the others run meanwhile.
+describe.concurrent('BLOCK_INDICATOR from an indicator of compromise', () => {
   it('blocks with an expiry; after it the indicator reads ALLOWED and can be blocked again', async () => {
     const t = await tenant();
     const e = await estateIncident(app, t);
@@ -461,7 +464,8 @@ describe('BLOCK_INDICATOR from an indicator of compromise', () => {
   it('an expiry that passed before the action ran fails EXPIRY_PASSED; nothing is blocked', async () => {
     const t = await tenant();
     const e = await estateIncident(app, t);
-    const expiresAt = new Date(Date.now() + 1_500).toISOString();
+    // 3 s: room for the publish on a loaded machine (the wait overlaps the test above)
+    const expiresAt = new Date(Date.now() + 3_000).toISOString();
     const { errors, cards } = await publish(app, t, e.incidentId, [{ kind: 'BLOCK_INDICATOR', indicator: { type: 'DOMAIN', value: 'Evil.Example.', expiresAt } }]);
     expect(errors).toEqual([]);
     expect(cards[0]).toMatchObject({ expiresAt, target: { type: 'DOMAIN', value: 'evil.example', action: 'ALLOWED' } });

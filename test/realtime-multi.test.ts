@@ -32,7 +32,7 @@ const REDIS_URL = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
 const INCIDENT_CHANGED = `subscription($after: ID) { incidentChanged(after: $after) {
   eventId incident { id title tags } activity { field from to } } }`;
 
-const settle = (ms = 500) => new Promise((r) => setTimeout(r, ms));
+const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---- the database of this file ------------------------------------------------------------------
 
@@ -132,6 +132,33 @@ function kill(p: Proc, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
   });
 }
 
+/** Subscribers registered at the process's event hub (GET /metrics, mdr_event_hub_subscribers). */
+async function hubSubscribers(p: Proc): Promise<number> {
+  const res = await fetch(p.url.replace(/\/graphql$/, '/metrics'));
+  const m = /^mdr_event_hub_subscribers (\d+)$/m.exec(await res.text());
+  if (!m) throw new Error('no mdr_event_hub_subscribers in /metrics');
+  return Number(m[1]);
+}
+
+/** Subscribe on `p` once its hub has no subscriber left (the earlier tests'), and return once this one is registered: events committed from then on reach it. */
+async function liveSubscription(p: Proc, client: ReturnType<typeof wsClient>, variables: Record<string, unknown> = {}): Promise<Collected> {
+  await hubSubscribersAre(p, 0);
+  const sub = subscribe(client, INCIDENT_CHANGED, variables);
+  await connected(client);
+  await hubSubscribersAre(p, 1);
+  return sub;
+}
+
+async function hubSubscribersAre(p: Proc, n: number, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  let last = await hubSubscribers(p);
+  while (last !== n) {
+    if (Date.now() > end) throw new Error(`the hub has ${last} subscribers, not ${n}, after ${timeoutMs} ms`);
+    await settle(20);
+    last = await hubSubscribers(p);
+  }
+}
+
 async function gql<T = any>(url: string, token: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
   const res = await fetch(url, {
     method: 'POST',
@@ -219,9 +246,7 @@ describe.skipIf(!shared)('two server processes on one PostgreSQL database (skipp
     it('a subscriber on one process receives what the other commits, in order', async () => {
       const t = await newTenant();
       const client = wsClient(a.url, t.reader);
-      const sub = subscribe(client, INCIDENT_CHANGED);
-      await connected(client);
-      await settle();
+      const sub = await liveSubscription(a, client);
       const id = await ingest(b.url, t.integration, 'made on B');
       await tag(b.url, t.operator, id, ['one']);
       await tag(b.url, t.operator, id, ['two']);
@@ -243,9 +268,7 @@ describe.skipIf(!shared)('two server processes on one PostgreSQL database (skipp
       const x = await ingest(a.url, t.integration, 'X');
       const y = await ingest(a.url, t.integration, 'Y');
       const client = wsClient(b.url, t.reader);
-      const sub = subscribe(client, INCIDENT_CHANGED);
-      await connected(client);
-      await settle();
+      const sub = await liveSubscription(b, client);
 
       // a third writer (this process) commits first and publishes late
       const hub = new EventHub(database, createLogger('silent'), { redisUrl });
@@ -281,9 +304,7 @@ describe.skipIf(!shared)('two server processes on one PostgreSQL database (skipp
       const base = Math.max(0, ...(await activityIds(t.tenantId, 0)));
 
       const onB = wsClient(b.url, t.reader);
-      const first = subscribe(onB, INCIDENT_CHANGED);
-      await connected(onB);
-      await settle();
+      const first = await liveSubscription(b, onB);
       await tag(a.url, t.operator, inc, ['seen-1']);
       await tag(a.url, t.operator, inc, ['seen-2']);
       await first.waitFor(2);

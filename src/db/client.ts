@@ -58,7 +58,8 @@ export interface Database {
    * top of this file). `fn` may run twice: it must do nothing but database work in `tx`.
    */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
-  close(): Promise<void>;
+  /** On PostgreSQL, statements still running get `timeoutMs` (default 5 s) before their connections are dropped. */
+  close(opts?: { timeoutMs?: number }): Promise<void>;
 }
 
 export interface OpenOptions {
@@ -147,7 +148,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
         return () => sub.unlisten();
       },
       transaction: (fn) => retryingTransaction(db, fn, settle),
-      close: () => sql.end({ timeout: 5 }),
+      close: (o) => sql.end({ timeout: (o?.timeoutMs ?? 5_000) / 1_000 }),
     };
   }
 
