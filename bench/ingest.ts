@@ -24,9 +24,11 @@
 //      rows/s = incidents × 51 (1 incident + 10 alerts + 40 evidence rows) / wall time; the entity
 //      rows (devices, files, accounts, indicators) are written by both sides but not counted
 //   5. a warm-up round (not reported), then BENCH_ROUNDS rounds in the order api sql, sql api, …;
-//      medians, the ratios, CPU ms per incident (server process, and the Postgres backends of the
-//      bench database, from /proc), and the statements one ingestIncident sends (the domain
-//      function in this process, Database.stats), first and again; bench/.results/ingest-<time>.json
+//      medians, the ratios, CPU ms per incident from /proc: "app" = the server process plus this
+//      one (what earlier runs printed: for api that includes the HTTP client's share), then the
+//      server and this process apart, and the Postgres backends of the bench database; and the
+//      statements one ingestIncident sends (the domain function in this process, Database.stats),
+//      first and again; bench/.results/ingest-<time>.json
 //
 // Knobs: BENCH_INCIDENTS=200 BENCH_CONCURRENCY=4 BENCH_ROUNDS=3 BENCH_KEEP_DB=1 DATABASE_POOL_SIZE=10
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -239,9 +241,10 @@ async function sqlIngest(sql: Sql, tenantId: string, inc: IngestIncidentInput): 
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
-function cpuTicks(pids: number[], dbName: string): { proc: number; db: number } {
-  if (!fs.existsSync('/proc')) return { proc: 0, db: 0 };
-  let proc = 0;
+function cpuTicks(serverPid: number, dbName: string): { server: number; bench: number; db: number } {
+  if (!fs.existsSync('/proc')) return { server: 0, bench: 0, db: 0 };
+  let server = 0;
+  let bench = 0;
   let db = 0;
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -249,7 +252,8 @@ function cpuTicks(pids: number[], dbName: string): { proc: number; db: number } 
       const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const ticks = Number(f[11]) + Number(f[12]); // utime + stime
-      if (pids.includes(Number(entry))) proc += ticks;
+      if (Number(entry) === serverPid) server += ticks;
+      else if (Number(entry) === process.pid) bench += ticks;
       else if (stat.includes('(postgres)')) {
         const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
         if (cmd.startsWith('postgres: ') && cmd.includes(` ${dbName} `)) db += ticks;
@@ -258,7 +262,7 @@ function cpuTicks(pids: number[], dbName: string): { proc: number; db: number } 
       // the process is gone
     }
   }
-  return { proc, db };
+  return { server, bench, db };
 }
 
 
@@ -290,7 +294,7 @@ async function countRows(ctx: Ctx, tenantId: string) {
 /** Run `each` over the batch with BENCH_CONCURRENCY workers; wall time and CPU. */
 async function timed(ctx: Ctx, batch: IngestIncidentInput[], each: (inc: IngestIncidentInput) => Promise<void>) {
   let next = 0;
-  const cpu0 = cpuTicks([ctx.server.proc.pid!, process.pid], ctx.dbName);
+  const cpu0 = cpuTicks(ctx.server.proc.pid!, ctx.dbName);
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: opts.concurrency }, async () => {
@@ -298,9 +302,18 @@ async function timed(ctx: Ctx, batch: IngestIncidentInput[], each: (inc: IngestI
     }),
   );
   const ms = performance.now() - t0;
-  const cpu1 = cpuTicks([ctx.server.proc.pid!, process.pid], ctx.dbName);
+  const cpu1 = cpuTicks(ctx.server.proc.pid!, ctx.dbName);
   const per = (ticks: number) => Math.round(((ticks * TICK_MS) / batch.length) * 100) / 100;
-  return { ms, rowsPerSecond: Math.round(((batch.length * ROWS_PER_INCIDENT) / ms) * 1000), incidentsPerSecond: Math.round((batch.length / ms) * 1000 * 10) / 10, appCpuMs: per(cpu1.proc - cpu0.proc), dbCpuMs: per(cpu1.db - cpu0.db) };
+  return {
+    ms,
+    rowsPerSecond: Math.round(((batch.length * ROWS_PER_INCIDENT) / ms) * 1000),
+    incidentsPerSecond: Math.round((batch.length / ms) * 1000 * 10) / 10,
+    // both processes, as earlier runs printed it (for api: the server and the HTTP client)
+    appCpuMs: per(cpu1.server - cpu0.server + cpu1.bench - cpu0.bench),
+    serverCpuMs: per(cpu1.server - cpu0.server),
+    benchCpuMs: per(cpu1.bench - cpu0.bench),
+    dbCpuMs: per(cpu1.db - cpu0.db),
+  };
 }
 
 async function apiRun(ctx: Ctx, round: number, n: number) {
@@ -400,7 +413,7 @@ async function main() {
     const mid = Math.floor(s.length / 2);
     return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
   };
-  const med = (side: 'api' | 'again' | 'sql', f: 'rowsPerSecond' | 'appCpuMs' | 'dbCpuMs') => median(results.map((r) => r[side][f]));
+  const med = (side: 'api' | 'again' | 'sql', f: 'rowsPerSecond' | 'appCpuMs' | 'serverCpuMs' | 'benchCpuMs' | 'dbCpuMs') => median(results.map((r) => r[side][f]));
   const pct = (a: number, b: number) => Math.round((a / b) * 1000) / 10;
   const summary = {
     apiRowsPerSecond: med('api', 'rowsPerSecond'),
@@ -411,12 +424,22 @@ async function main() {
     perRoundApiVsSqlPercent: results.map((r) => pct(r.api.rowsPerSecond, r.sql.rowsPerSecond)),
     statements,
   };
-  console.log(`\n${opts.incidents} incidents × ${ROWS_PER_INCIDENT} rows per run, ${opts.concurrency} clients; CPU ms per incident: app = server process (api) or this process (sql), db = Postgres backends`);
-  console.log('round  side     rows/s   incidents/s  app CPU ms  db CPU ms');
+  console.log(
+    `\n${opts.incidents} incidents × ${ROWS_PER_INCIDENT} rows per run, ${opts.concurrency} clients; CPU ms per incident: app = the server process + this one ` +
+      `(api: the server and its HTTP client; sql: this process runs the baseline), then each apart, and db = the Postgres backends`,
+  );
+  console.log('round  side     rows/s   incidents/s  app CPU ms  server  this    db CPU ms');
   for (const r of results) {
     for (const side of ['api', 'again', 'sql'] as const) {
       const x = r[side];
-      console.log(`${String(r.round).padEnd(6)} ${side.padEnd(8)} ${String(x.rowsPerSecond).padEnd(8)} ${String(x.incidentsPerSecond).padEnd(12)} ${String(x.appCpuMs).padEnd(11)} ${x.dbCpuMs}`);
+      console.log(
+        `${String(r.round).padEnd(6)} ${side.padEnd(8)} ${String(x.rowsPerSecond).padEnd(8)} ${String(x.incidentsPerSecond).padEnd(12)} ${String(x.appCpuMs).padEnd(11)} ${String(x.serverCpuMs).padEnd(7)} ${String(x.benchCpuMs).padEnd(7)} ${x.dbCpuMs}`,
+      );
+    }
+  }
+  if (results.length > 1) {
+    for (const side of ['api', 'again', 'sql'] as const) {
+      console.log(`median ${side.padEnd(8)} app ${med(side, 'appCpuMs')}, server ${med(side, 'serverCpuMs')}, this ${med(side, 'benchCpuMs')}, db ${med(side, 'dbCpuMs')} CPU ms per incident`);
     }
   }
   console.log(`\nmedian rows/s: api ${summary.apiRowsPerSecond}, raw SQL baseline ${summary.sqlRowsPerSecond}: ${summary.apiVsSqlPercent} % (goal >= 50 %; per round ${summary.perRoundApiVsSqlPercent.join(', ')} %)`);

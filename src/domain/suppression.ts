@@ -16,7 +16,7 @@
 //   counts, not the claimed one. previewSuppressionRule runs the same matcher on past incidents,
 //   after a SQL prefilter that may keep too many but never too few.
 import { createHash } from 'node:crypto';
-import { and, asc, desc, eq, gte, inArray, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import { rowsOf, type Tx } from '../db/client';
 import { activity, incidents, suppressionRules, type IncidentRow, type SuppressionCondition, type SuppressionRuleRow } from '../db/schema';
 import { writeTransaction, type ActivityLog } from '../events/activity';
@@ -245,13 +245,23 @@ const RULE_KEY = sql`${suppressionRules.id}::text || ':' || (extract(epoch from 
 const ruleKey = (r: { id: string; updatedAt: Date }) => `${r.id}:${r.updatedAt.getTime()}`;
 const digestOf = (keys: string[]) => createHash('md5').update(keys.join(',')).digest('hex');
 
-/** A tenant's rules that may suppress now (HIGH severity: only those that include it), oldest first. */
-async function rulesInForce(tx: Tx, tenantId: string, severity: Severity): Promise<CompiledRule[]> {
-  const [{ n, digest }] = rowsOf<{ n: number; digest: string }>(
-    await tx.execute(sql`
-      select count(*)::int as n, md5(coalesce(string_agg(${RULE_KEY}, ',' order by ${suppressionRules.id}), '')) as digest
-        from ${suppressionRules} where ${suppressionRules.tenantId} = ${tenantId} and ${stillActive()}`),
-  );
+/** How many rules of the tenant are in force, and their digest: a query of one row (n, digest), for a statement of the caller's. */
+export const rulesInForceSql = (tenantId: SQL | string) => sql`
+  select count(*)::int as n, md5(coalesce(string_agg(${RULE_KEY}, ',' order by ${suppressionRules.id}), '')) as digest
+    from ${suppressionRules} where ${suppressionRules.tenantId} = ${tenantId} and ${stillActive()}`;
+
+/** rulesInForceSql's row, read by the caller. */
+export interface RulesInForce {
+  n: number;
+  digest: string;
+}
+
+/**
+ * A tenant's rules that may suppress now (HIGH severity: only those that include it), oldest
+ * first. The count and digest are read here unless the caller read them (`read`) in its transaction.
+ */
+async function rulesInForce(tx: Tx, tenantId: string, severity: Severity, read?: RulesInForce): Promise<CompiledRule[]> {
+  const { n, digest } = read ?? rowsOf<RulesInForce>(await tx.execute(rulesInForceSql(tenantId)))[0];
   if (Number(n) === 0) return [];
   let cached = rulesByTenant.get(tenantId);
   if (cached?.digest !== digest) {
@@ -280,10 +290,11 @@ const describeConditions = (conditions: readonly SuppressionCondition[]) =>
 /**
  * Called by ingestion for a NEW incident, in its transaction, after its alerts and evidence are
  * written: the first active rule of the incident's tenant that matches resolves it. Returns the
- * incident as it is now (unchanged when no rule matches).
+ * incident as it is now (unchanged when no rule matches). `inForce`: the tenant's rulesInForceSql
+ * row, when the caller read it in one of its statements of this transaction (no rules: no read).
  */
-export async function suppressAtIngest(tx: Tx, log: ActivityLog, incident: IncidentRow): Promise<IncidentRow> {
-  const rules = await rulesInForce(tx, incident.tenantId, incident.severity);
+export async function suppressAtIngest(tx: Tx, log: ActivityLog, incident: IncidentRow, inForce?: RulesInForce): Promise<IncidentRow> {
+  const rules = await rulesInForce(tx, incident.tenantId, incident.severity, inForce);
   if (rules.length === 0) return incident;
   const facts = (await factsOf(tx, incident.tenantId, [incident.id])).get(incident.id) ?? new Map();
   for (const rule of rules) {

@@ -21,6 +21,8 @@ import {
   type GraphQLSchema,
   type GraphQLType,
   type ValidationContext,
+  type ValueNode,
+  visit,
 } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain/pagination';
@@ -118,17 +120,64 @@ export function operationCost(
 // The cost of a document depends only on it, the operation and the variables; yoga hands the same
 // parsed document back for the same text, so repeated requests (a dashboard polling one query) look
 // their cost up instead of walking the document again. A few variable sets per document are kept.
+//
+// Of the variables, only some can move the cost: those in the arguments the estimator reads
+// (first, last, ids) and in directives (@include, @skip); of every other one only whether it is
+// null or missing can (a null where the argument may not be null fails the walk). The cache is
+// keyed by those alone, so a mutation's input (an ingestion's 40 evidence items) is neither
+// serialised for the key nor coerced and walked again by the cost walk on every request: the
+// request's variables are coerced once (coerceVariables, shared with the input guard), and when
+// they do not coerce the cost is 0 as before, computed but never cached.
 const costCache = new WeakMap<DocumentNode, Map<string, number>>();
 const COSTS_PER_DOCUMENT = 32;
 
+/** Arguments whose values the estimator reads. */
+const COST_ARGUMENTS = new Set(['first', 'last', 'ids']);
+
+/** Names of the variables that can move the cost, anywhere in the document (fragments too). */
+const costVariables = new WeakMap<DocumentNode, Set<string>>();
+function costVariablesOf(document: DocumentNode): Set<string> {
+  let names = costVariables.get(document);
+  if (!names) {
+    const found = new Set<string>();
+    const collect = (node: ValueNode) =>
+      visit(node, {
+        Variable(v) {
+          found.add(v.name.value);
+        },
+      });
+    visit(document, {
+      Field(node) {
+        for (const arg of node.arguments ?? []) if (COST_ARGUMENTS.has(arg.name.value)) collect(arg.value);
+      },
+      Directive(node) {
+        for (const arg of node.arguments ?? []) collect(arg.value);
+      },
+    });
+    costVariables.set(document, (names = found));
+  }
+  return names;
+}
+
 function cachedCost(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown>) {
+  const op = getOperationAST(document, operationName);
+  if (!op) return 0; // no such operation: execution says so
+  const coerced = coerceVariables(schema, op, variables);
+  if (coerced.errors) return 0; // execution refuses them with its own error
+  const relevant = costVariablesOf(document);
+  const key: unknown[] = [operationName ?? ''];
+  for (const def of op.variableDefinitions ?? []) {
+    const name = def.variable.name.value;
+    const value = coerced.coerced[name];
+    key.push(relevant.has(name) ? (value === undefined ? [name] : [name, value]) : value === null ? 0 : value === undefined ? 1 : 2);
+  }
   let byVariables = costCache.get(document);
   if (!byVariables) costCache.set(document, (byVariables = new Map()));
-  const key = `${operationName ?? ''}\u0000${JSON.stringify(variables)}`;
-  let cost = byVariables.get(key);
+  const k = JSON.stringify(key);
+  let cost = byVariables.get(k);
   if (cost === undefined) {
     cost = operationCost(schema, document, operationName, variables);
-    if (byVariables.size < COSTS_PER_DOCUMENT) byVariables.set(key, cost);
+    if (byVariables.size < COSTS_PER_DOCUMENT) byVariables.set(k, cost);
   }
   return cost;
 }
