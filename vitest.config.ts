@@ -19,6 +19,8 @@ export default defineConfig({
     // more files at once than cores. Vitest's default (cores - 1) is one at a time on two cores.
     maxWorkers: Math.max(3, os.availableParallelism()),
     globalSetup: ['test/global-setup.ts'],
+    // on PostgreSQL, each file gets a database of its own (a copy of a migrated template)
+    setupFiles: ['test/setup-database.ts'],
     env: { NODE_ENV: 'test', LOG_LEVEL: 'silent' },
   },
 });
