@@ -3,11 +3,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { useGraphQlJit } from '@envelop/graphql-jit';
+import { RequestCache } from '@pothos/plugin-scope-auth';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { getOperationAST, GraphQLError } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { EventHub } from './events/hub';
 import type { Config } from './config';
 import type { Database } from './db/client';
@@ -21,18 +22,17 @@ import { reportPageHandler } from './domain/report/page';
 import { encodeGlobalId } from './graphql/global-ids';
 import { createLoaders } from './domain/loaders';
 import { hashToken, isWellFormedToken, sameAccess, TokenCache } from './domain/tokens';
-import { ACCESS_CHANGED, accessLostError, AccessWatch, REVOKED, useAccessWatch } from './graphql/access-watch';
-import { RateLimitedError, RateLimits, REPLAY_EVENTS_PER_POINT, useRateLimit } from './graphql/rate-limit';
+import { ACCESS_CHANGED, accessLostError, AccessWatch, REVOKED, useAccessWatch, type AccessListener, type WatchedSession } from './graphql/access-watch';
+import { RateLimitedError, RateLimits, useRateLimit } from './graphql/rate-limit';
 import type { Viewer } from './domain/viewer';
 import type { GraphQLContext } from './graphql/context';
 import { maskError } from './graphql/errors';
 import { limitPlugins } from './graphql/limits';
 import { schema } from './graphql/schema';
 import { useQueueFastPath } from './graphql/queue-fast-path';
-import { lazyLoaders } from './graphql/subscriptions';
 import { SharedSubscriptions, shareKey } from './graphql/shared-subscriptions';
 import type { Logger } from './log';
-import { observeHttp, observeWebSockets } from './observability/http';
+import { observeHttp, observeWebSockets, ScopedWebSocket } from './observability/http';
 import { ServiceMetrics } from './observability/metrics';
 import { Playground } from './observability/playground';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './connectors/edr';
@@ -82,7 +82,7 @@ interface Authenticated {
 }
 
 type WsExtra = {
-  socket: WebSocket;
+  socket: ServerSocket;
   request?: IncomingMessage;
   auth?: Authenticated;
   clientAddress?: string;
@@ -102,6 +102,47 @@ const incidentQuery = (id: string) => `# The incident this notification is about
   }
 }
 `;
+
+/** How long a socket may take to send connection_init (graphql-ws's default, which this keeps). */
+const CONNECTION_INIT_WAIT_MS = 3_000;
+
+/**
+ * The server side of a graphql-ws socket (the WebSocketServer makes these): its events in its
+ * connection's request-id scope (ScopedWebSocket), and two changes to what graphql-ws sees, as
+ * methods rather than closures per socket.
+ */
+class ServerSocket extends ScopedWebSocket implements AccessListener {
+  /** The access watch's session of an authenticated socket (onConnect). */
+  session: WatchedSession | null = null;
+
+  /** AccessListener: the token lost its access, so does the socket, and every operation on it. */
+  accessLost(reason: string): void {
+    this.close(4403, reason);
+  }
+
+  /**
+   * graphql-ws waits until each message has been handed to the kernel before it takes the next
+   * event, so a client that stops reading would stall its subscriptions while onNext (below)
+   * never sees more than one message unsent: the client was never dropped. Hand messages to the
+   * socket without waiting instead; what the client has not read shows in bufferedAmount.
+   */
+  override send(data: any, ...rest: any[]): void {
+    super.send(data);
+    const cb = rest.find((a) => typeof a === 'function') as ((err?: Error) => void) | undefined;
+    cb?.();
+  }
+
+  /**
+   * Messages arrive as text: graphql-ws reads them as text anyway (String(data)), and it holds
+   * the message it was given for as long as the operation it starts runs. The received Buffer (an
+   * object, an ArrayBuffer and the bytes) would stay with every open subscription; its text does
+   * already, so the Buffer is dropped.
+   */
+  override emit(event: string | symbol, ...args: any[]): boolean {
+    if (event === 'message' && Buffer.isBuffer(args[0])) args[0] = args[0].toString();
+    return super.emit(event, ...args);
+  }
+}
 
 const unauthenticated = (message: string) =>
   new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
@@ -186,6 +227,60 @@ export function buildServer(deps: ServerDeps): RunningServer {
     return { viewer, tokenHash };
   }
 
+  /**
+   * What every operation's context shares, made once per server. An HTTP request's context gets a
+   * copy (yoga owns that object); a graphql-ws operation's context inherits it as its prototype
+   * (onSubscribe makes its initial context from it). An idle subscription holds its context for
+   * its whole life: copying these fields into each one, with four closures made per context, came
+   * to a 26-property dictionary and ~3 KB per subscriber. Nothing copies or enumerates a context
+   * (a spread or Object.keys would miss inherited fields), and nothing writes these fields.
+   */
+  const sharedContext = {
+    db: database.db,
+    database,
+    providerName: config.providerName,
+    events,
+    execution: { actionTimeoutMs: config.execution.actionTimeoutMs },
+    actionsQueued: () => executor.wake(),
+    outbox: writeOutboxes,
+    notifications: { allowPrivateTargets: config.notifications.allowPrivateTargets, queued: () => notifier.wake() },
+    secrets,
+    reportLinks,
+    outboundQueued: () => outbound.wake(),
+    log,
+    hub,
+    subscriberBuffer: config.realtime.subscriberBuffer,
+  } satisfies Partial<GraphQLContext>;
+
+  /**
+   * What a graphql-ws operation's context inherits (onSubscribe makes it from this): sharedContext,
+   * and its loaders and replay charge, each made when first read (and then its own). An idle
+   * subscription's context holds neither: a subscription's resolvers make fresh loaders per event
+   * anyway (src/graphql/subscriptions.ts), and only a resume charges a replay.
+   */
+  const ownValue = <T>(ctx: object, key: string, value: T): T => {
+    Object.defineProperty(ctx, key, { value, writable: true, enumerable: true, configurable: true });
+    return value;
+  };
+  const socketContext: object = Object.create(sharedContext, {
+    loaders: {
+      get(this: GraphQLContext) {
+        return ownValue(this, 'loaders', createLoaders(database.db, this.viewer));
+      },
+      set(this: GraphQLContext, loaders: GraphQLContext['loaders']) {
+        ownValue(this, 'loaders', loaders);
+      },
+    },
+    chargeReplay: {
+      get(this: GraphQLContext) {
+        return ownValue(this, 'chargeReplay', rateLimits.chargeReplay.bind(rateLimits, `t:${this.auth!.tokenHash}`));
+      },
+      set(this: GraphQLContext, charge: GraphQLContext['chargeReplay']) {
+        ownValue(this, 'chargeReplay', charge);
+      },
+    },
+  });
+
   // trusted documents by hash on every transport (src/persisted/documents.ts)
   const persisted = new PersistedDocuments({ manifest: loadManifest(), only: config.security.persistedDocumentsOnly });
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
@@ -209,6 +304,12 @@ export function buildServer(deps: ServerDeps): RunningServer {
       // HTTP carries the token in the Authorization header; graphql-ws in connectionParams,
       // checked at connection_init and again at each operation (the viewer travels with the socket).
       const ws = initial as unknown as { auth?: Authenticated; req?: IncomingMessage; clientAddress?: string };
+      if (Object.getPrototypeOf(initial) === socketContext) {
+        // a graphql-ws operation (onSubscribe, below): its initial context inherits what every
+        // context shares (and makes its loaders and replay charge when first used) and carries
+        // the socket's auth and address; the viewer is all that is added
+        return { viewer: ws.auth!.viewer } satisfies Partial<GraphQLContext> as unknown as GraphQLContext;
+      }
       // over HTTP, withBoundedBody has looked this very header up already
       const header = initial.request?.headers.get('authorization') ?? null;
       const known = ws.req ? authenticatedRequests.get(ws.req) : undefined;
@@ -216,25 +317,12 @@ export function buildServer(deps: ServerDeps): RunningServer {
       const viewer = auth?.viewer ?? null;
       const rateKey = auth ? `t:${auth.tokenHash}` : `a:${ws.req?.socket?.remoteAddress ?? 'unknown'}`;
       return {
-        db: database.db,
-        database,
+        ...sharedContext,
         viewer,
         loaders: createLoaders(database.db, viewer),
-        providerName: config.providerName,
-        events,
-        execution: { actionTimeoutMs: config.execution.actionTimeoutMs },
-        actionsQueued: () => executor.wake(),
-        outbox: writeOutboxes,
-        notifications: { allowPrivateTargets: config.notifications.allowPrivateTargets, queued: () => notifier.wake() },
-        secrets,
-        reportLinks,
-        outboundQueued: () => outbound.wake(),
-        log,
-        hub,
-        subscriberBuffer: config.realtime.subscriberBuffer,
         auth: auth ? { tokenHash: auth.tokenHash, socket: auth.socket } : undefined,
         clientAddress: ws.clientAddress ?? ws.req?.socket?.remoteAddress,
-        chargeReplay: (n: number) => rateLimits.consume(rateKey, Math.ceil(n / REPLAY_EVENTS_PER_POINT)),
+        chargeReplay: rateLimits.chargeReplay.bind(rateLimits, rateKey),
       } satisfies GraphQLContext;
     },
     // browsers may call the API from the configured origins only (the API takes credentials)
@@ -423,41 +511,77 @@ export function buildServer(deps: ServerDeps): RunningServer {
   // factory and scope checks as HTTP (yoga's graphql-ws recipe).
   // every message is bounded by maxPayload (close 1009); before connection_ack, by the smaller
   // connection_init limit (below), so an unauthenticated socket cannot make the server buffer much
-  const wss = new WebSocketServer({ server: http, path: '/graphql', maxPayload: config.security.maxWsMessageBytes });
+  const wss = new WebSocketServer({ server: http, path: '/graphql', maxPayload: config.security.maxWsMessageBytes, WebSocket: ServerSocket });
   observeWebSockets(wss, log); // one request id per connection, on its log lines
   const sharedSubscriptions = new SharedSubscriptions(config.realtime.subscriberBuffer);
-  // graphql-ws waits until each message has been handed to the kernel before it takes the next
-  // event, so a client that stops reading would stall its subscriptions while onNext (below)
-  // never sees more than one message unsent: the client was never dropped. Hand messages to the
-  // socket without waiting instead; what the client has not read shows in bufferedAmount.
+  // What every socket needs besides graphql-ws is made once and shared (EventEmitter calls a
+  // listener with its socket as `this`; ServerSocket's methods): closures made per socket are held
+  // for the socket's life, with their scopes. Under tsx each costs ~250 bytes more: it compiles
+  // with esbuild's keepNames, which names every function written as a variable or a property
+  // through Object.defineProperty, and that gives the function a property table of its own.
+  const maxInitBytes = config.security.maxConnectionInitBytes;
+  /** The connection_init bound: listens until onConnect has authenticated the socket. */
+  const connectionInitGuard = function (this: WebSocket, data: string | Buffer | ArrayBuffer | Buffer[]) {
+    const size =
+      typeof data === 'string' ? Buffer.byteLength(data) : Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength;
+    if (size > maxInitBytes) this.close(1009, `connection_init is limited to ${maxInitBytes} bytes`);
+  };
+  // graphql-ws's connection_init timeout, as graphql-ws has it (3 s, close 4408), but with no timer
+  // kept per socket: graphql-ws's stays referenced (~260 bytes) for the socket's life
+  const initialised = new WeakSet<WebSocket>();
+  const closeUninitialised = (socket: WebSocket) => {
+    if (!initialised.has(socket)) socket.close(4408, 'Connection initialisation timeout');
+  };
+  // Keep-alive, as graphql-ws has it (a ping every keepAliveMs; no pong by the next one: terminated),
+  // but one timer for every socket instead of a timer and closures per socket
+  const keepAliveMs = config.realtime.keepAliveMs;
+  let awaitingPong = new Set<WebSocket>();
+  const ponged = function (this: WebSocket) {
+    awaitingPong.delete(this);
+  };
+  let heartbeat: NodeJS.Timeout | null = null;
+  const beat = () => {
+    const unanswered = awaitingPong;
+    awaitingPong = new Set();
+    for (const socket of wss.clients) {
+      if (unanswered.has(socket)) socket.terminate();
+      else if (socket.readyState === WebSocket.OPEN) {
+        awaitingPong.add(socket);
+        socket.ping();
+      }
+    }
+  };
+  /** The root value of graphql-ws operations: yoga's execute and subscribe, which the hooks below call. */
+  let roots: { execute: unknown; subscribe: unknown } = { execute: null, subscribe: null };
+  /** The close listener of an authenticated socket: its access is no longer watched. */
+  const endSession = function (this: WebSocket) {
+    const socket = this as ServerSocket;
+    socket.session?.end();
+    socket.session = null;
+  };
   wss.on('connection', (socket) => {
     // registered before graphql-ws's own listener, so it sees each message first
-    const guard = (data: Buffer | ArrayBuffer | Buffer[]) => {
-      const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength;
-      if (size > config.security.maxConnectionInitBytes) {
-        socket.close(1009, `connection_init is limited to ${config.security.maxConnectionInitBytes} bytes`);
-      }
-    };
-    socket.on('message', guard);
-    (socket as WebSocket & { authenticated?: () => void }).authenticated = () => socket.off('message', guard);
-    const send = socket.send.bind(socket);
-    socket.send = ((data: Parameters<typeof send>[0], ...rest: unknown[]) => {
-      send(data);
-      const cb = rest.find((a) => typeof a === 'function') as ((err?: Error) => void) | undefined;
-      cb?.();
-    }) as typeof socket.send;
+    socket.on('message', connectionInitGuard);
+    socket.on('pong', ponged);
+    setTimeout(closeUninitialised, CONNECTION_INIT_WAIT_MS, socket).unref();
   });
   const wsServer = useServer<Record<string, unknown>, WsExtra>(
     // operations, open subscriptions and deliveries are counted around these hooks
     metrics.instrumentWs<Record<string, unknown>, WsExtra>({
+      connectionInitWaitTimeout: 0, // see closeUninitialised above
       execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
-      // identical subscriptions (same document, variables, role and tenants) share one execution
+      // identical subscriptions (same document, variables, role and tenants) share one execution;
+      // between its events it drops scope-auth's cache of its context (~1.6 KB, rebuilt by the
+      // next event: its scopes depend only on the viewer), which every idle execution would hold
       subscribe: (args) =>
-        sharedSubscriptions.subscribe(shareKey(args), () =>
-          (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
+        sharedSubscriptions.subscribe(
+          shareKey(args),
+          () => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
+          () => RequestCache.clearForContext(args.contextValue as object),
         ),
       onConnect: async (ctx) => {
         const socket = ctx.extra.socket;
+        initialised.add(socket); // graphql-ws calls this when connection_init arrives
         if (socket.readyState !== socket.OPEN) return false; // the size guard closed it
         // the parameter's name in any letter case (clients differ: authorization, Authorization)
         const key = Object.keys(ctx.connectionParams ?? {}).find((k) => k.toLowerCase() === 'authorization');
@@ -478,16 +602,23 @@ export function buildServer(deps: ServerDeps): RunningServer {
           socket.close(4401, header ? 'Unauthorized: the token is unknown or revoked, or its principal is disabled' : 'Unauthorized: connectionParams.authorization must be "Bearer <token>"');
           return false;
         }
-        ctx.extra.auth = { ...auth, socket: true };
+        socket.off('message', connectionInitGuard);
+        // the whole socket is watched: lost access closes it, ending every operation on it (the
+        // socket is told, ServerSocket.accessLost: no promise, reaction or closure per socket;
+        // `on`, not `once`, for the close: a socket closes once, and `once` wraps each listener in
+        // three more objects)
+        const session = watch.watch(auth.tokenHash, auth.viewer, socket);
+        socket.session = session;
+        socket.on('close', endSession);
+        // the session's viewer and hash: equal to these, but shared by the token's open sessions.
+        // (Spelled out: a spread copy got a hidden class of its own here, ~170 bytes per socket.)
+        ctx.extra.auth = { viewer: session.viewer, tokenHash: session.tokenHash, socket: true };
         ctx.extra.clientAddress = ctx.extra.request?.socket?.remoteAddress;
-        (socket as WebSocket & { authenticated?: () => void }).authenticated?.();
-        // the whole socket is watched: lost access closes it, ending every operation on it
-        const session = watch.watch(auth.tokenHash, auth.viewer);
-        void session.lost.then((reason) => socket.close(4403, reason));
-        socket.once('close', () => session.end());
         // graphql-ws would hold the upgrade request (headers and all) for the socket's lifetime;
-        // nothing reads it after this point (the viewer travels with the socket): ~1.3 KB each
+        // nothing reads it after this point (the viewer travels with the socket): ~1.3 KB each.
+        // Nor the connection parameters: the token, read once, need not stay in memory either.
         (ctx.extra as { request?: unknown }).request = undefined;
+        (ctx as { connectionParams?: unknown }).connectionParams = undefined;
         return true;
       },
       onSubscribe: async (ctx, _id, params) => {
@@ -520,13 +651,16 @@ export function buildServer(deps: ServerDeps): RunningServer {
           if (err instanceof RateLimitedError) return [err];
           throw err;
         }
-        const { schema: s, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params,
-          auth,
-        });
+        // the operation's context: what every context shares by inheritance (socketContext), the
+        // subscribe payload as `params` (the metrics and persisted documents read it), the socket's
+        // auth and address, then the context factory's own part. Not graphql-ws's connection
+        // context, socket or upgrade request: nothing reads them there, and every idle
+        // subscription would hold a copy of their fields.
+        const initialContext = Object.create(socketContext) as Record<string, unknown>;
+        initialContext.params = params;
+        initialContext.auth = auth;
+        initialContext.clientAddress = ctx.extra.clientAddress;
+        const { schema: s, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped(initialContext);
         let document: ReturnType<typeof parse>;
         let contextValue: Awaited<ReturnType<typeof contextFactory>>;
         try {
@@ -540,21 +674,19 @@ export function buildServer(deps: ServerDeps): RunningServer {
           log.error({ err }, 'unexpected error preparing a WebSocket operation');
           return [new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })];
         }
+        // (the same pair every time, unless a plugin wraps them per call: then one object each)
+        if (roots.execute !== execute || roots.subscribe !== subscribe) roots = { execute, subscribe };
         const args = {
           schema: s,
           operationName: params.operationName,
           document,
           variableValues: params.variables,
           contextValue,
-          rootValue: { execute, subscribe },
+          rootValue: roots,
         };
         const errors = validate(args.schema, args.document);
         if (errors.length) return errors;
-        // a subscription makes its loaders per event, on first use: an idle one holds none
-        if (getOperationAST(args.document, args.operationName)?.operation === 'subscription') {
-          const context = args.contextValue as unknown as GraphQLContext;
-          context.loaders = lazyLoaders(context);
-        }
+        // (its loaders are made on first use: see socketContext)
         return args;
       },
       onNext: (ctx) => {
@@ -566,7 +698,7 @@ export function buildServer(deps: ServerDeps): RunningServer {
       },
     }),
     wss,
-    config.realtime.keepAliveMs,
+    0, // keep-alive: `beat` above
   );
 
   const server: RunningServer = {
@@ -586,6 +718,10 @@ export function buildServer(deps: ServerDeps): RunningServer {
     start: () =>
       new Promise((resolve, reject) => {
         watch.start();
+        if (keepAliveMs > 0 && Number.isFinite(keepAliveMs)) {
+          heartbeat ??= setInterval(beat, keepAliveMs);
+          heartbeat.unref();
+        }
         http.once('error', reject);
         http.listen(config.port, config.host, () => {
           const addr = http.address() as AddressInfo;
@@ -599,6 +735,8 @@ export function buildServer(deps: ServerDeps): RunningServer {
         });
       }),
     stop: async () => {
+      if (heartbeat) clearInterval(heartbeat);
+      heartbeat = null;
       await watch.stop();
       await rateLimits.close();
       await executor.stop();

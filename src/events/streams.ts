@@ -14,7 +14,7 @@
 // subscription with EVENTS_EXPIRED before anything is sent: the client reloads the current state
 // and subscribes without `after`. Never a silent gap.
 import { GraphQLError } from 'graphql';
-import type { EventHub, HubEvent } from './hub';
+import type { EventHub, HubEvent, Subscriber } from './hub';
 
 export interface StreamOptions {
   /** Resume after this event id: replay what was missed from the activity log first. */
@@ -40,7 +40,12 @@ function tooSlow(maxBuffer: number): Error {
   );
 }
 
-class SubscriberStream implements AsyncIterableIterator<HubEvent> {
+/**
+ * One subscriber's stream. It is its own hub subscriber (tenantIds, deliver): a closure per stream
+ * for the hub to call would be held for the stream's whole life (~300 bytes under tsx, which names
+ * every function it compiles).
+ */
+class SubscriberStream implements AsyncIterableIterator<HubEvent>, Subscriber {
   private queue: HubEvent[] = [];
   private waiting: { resolve: (r: IteratorResult<HubEvent>) => void; reject: (err: Error) => void } | null = null;
   private error: Error | null = null;
@@ -62,13 +67,18 @@ class SubscriberStream implements AsyncIterableIterator<HubEvent> {
   constructor(
     private readonly hub: EventHub,
     /** The tenants the subscriber may read (access.readableTenants): the only events it gets. */
-    private readonly tenantIds: readonly string[],
+    readonly tenantIds: readonly string[],
     private readonly opts: StreamOptions,
   ) {
     this.replaying = opts.after != null;
     this.replayedUpTo = opts.after ?? 0;
     // live events first, so nothing committed during the replay is lost
-    this.unsubscribe = hub.subscribe({ tenantIds, deliver: (e) => this.onLive(e) });
+    this.unsubscribe = hub.subscribe(this);
+  }
+
+  /** Subscriber: the hub hands this stream each live event of its tenants. */
+  deliver(e: HubEvent): void {
+    this.onLive(e);
   }
 
   private accept(e: HubEvent): boolean {
@@ -199,28 +209,37 @@ export function eventStream(hub: EventHub, tenantIds: readonly string[], opts: S
 
 /** Map a stream through an async function, dropping undefined results; return() closes the source. */
 export function mapStream<T, U>(source: AsyncIterableIterator<T>, fn: (v: T) => Promise<U | undefined>, first?: () => Promise<U>): AsyncIterableIterator<U> {
-  let initial = first ? first() : null;
-  const it: AsyncIterableIterator<U> = {
-    async next() {
-      if (initial) {
-        const v = await initial;
-        initial = null;
-        return { value: v, done: false };
-      }
-      for (;;) {
-        const r = await source.next();
-        if (r.done) return { value: undefined, done: true };
-        const v = await fn(r.value);
-        if (v !== undefined) return { value: v, done: false };
-      }
-    },
-    return: async () => {
-      await source.return?.();
-      return { value: undefined, done: true };
-    },
-    [Symbol.asyncIterator]() {
-      return it;
-    },
-  };
-  return it;
+  return new MappedStream(source, fn, first ? first() : null);
+}
+
+/** mapStream's iterator: a class, so that each stream holds its state, not its own set of closures. */
+class MappedStream<T, U> implements AsyncIterableIterator<U> {
+  constructor(
+    private readonly source: AsyncIterableIterator<T>,
+    private readonly fn: (v: T) => Promise<U | undefined>,
+    private initial: Promise<U> | null,
+  ) {}
+
+  async next(): Promise<IteratorResult<U>> {
+    if (this.initial) {
+      const v = await this.initial;
+      this.initial = null;
+      return { value: v, done: false };
+    }
+    for (;;) {
+      const r = await this.source.next();
+      if (r.done) return { value: undefined, done: true };
+      const v = await this.fn(r.value);
+      if (v !== undefined) return { value: v, done: false };
+    }
+  }
+
+  async return(): Promise<IteratorResult<U>> {
+    await this.source.return?.();
+    return { value: undefined, done: true };
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
 }

@@ -14,14 +14,76 @@ import type { GraphQLContext } from './context';
 export interface WatchedSession {
   /** Resolves with the reason once the session's access is gone; never rejects. */
   readonly lost: Promise<string>;
+  /** The token's hash and the viewer watched: equal to those given, maybe the token's shared copy. */
+  readonly tokenHash: string;
+  readonly viewer: Viewer;
   /** Stop watching (the session ended by itself). */
   end(): void;
 }
 
-interface Entry {
-  tokenHash: string;
-  viewer: Viewer;
-  lose(reason: string): void;
+/** Told when a session's access is gone (a socket closes itself: no closure per session). */
+export interface AccessListener {
+  accessLost(reason: string): void;
+}
+
+/**
+ * What the open sessions of one token share: its hash and its viewer, once rather than once per
+ * session (a socket holds them for its whole life; a token's sockets looked them up one by one).
+ */
+interface Shared {
+  readonly tokenHash: string;
+  readonly viewer: Viewer;
+  sessions: number;
+}
+
+/** Viewers equal in every field (arrays element by element): either may stand for the other. */
+function sameViewer(a: Viewer, b: Viewer): boolean {
+  if (a === b) return true;
+  const keys = Object.keys(a) as (keyof Viewer)[];
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((k) => {
+    const x = a[k];
+    const y = b[k];
+    return x === y || (Array.isArray(x) && Array.isArray(y) && x.length === y.length && x.every((v, i) => v === y[i]));
+  });
+}
+
+/**
+ * One watched session. A class with its methods shared: every open socket holds one for its whole
+ * life, and a promise, its resolver and two closures per session (each ~300 bytes more under tsx,
+ * which names every function it compiles) were a good part of an idle subscriber's memory.
+ */
+class Entry implements WatchedSession {
+  private reason: string | null = null;
+  private promise: Promise<string> | null = null;
+  private settle: ((reason: string) => void) | null = null;
+  constructor(
+    private readonly owner: AccessWatch,
+    readonly tokenHash: string,
+    readonly viewer: Viewer,
+    private readonly listener: AccessListener | undefined,
+    /** The token's shared hash and viewer, while this session counts among their users. */
+    public shared: Shared | null,
+  ) {}
+
+  /** Made on first use: a session told through its listener never needs it. */
+  get lost(): Promise<string> {
+    this.promise ??= this.reason !== null ? Promise.resolve(this.reason) : new Promise<string>((resolve) => (this.settle = resolve));
+    return this.promise;
+  }
+
+  lose(reason: string): void {
+    this.owner.forget(this);
+    if (this.reason !== null) return;
+    this.reason = reason;
+    this.settle?.(reason);
+    this.settle = null;
+    this.listener?.accessLost(reason);
+  }
+
+  end(): void {
+    this.owner.forget(this);
+  }
 }
 
 export const REVOKED = 'The token was revoked or has expired, or its principal disabled';
@@ -29,6 +91,7 @@ export const ACCESS_CHANGED = 'Your access changed (role or tenants served); rec
 
 export class AccessWatch {
   private entries = new Set<Entry>();
+  private shared = new Map<string, Shared>();
   private timer: NodeJS.Timeout | null = null;
   private sweeping: Promise<void> | null = null;
 
@@ -44,19 +107,30 @@ export class AccessWatch {
     return this.entries.size;
   }
 
-  watch(tokenHash: string, viewer: Viewer): WatchedSession {
-    let lose!: (reason: string) => void;
-    const lost = new Promise<string>((resolve) => (lose = resolve));
-    const entry: Entry = {
-      tokenHash,
-      viewer,
-      lose: (reason) => {
-        this.entries.delete(entry);
-        lose(reason);
-      },
-    };
+  /** Watch a session; `listener` (if given) is told once its access is gone, as `lost` resolves. */
+  watch(tokenHash: string, viewer: Viewer, listener?: AccessListener): WatchedSession {
+    let shared = this.shared.get(tokenHash);
+    if (!shared) {
+      shared = { tokenHash, viewer, sessions: 0 };
+      this.shared.set(tokenHash, shared);
+    }
+    // another viewer for the token (its principal changed since): this session keeps its own
+    const entry = sameViewer(shared.viewer, viewer)
+      ? new Entry(this, shared.tokenHash, shared.viewer, listener, shared)
+      : new Entry(this, tokenHash, viewer, listener, null);
+    if (entry.shared) entry.shared.sessions += 1;
     this.entries.add(entry);
-    return { lost, end: () => this.entries.delete(entry) };
+    return entry;
+  }
+
+  /** A session is no longer watched (ended, or its access lost). */
+  forget(entry: Entry): void {
+    this.entries.delete(entry);
+    const shared = entry.shared;
+    if (!shared) return;
+    entry.shared = null;
+    shared.sessions -= 1;
+    if (shared.sessions === 0 && this.shared.get(shared.tokenHash) === shared) this.shared.delete(shared.tokenHash);
   }
 
   start() {

@@ -201,11 +201,13 @@ type FilterArg = typeof IncidentFilterInput.$inferInput;
 
 export function toDomainFilter(f: FilterArg | null | undefined): IncidentFilter | null {
   if (!f) return null;
-  return {
-    ...f,
+  // Object.assign rather than a spread: in the running server each spread copy of these (null-
+  // prototype) input objects got a hidden class of its own (~170 bytes), held as long as a
+  // subscription's filter is; assigned one by one onto {}, they share one per set of fields.
+  return Object.assign({}, f, {
     assigneeId: f.assigneeId ? queryLocalId(String(f.assigneeId), 'Principal', 'filter.assigneeId') : null,
     tenantIds: f.tenantIds?.map((id) => queryLocalId(String(id), 'Tenant', 'filter.tenantIds')) ?? null,
-  } as IncidentFilter;
+  }) as IncidentFilter;
 }
 
 export const ManagedResponseSummaryRef = builder

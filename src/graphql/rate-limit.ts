@@ -54,6 +54,14 @@ export class RateLimits {
     }
   }
 
+  /**
+   * Charge a resumed subscription's replay of `events` events to the key (a context binds it to its
+   * key: a bound function is far smaller than a closure, and every subscription's context has one).
+   */
+  chargeReplay(key: string, events: number): Promise<void> {
+    return this.consume(key, Math.ceil(events / REPLAY_EVENTS_PER_POINT));
+  }
+
   async close() {
     this.redis?.disconnect();
   }

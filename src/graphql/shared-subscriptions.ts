@@ -6,6 +6,7 @@
 // now, then each change) shares too: a subscriber joining a running group gets the group's last
 // result first, which is the current value as of the last event (a later event is on its way to
 // every listener, the newcomer included).
+import { createHash } from 'node:crypto';
 import { getOperationAST, Kind, print, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Viewer } from '../domain/viewer';
 
@@ -32,8 +33,11 @@ export function shareKey(args: ExecutionArgs): string | null {
   const viewer = (args.contextValue as { viewer?: Viewer | null }).viewer;
   if (!viewer) return null;
   const current = op.selectionSet.selections.some((sel) => sel.kind === Kind.FIELD && CURRENT_VALUE_FIELDS.has(sel.name.value));
-  return (current ? CURRENT_VALUE : 's') + JSON.stringify([viewer.role, viewer.tenantId, [...viewer.tenantIds].sort(), print(args.document), args.operationName ?? null, args.variableValues ?? {}]);
   // the whole document, fragments included: the same operation with another fragment is another shape
+  const identity = JSON.stringify([viewer.role, viewer.tenantId, [...viewer.tenantIds].sort(), print(args.document), args.operationName ?? null, args.variableValues ?? {}]);
+  // its SHA-256, not the text itself: each group holds its key for its whole life, and the text
+  // (the printed document) is ~0.5 KB; equal digests of unequal texts are not a practical concern
+  return (current ? CURRENT_VALUE : 's') + createHash('sha256').update(identity).digest('base64');
 }
 
 class Group {
@@ -42,10 +46,22 @@ class Group {
   last: ExecutionResult | null = null;
   constructor(
     private readonly source: AsyncIterator<ExecutionResult>,
-    private readonly onEmpty: () => void,
+    /** Told (forget) when the group takes no one new: its source ended, or its last listener left. */
+    private readonly owner: SharedSubscriptions,
+    private readonly key: string,
     private readonly currentValue: boolean,
-  ) {
+    /** Called whenever the execution is idle: started, or done with an event (see subscribe). */
+    private readonly idle: (() => void) | undefined,
+  ) {}
+
+  /** Take the source's results (once the owner has the group under its key). */
+  start() {
+    this.idle?.();
     void this.pump();
+  }
+
+  private onEmpty() {
+    this.owner.forget(this.key, this);
   }
 
   join(l: Listener) {
@@ -60,6 +76,7 @@ class Group {
         if (r.done) break;
         if (this.currentValue) this.last = r.value;
         for (const l of this.listeners) l.push(r.value);
+        this.idle?.();
       }
     } catch (err) {
       for (const l of this.listeners) l.fail(err as Error);
@@ -77,6 +94,11 @@ class Group {
   }
 }
 
+/**
+ * One subscriber of a group: its own bounded queue. It also counts itself in its owner's `active`
+ * until its consumer sees the end (as Tracked does for the others): every idle shared subscriber
+ * holds one, and a wrapper around it cost an object and a pending async call more each.
+ */
 class Listener implements AsyncIterableIterator<ExecutionResult> {
   private queue: ExecutionResult[] = [];
   private waiting: { resolve: (r: IteratorResult<ExecutionResult>) => void; reject: (e: Error) => void } | null = null;
@@ -85,7 +107,15 @@ class Listener implements AsyncIterableIterator<ExecutionResult> {
   constructor(
     private readonly group: Group,
     private readonly maxBuffer: number,
+    /** Told once, when the consumer sees the end (or returns); null after. */
+    private owner: SharedSubscriptions | null,
   ) {}
+
+  private closed() {
+    const owner = this.owner;
+    this.owner = null;
+    owner?.closed();
+  }
 
   push(v: ExecutionResult) {
     if (this.done) return;
@@ -99,11 +129,13 @@ class Listener implements AsyncIterableIterator<ExecutionResult> {
   fail(err: Error) {
     this.error = err;
     this.finish();
+    if (this.waiting) this.closed();
     this.waiting?.reject(err);
     this.waiting = null;
   }
   end() {
     this.finish();
+    if (this.waiting) this.closed();
     this.waiting?.resolve({ value: undefined, done: true });
     this.waiting = null;
   }
@@ -114,11 +146,18 @@ class Listener implements AsyncIterableIterator<ExecutionResult> {
   }
   next(): Promise<IteratorResult<ExecutionResult>> {
     if (this.queue.length) return Promise.resolve({ value: this.queue.shift()!, done: false });
-    if (this.error) return Promise.reject(this.error);
-    if (this.done) return Promise.resolve({ value: undefined, done: true });
+    if (this.error) {
+      this.closed();
+      return Promise.reject(this.error);
+    }
+    if (this.done) {
+      this.closed();
+      return Promise.resolve({ value: undefined, done: true });
+    }
     return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
   }
   return(): Promise<IteratorResult<ExecutionResult>> {
+    this.closed();
     this.queue = [];
     this.end();
     return Promise.resolve({ value: undefined, done: true });
@@ -129,7 +168,8 @@ class Listener implements AsyncIterableIterator<ExecutionResult> {
 }
 
 export class SharedSubscriptions {
-  private groups = new Map<string, Promise<Group | null>>();
+  /** Each group by its key: the promise of it while its execution starts, then the group itself. */
+  private groups = new Map<string, Group | Promise<Group | null>>();
   /** Open subscriptions (one per client operation, shared or not). */
   active = 0;
   constructor(private readonly maxBuffer: number) {}
@@ -137,70 +177,104 @@ export class SharedSubscriptions {
   /** Count a subscription while it is open. */
   private track(res: Result): Result {
     if (!isAsyncIterable(res)) return res;
-    const it = res[Symbol.asyncIterator]();
     this.active += 1;
-    let open = true;
-    const close = () => {
-      if (open) {
-        open = false;
-        this.active -= 1;
-      }
-    };
-    const tracked: AsyncIterableIterator<ExecutionResult> = {
-      next: async () => {
-        try {
-          const r = await it.next();
-          if (r.done) close();
-          return r;
-        } catch (err) {
-          close();
-          throw err;
-        }
-      },
-      return: async () => {
-        close();
-        return (await it.return?.()) ?? { value: undefined, done: true };
-      },
-      [Symbol.asyncIterator]() {
-        return tracked;
-      },
-    };
-    return tracked;
+    return new Tracked(res[Symbol.asyncIterator](), this);
   }
 
-  async subscribe(key: string | null, start: () => Promise<Result> | Result): Promise<Result> {
-    return this.track(await this.open(key, start));
+  /** A tracked subscription ended (once each). */
+  closed(): void {
+    this.active -= 1;
   }
 
-  private async open(key: string | null, start: () => Promise<Result> | Result): Promise<Result> {
+  /**
+   * Subscribe through the group of `key` (null: a subscription of its own), which `start` starts
+   * if there is none yet. `idle`, if given, is called each time the group's execution has done its
+   * work for now (once started, and after each event): what it cached while working may go then,
+   * rather than be held by every idle execution (server.ts drops scope-auth's per-context cache).
+   */
+  async subscribe(key: string | null, start: () => Promise<Result> | Result, idle?: () => void): Promise<Result> {
+    const res = await this.open(key, start, idle);
+    if (res instanceof Listener) {
+      this.active += 1; // the listener counts itself out
+      return res;
+    }
+    return this.track(res);
+  }
+
+  private async open(key: string | null, start: () => Promise<Result> | Result, idle: (() => void) | undefined): Promise<Result> {
     if (!key) return start();
-    let pending = this.groups.get(key);
+    let entry = this.groups.get(key);
     let own: Result | null = null;
-    if (!pending) {
+    if (!entry) {
+      let pending: Promise<Group | null> | undefined = undefined;
       pending = (async () => {
         const res = await start();
         if (!isAsyncIterable(res)) {
           own = res; // an error result is this subscriber's alone
           return null;
         }
-        return new Group(
-          res[Symbol.asyncIterator](),
-          () => {
-            if (this.groups.get(key) === pending) this.groups.delete(key);
-          },
-          key.startsWith(CURRENT_VALUE),
-        );
+        const group = new Group(res[Symbol.asyncIterator](), this, key, key.startsWith(CURRENT_VALUE), idle);
+        // from now on the group itself, not the promise of it (one object less per group)
+        if (this.groups.get(key) === pending) this.groups.set(key, group);
+        group.start();
+        return group;
       })();
+      entry = pending;
       this.groups.set(key, pending);
     }
-    const group = await pending;
+    const group = await entry;
     if (!group) {
-      if (this.groups.get(key) === pending) this.groups.delete(key);
+      if (this.groups.get(key) === entry) this.groups.delete(key);
       return own ?? start();
     }
-    const listener = new Listener(group, this.maxBuffer);
+    const listener = new Listener(group, this.maxBuffer, this);
     group.join(listener);
     return listener;
+  }
+
+  /** A group takes no one new (its source ended, or its last listener left). */
+  forget(key: string, group: Group): void {
+    if (this.groups.get(key) === group) this.groups.delete(key);
+  }
+}
+
+/**
+ * A subscription counted in `active` until it ends. A class, not an object of closures: every idle
+ * subscription holds one, and its methods are then shared instead of made (and, under tsx, named:
+ * ~300 bytes each) per subscription.
+ */
+class Tracked implements AsyncIterableIterator<ExecutionResult> {
+  private open = true;
+  constructor(
+    private readonly it: AsyncIterator<ExecutionResult>,
+    private readonly owner: SharedSubscriptions,
+  ) {}
+
+  private close() {
+    if (this.open) {
+      this.open = false;
+      this.owner.closed();
+    }
+  }
+
+  async next(): Promise<IteratorResult<ExecutionResult>> {
+    try {
+      const r = await this.it.next();
+      if (r.done) this.close();
+      return r;
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+  }
+
+  async return(): Promise<IteratorResult<ExecutionResult>> {
+    this.close();
+    return (await this.it.return?.()) ?? { value: undefined, done: true };
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
   }
 }
 

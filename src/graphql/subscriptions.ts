@@ -6,7 +6,7 @@ import { createLoaders, type Loaders } from '../domain/loaders';
 import { managedResponseSummary, matchesFilter, type IncidentFilter } from '../domain/queue';
 import { badInput } from '../domain/pagination';
 import { readableTenants } from '../domain/access';
-import { requireViewer } from '../domain/viewer';
+import { requireViewer, type Viewer } from '../domain/viewer';
 import type { HubEvent } from '../events/hub';
 import { eventStream, mapStream } from '../events/streams';
 import { builder } from './builder';
@@ -38,25 +38,45 @@ function parseAfter(after: string | number | null | undefined): number | null {
 }
 
 
+/** What a lazy loader set makes its loaders from (gone once they are made), and their seed. */
+const PENDING = Symbol('pending loaders');
+const SEED = Symbol('loaders seed');
+type LazyTarget = Partial<Loaders> & { [PENDING]?: Pick<GraphQLContext, 'db' | 'viewer'>; [SEED]?: IncidentRow };
+
+/**
+ * One handler for every lazy loader set: what it needs is on its target, so each set costs a proxy
+ * and a small object, not a handler and a closure (every idle subscription's context holds one).
+ */
+const lazyHandler: ProxyHandler<LazyTarget> = {
+  get(t, key, receiver) {
+    const ctx = t[PENDING];
+    if (ctx) {
+      const seed = t[SEED];
+      t[PENDING] = t[SEED] = undefined;
+      Object.assign(t, createLoaders(ctx.db, ctx.viewer));
+      if (seed) t.incident!.prime(seed.id, seed);
+    }
+    return Reflect.get(t, key, receiver);
+  },
+};
+
 /**
  * Loaders made on first use. createLoaders makes 17 DataLoaders (and clearing them allocates 17
  * new hash tables): too much to hold for every idle subscriber and to redo for every event, when
  * most events need nothing beyond the incident the hub loaded once for everyone.
  */
 export function lazyLoaders(ctx: Pick<GraphQLContext, 'db' | 'viewer'>, seed?: IncidentRow): Loaders {
-  const target = {} as Loaders;
-  let made = false;
-  return new Proxy(target, {
-    get(t, key, receiver) {
-      if (!made) {
-        made = true;
-        Object.assign(t, createLoaders(ctx.db, ctx.viewer));
-        if (seed) t.incident.prime(seed.id, seed);
-      }
-      return Reflect.get(t, key, receiver);
-    },
-  });
+  return new Proxy<LazyTarget>({ [PENDING]: ctx, [SEED]: seed }, lazyHandler) as Loaders;
 }
+
+// Which events each subscription wants. Made by these functions rather than written inline as
+// `accept: (e) => …`: a stream holds its filter for its whole life, and under tsx (which names every
+// function written as a property, giving it a property table of its own) that costs ~250 bytes more.
+const incidentsOf = (viewer: Viewer, filter: IncidentFilter | null) => (e: HubEvent) => !!e.incident && matchesFilter(viewer, e.incident, filter);
+const actionsOf = (incidentId: string | null) => (e: HubEvent) =>
+  e.activity.field === 'action' && !!e.activity.subjectId && (!incidentId || e.incident?.id === incidentId);
+const chatOf = (incidentId: string) => (e: HubEvent) => e.activity.field === 'chat' && e.incident?.id === incidentId && !!e.activity.subjectId;
+const statusChangesOf = (tenantId: string | null) => (e: HubEvent) => e.activity.field === 'status' && (!tenantId || e.activity.tenantId === tenantId);
 
 /** Fresh loaders for this event, seeded with the incident the hub loaded once for everyone. */
 function fresh(ctx: GraphQLContext, e: HubEvent) {
@@ -85,7 +105,7 @@ builder.subscriptionType({
           after: parseAfter(args.after),
           maxBuffer: ctx.subscriberBuffer,
           chargeReplay: ctx.chargeReplay,
-          accept: (e) => !!e.incident && matchesFilter(viewer, e.incident, filter),
+          accept: incidentsOf(viewer, filter),
         });
       },
       resolve: (e, _a, ctx) => {
@@ -108,7 +128,7 @@ builder.subscriptionType({
           after: parseAfter(args.after),
           maxBuffer: ctx.subscriberBuffer,
           chargeReplay: ctx.chargeReplay,
-          accept: (e) => e.activity.field === 'action' && !!e.activity.subjectId && (!incidentId || e.incident?.id === incidentId),
+          accept: actionsOf(incidentId),
         });
         return mapStream(events, async (e) => {
           fresh(ctx, e);
@@ -134,7 +154,7 @@ builder.subscriptionType({
           after: parseAfter(args.after),
           maxBuffer: ctx.subscriberBuffer,
           chargeReplay: ctx.chargeReplay,
-          accept: (e) => e.activity.field === 'chat' && e.incident?.id === incidentId && !!e.activity.subjectId,
+          accept: chatOf(incidentId),
         });
         return mapStream(events, async (e) => {
           fresh(ctx, e);
@@ -159,7 +179,7 @@ builder.subscriptionType({
         };
         const events = eventStream(ctx.hub, readableTenants(viewer), {
           maxBuffer: ctx.subscriberBuffer,
-          accept: (e) => e.activity.field === 'status' && (!tenantId || e.activity.tenantId === tenantId),
+          accept: statusChangesOf(tenantId),
         });
         return mapStream(
           events,

@@ -2,7 +2,7 @@
 // a request id (X-Request-Id, and the log lines' `requestId`), the HTTP metrics, GET /metrics, and
 // the cached, compressed playground.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket, type WebSocketServer } from 'ws';
 import type { Logger } from '../log';
 import type { ServiceMetrics } from './metrics';
 import type { Playground } from './playground';
@@ -74,24 +74,62 @@ export function observeHttp(opts: ObserveOptions, handler: Handler): Handler {
 }
 
 /**
+ * A server-side WebSocket whose events run in its connection's request-id scope, like a socket
+ * given to bindSocketScope, but through a method rather than a closure and a bound `emit` made
+ * for each socket and held for its life. Give it (or a subclass) to the WebSocketServer as its
+ * `WebSocket` class; observeWebSockets sets the id when the connection opens.
+ */
+export class ScopedWebSocket extends WebSocket {
+  requestId: string | undefined = undefined;
+  /** When the connection opened (Date.now()), for its close log line. */
+  openedAt = 0;
+
+  override emit(event: string | symbol, ...args: any[]): boolean {
+    const requestId = this.requestId;
+    if (requestId === undefined) return super.emit(event, ...args);
+    return withRequestId(requestId, () => super.emit(event, ...args));
+  }
+}
+
+/**
  * One id per WebSocket connection: from the upgrade request's X-Request-Id (if well-formed) or new,
  * returned in the 101 response, logged at connect and close, and on every line its operations log.
  */
 export function observeWebSockets(wss: WebSocketServer, log: Logger): void {
   const ids = new WeakMap<IncomingMessage, string>();
   wss.on('headers', (headers: string[], req: IncomingMessage) => {
-    const requestId = requestIdOf(req);
+    const requestId = flatten(requestIdOf(req));
     ids.set(req, requestId);
     headers.push(`X-Request-Id: ${requestId}`);
   });
+  // inside the connection's scope (ScopedWebSocket or bindSocketScope): the mixin adds requestId
+  const logClose = (code: number, opened: number) => log.info({ code, seconds: Math.round((Date.now() - opened) / 1000) }, 'websocket closed');
+  /** A ScopedWebSocket's close listener: one for every socket (`this` is the socket). */
+  const closed = function (this: WebSocket, code: number) {
+    logClose(code, (this as ScopedWebSocket).openedAt);
+  };
   wss.on('connection', (socket: WebSocket, req: IncomingMessage) => {
-    const requestId = ids.get(req) ?? requestIdOf(req);
-    bindSocketScope(socket, requestId);
+    const requestId = ids.get(req) ?? flatten(requestIdOf(req));
     const opened = Date.now();
     log.info({ requestId, remoteAddress: req.socket?.remoteAddress }, 'websocket connected');
-    socket.once('close', (code: number) => {
-      // inside the connection's scope (bindSocketScope): the mixin adds requestId
-      log.info({ code, seconds: Math.round((Date.now() - opened) / 1000) }, 'websocket closed');
-    });
+    // `on`, not `once`: a socket closes once, and `once` wraps the listener in three more objects
+    // that every open socket would hold
+    if (socket instanceof ScopedWebSocket) {
+      socket.requestId = requestId;
+      socket.openedAt = opened;
+      socket.on('close', closed);
+    } else {
+      bindSocketScope(socket, requestId);
+      socket.on('close', (code: number) => logClose(code, opened));
+    }
   });
+}
+
+/**
+ * A flat copy of an id the connection keeps for its whole life: randomUUID() builds its result by
+ * concatenation, a chain of ~15 string pieces (~480 bytes per socket instead of ~60). The ids are
+ * ASCII (a UUID, or a well-formed incoming id), so latin1 copies them exactly.
+ */
+function flatten(id: string): string {
+  return Buffer.from(id, 'latin1').toString('latin1');
 }
