@@ -9,6 +9,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { ConfigError, loadConfig, type Config } from './config';
 import { openDatabase, type Database } from './db/client';
+import { loadSnapshot } from './db/snapshot';
 import { seedDemo } from './demo/seed';
 import { backfillSla } from './domain/sla';
 import { createLogger, type Logger } from './log';
@@ -27,7 +28,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 type Demo = Awaited<ReturnType<typeof seedDemo>>;
 
 const open = (config: Config) =>
-  openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize, prepare: config.databasePrepare });
+  openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.databasePoolSize,
+    prepare: config.databasePrepare,
+    // a new embedded DATA_DIR starts from the migrated snapshot npm start's prestart made, if any
+    snapshot: loadSnapshot,
+  });
 
 /** Migrations and the demo seed: once per start, before anything serves. */
 async function prepare(config: Config, log: Logger, database: Database): Promise<Demo | null> {

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { asc, eq, inArray, or } from 'drizzle-orm';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { openDatabase, type Database, type Db } from '../db/client';
+import { loadSnapshot } from '../db/snapshot';
 import { apiTokens, expertTenants, principals, tenants, type PrincipalRow, type TenantRow } from '../db/schema';
 import { createPrincipal, createTenant, serveTenants, setPrincipalDisabled, unserveTenants } from '../domain/admin';
 import { SERVICE_ACCESS_LEVELS, type ServiceAccessLevel } from '../domain/enums';
@@ -505,7 +506,7 @@ async function open(config: Config, force: boolean): Promise<Database> {
   if (!config.databaseUrl) checkDataDirFree(config, force);
   let database: Database | undefined;
   try {
-    database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+    database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2, snapshot: loadSnapshot });
     await database.migrate();
     return database;
   } catch (err) {

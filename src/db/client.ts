@@ -69,10 +69,12 @@ export interface OpenOptions {
   /** Server-side prepared statements (default on); turn off behind PgBouncer in transaction mode. */
   prepare?: boolean;
   /**
-   * Embedded, `memory://` only: start from this PGlite data directory dump (`dumpDataDir`, e.g. an
-   * already migrated database) instead of creating an empty one, which is several times slower.
+   * Embedded: a new database (`memory://`, or a data directory that holds none yet) starts from this
+   * PGlite data directory dump (`dumpDataDir`, e.g. an already migrated database: src/db/snapshot.ts)
+   * instead of PGlite's initdb, which is several times slower. An existing database ignores it;
+   * a function is called only when a new database needs it.
    */
-  snapshot?: Blob;
+  snapshot?: Blob | (() => Blob | undefined);
 }
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
@@ -156,13 +158,14 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   let client: PGlite;
   let releaseDirLock = () => {};
   if (opts.dataDir === 'memory://') {
-    client = await PGlite.create(opts.snapshot ? { loadDataDir: opts.snapshot } : {});
+    const snapshot = typeof opts.snapshot === 'function' ? opts.snapshot() : opts.snapshot;
+    client = await PGlite.create(snapshot ? { loadDataDir: snapshot } : {});
   } else {
     const pgDir = path.join(opts.dataDir ?? path.resolve('.data'), 'pgdata');
     fs.mkdirSync(pgDir, { recursive: true });
     releaseDirLock = lockDataDir(path.dirname(pgDir));
     try {
-      client = await PGlite.create(pgDir);
+      client = await openPgliteDir(pgDir, opts.snapshot);
     } catch (err) {
       releaseDirLock();
       throw err;
@@ -430,6 +433,33 @@ async function commitOutcome(db: Db, xid: string): Promise<'committed' | 'aborte
  * PGlite is one process per data folder: a second process opening it would corrupt it. A lock file
  * with our pid guards the folder; a lock left by a process that no longer runs (kill -9) is taken over.
  */
+/**
+ * Opens (or creates) the embedded database in `pgDir`. A new one is loaded from `snapshot` when
+ * given. A marker file beside the folder says a load is under way: a process that died during
+ * it left a folder that looks like a database but is not whole, so the next start removes it (a
+ * new database holds nothing yet) and loads again.
+ */
+async function openPgliteDir(pgDir: string, snapshotOption: OpenOptions['snapshot']): Promise<PGlite> {
+  const marker = `${pgDir}.loading`;
+  if (fs.existsSync(marker)) {
+    fs.rmSync(pgDir, { recursive: true, force: true });
+    fs.mkdirSync(pgDir, { recursive: true });
+  }
+  const snapshot = fs.existsSync(path.join(pgDir, 'PG_VERSION'))
+    ? undefined
+    : typeof snapshotOption === 'function'
+      ? snapshotOption()
+      : snapshotOption;
+  if (!snapshot) {
+    fs.rmSync(marker, { force: true });
+    return PGlite.create(pgDir);
+  }
+  fs.writeFileSync(marker, '');
+  const client = await PGlite.create({ dataDir: pgDir, loadDataDir: snapshot });
+  fs.rmSync(marker, { force: true });
+  return client;
+}
+
 export function lockDataDir(dir: string): () => void {
   const file = path.join(dir, 'mdr.lock');
   for (let attempt = 0; attempt < 2; attempt++) {

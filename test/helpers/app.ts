@@ -10,7 +10,7 @@ import type { ExecutorOptions } from '../../src/domain/executor';
 import type { NotifierOptions } from '../../src/domain/notifications/delivery';
 import type { OutboundOptions } from '../../src/domain/outbound/delivery';
 import { buildServer, type RunningServer } from '../../src/server';
-import { loadSnapshot } from './snapshot';
+import { loadSnapshot } from '../../src/db/snapshot';
 
 export const backend: 'postgres' | 'pglite' =
   process.env.TEST_DB === 'pglite' || !process.env.DATABASE_URL ? 'pglite' : 'postgres';

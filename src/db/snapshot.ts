@@ -1,0 +1,65 @@
+// The migrated empty embedded database, as a PGlite data directory dump (a tar file): what a new
+// DATA_DIR and every PGlite test file start from instead of PGlite's initdb and the migrations,
+// which take several times as long as loading it (bench/README.md, "Embedded cold start").
+//
+// It is made once per set of migrations by `npm start`'s prestart and `npm test`'s global setup
+// (scripts/build.ts, test/global-setup.ts) and kept at dist/pglite/base-<hash>.tar, the hash
+// covering drizzle/ and the PGlite version: a change to either names a new file, so a snapshot never
+// lags what `migrate()` would build. Without the file (a service started without the build),
+// opening a new DATA_DIR falls back to initdb + migrations, as before.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
+import { migrationsFolder, openDatabase } from './client';
+
+const root = path.resolve(migrationsFolder, '..');
+
+function pgliteVersion(): string {
+  try {
+    const require = createRequire(import.meta.url);
+    return (require('@electric-sql/pglite/package.json') as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Where the snapshot for the current migrations and PGlite version is (or would be). */
+export function snapshotFile(): string {
+  const hash = createHash('sha256').update(pgliteVersion());
+  const files = fs
+    .readdirSync(migrationsFolder, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.sql') || f.endsWith('.json'))
+    .sort();
+  for (const f of files) hash.update(f).update(fs.readFileSync(path.join(migrationsFolder, f)));
+  return path.join(root, 'dist/pglite', `base-${hash.digest('hex').slice(0, 16)}.tar`);
+}
+
+/** The snapshot as openDatabase takes it; undefined when none was made for these migrations. */
+export function loadSnapshot(): Blob | undefined {
+  const file = snapshotFile();
+  try {
+    return new Blob([fs.readFileSync(file)]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Makes the snapshot unless it is there already; returns its path and whether it was made now. */
+export async function makeSnapshot(): Promise<{ file: string; made: boolean }> {
+  const file = snapshotFile();
+  if (fs.existsSync(file)) return { file, made: false };
+  const database = await openDatabase({ dataDir: 'memory://' });
+  try {
+    await database.migrate();
+    const dump = await (database.db as unknown as { $client: PGlite }).$client.dumpDataDir('none');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const partial = `${file}.${process.pid}`;
+    fs.writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
+    fs.renameSync(partial, file); // whole or not at all: several builds may run at once
+  } finally {
+    await database.close();
+  }
+  return { file, made: true };
+}
