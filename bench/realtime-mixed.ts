@@ -606,8 +606,13 @@ function account(world: World, plans: Plan[], ops: Op[], events: Ev[], receipts:
     }
     return `${a}/${p}`;
   };
-  // status changes in commit order (the writer's return order); each with the statuses after it
-  const statusOps = ops.filter((o) => o.state && !o.error).sort((x, y) => x.respAt - y.respAt);
+  // status changes in commit order, each with the statuses after it. Commit order is the order of
+  // the mutations' activity ids (written under the event-order lock, held to commit), not the order
+  // their answers reached the writer: two mutations in flight in one tenant may return the other way.
+  const firstEvent = new Map<Op, number>();
+  for (const e of events) firstEvent.set(e.op, Math.min(firstEvent.get(e.op) ?? Infinity, e.id));
+  const commitOrder = (o: Op) => firstEvent.get(o) ?? Infinity;
+  const statusOps = ops.filter((o) => o.state && !o.error).sort((x, y) => commitOrder(x) - commitOrder(y) || x.respAt - y.respAt);
   const timeline: { at: number; op: Op; tenant: number; status: Map<string, string> }[] = [];
   {
     let cur = new Map(statusNow);
@@ -645,7 +650,9 @@ function account(world: World, plans: Plan[], ops: Op[], events: Ev[], receipts:
       let from = 0; // the first in-scope change not yet matched
       for (let k = 1; k < r.k.length; k++) {
         let hit = -1;
-        for (let x = from; x < mine.length && mine[x].at < r.t[k]; x++) {
+        // a state is a candidate once its mutation was sent: the banner can arrive before the
+        // mutation's own answer reaches the writer
+        for (let x = from; x < mine.length && mine[x].op.sentAt < r.t[k]; x++) {
           if (counts(scope, mine[x].status) === r.k[k]) {
             hit = x;
             break;

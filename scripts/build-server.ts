@@ -12,13 +12,22 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SERVER_BUNDLE_DIR = path.join(root, 'dist/node');
 
-export async function buildServerBundles(): Promise<string[]> {
+export function buildServerBundles(): Promise<string[]> {
+  return bundle([path.join(root, 'src/main.ts'), path.join(root, 'src/cli.ts')], SERVER_BUNDLE_DIR);
+}
+
+/**
+ * Bundles `entries` (absolute paths) into `outdir` as buildServerBundles does; for the benchmarks'
+ * server processes (dist/bench/), which then run the code as `npm start` runs it. `outdir` must sit
+ * two folders below the root, as src/db/client.ts does, for the source's relative paths.
+ */
+export async function bundle(entries: string[], outdir: string): Promise<string[]> {
   // esbuild is a devDependency, and tsx's own dependency (so present with --omit=dev too)
   const { build } = await import('esbuild');
   const result = await build({
     absWorkingDir: root,
-    entryPoints: [path.join(root, 'src/main.ts'), path.join(root, 'src/cli.ts')],
-    outdir: SERVER_BUNDLE_DIR,
+    entryPoints: entries,
+    outdir,
     outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
@@ -30,7 +39,7 @@ export async function buildServerBundles(): Promise<string[]> {
     write: false,
   });
   // each file whole or not at all: a running service or test may be starting these bundles
-  fs.mkdirSync(SERVER_BUNDLE_DIR, { recursive: true });
+  fs.mkdirSync(outdir, { recursive: true });
   for (const out of result.outputFiles) {
     const partial = `${out.path}.${process.pid}`;
     fs.writeFileSync(partial, out.contents);
