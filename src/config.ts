@@ -170,7 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       actionTimeoutMs: int(env, 'ACTION_TIMEOUT_MS', 30 * 60_000, 100, 7 * 24 * 3_600_000),
       pollMs: int(env, 'EXECUTOR_POLL_MS', 1_000, 10, 60_000),
       leaseMs: int(env, 'EXECUTOR_LEASE_MS', 30_000, 100, 3_600_000),
-      concurrency: int(env, 'EXECUTOR_CONCURRENCY', 8, 1, 1_000),
+      concurrency: int(env, 'EXECUTOR_CONCURRENCY', 32, 1, 1_000),
       tenantConcurrency: int(env, 'EXECUTOR_TENANT_CONCURRENCY', 2, 1, 1_000),
     },
     notifications: (() => {

@@ -23,7 +23,7 @@ export interface ExecutorOptions {
   leaseMs: number;
   /** Base URL of this service, for remote EDR callbacks (known once the server listens). */
   publicUrl: () => string;
-  /** Attempts run at once by this process (EXECUTOR_CONCURRENCY). Default 8. */
+  /** Attempts run at once by this process (EXECUTOR_CONCURRENCY). Default 32. */
   concurrency?: number;
   /** Of those, at most this many for one tenant (EXECUTOR_TENANT_CONCURRENCY). Default 2. */
   tenantConcurrency?: number;
@@ -262,7 +262,7 @@ export class ActionExecutor {
 
   constructor(database: Database, events: EventSink, log: Logger, opts: ExecutorOptions) {
     this.engine = new JobEngine(new ActionAttemptQueue(database, events, log, opts), {
-      concurrency: opts.concurrency ?? 8,
+      concurrency: opts.concurrency ?? 32,
       tenantConcurrency: opts.tenantConcurrency ?? 2,
       pollMs: opts.pollMs,
       leaseMs: opts.leaseMs,
