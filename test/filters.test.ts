@@ -179,7 +179,8 @@ describe('text search', () => {
     const T = await newTenant(app);
     const at = async (lastNumber: number, title: string) => {
       await app.database.db.update(tenants).set({ lastIncidentNumber: lastNumber }).where(eq(tenants.id, T.tenant.id));
-      return ingest(T, { title });
+      // assets without digits: the factory's default device names count up (WS-420 would match '42')
+      return ingest(T, { title, alerts: evidenceAlert(`n${lastNumber}`, [{ device: { deviceName: 'BEACON-HOST' } }]) });
     };
     const n42 = await at(41, 'Beacon to known C2');
     const n420 = await at(419, 'Lateral movement');

@@ -8,11 +8,15 @@ import postgres from 'postgres';
 import { afterAll, inject } from 'vitest';
 
 const template = inject('pgTemplate');
-if (template && process.env.DATABASE_URL && process.env.TEST_DB !== 'pglite') {
+// A worker runs several files one after another (isolate: false): the server's URL is the one the
+// run started with, not the previous file's database.
+process.env.MDR_TEST_SERVER_URL ??= process.env.DATABASE_URL;
+const serverUrl = process.env.MDR_TEST_SERVER_URL;
+if (template && serverUrl && process.env.TEST_DB !== 'pglite') {
   const name = `mdr_file_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-  const admin = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database "${name}" template "${template}"`);
-  const url = new URL(process.env.DATABASE_URL);
+  const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   process.env.DATABASE_URL = url.toString();
   afterAll(async () => {
