@@ -89,6 +89,9 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     const closes = { last: 0 };
     const sql = postgres(opts.databaseUrl, {
       max: opts.poolSize ?? 10,
+      // off (DATABASE_PREPARE=0, behind PgBouncer in transaction mode) wins over every statement's
+      // own wish, named ones included (the queue's loaders, ingestion) and those in transactions
+      prepare: opts.prepare !== false,
       onnotice: () => {},
       onclose: () => {
         closes.last = performance.now();

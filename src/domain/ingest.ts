@@ -279,8 +279,8 @@ interface GroupDiscrepancy {
 // the server's CPU per incident), sent as prepared statements: postgres.js keeps them per
 // connection by their text, so after the first time they are neither parsed nor planned again and
 // go out in one round trip (an unprepared statement with parameters takes two: describe, then
-// execute). The named-statement path of the queue's loaders (loaders.ts), and like theirs these
-// are prepared whatever DATABASE_PREPARE says (src/db/client.ts applies it to unnamed statements).
+// execute). The named-statement path of the queue's loaders (loaders.ts); with DATABASE_PREPARE=0
+// (PgBouncer in transaction mode) none is prepared (src/db/client.ts).
 
 const dialect = new PgDialect();
 const p = (name: string) => sql.placeholder(name);
