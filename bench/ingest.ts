@@ -31,6 +31,7 @@
 //      first and again; bench/.results/ingest-<time>.json
 //
 // Knobs: BENCH_INCIDENTS=200 BENCH_CONCURRENCY=4 BENCH_ROUNDS=3 BENCH_KEEP_DB=1 DATABASE_POOL_SIZE=10
+//   BENCH_CPU_PROF=<dir> (the server child writes a V8 CPU profile there: bench/shared.ts)
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -68,7 +68,9 @@ export interface ChildServer {
 export function startChildServer(databaseUrl: string, opts: { log: (msg: string) => void; timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<ChildServer> {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   const timeoutMs = opts.timeoutMs ?? 120_000;
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'bench/server.ts'], {
+  // BENCH_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it exits
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const proc = spawn(process.execPath, ['--import', 'tsx', ...prof, 'bench/server.ts'], {
     cwd: root,
     env: { ...process.env, DATABASE_URL: databaseUrl, NODE_ENV: 'production', LOG_LEVEL: 'silent', MDR_DEMO: '0', ...opts.env },
     stdio: ['pipe', 'pipe', 'inherit'],
