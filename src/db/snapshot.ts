@@ -16,10 +16,20 @@ import { migrationsFolder, openDatabase } from './client';
 
 const root = path.resolve(migrationsFolder, '..');
 
-function pgliteVersion(): string {
+/** PGlite's version, from its package.json (not among the package's exports: found from its entry). */
+export function pgliteVersion(): string {
   try {
-    const require = createRequire(import.meta.url);
-    return (require('@electric-sql/pglite/package.json') as { version: string }).version;
+    let dir = path.dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
+    for (;;) {
+      const file = path.join(dir, 'package.json');
+      if (fs.existsSync(file)) {
+        const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
+        if (pkg.name === '@electric-sql/pglite' && pkg.version) return pkg.version;
+      }
+      const up = path.dirname(dir);
+      if (up === dir) return 'unknown';
+      dir = up;
+    }
   } catch {
     return 'unknown';
   }
@@ -60,6 +70,10 @@ export async function makeSnapshot(): Promise<{ file: string; made: boolean }> {
     fs.renameSync(partial, file); // whole or not at all: several builds may run at once
   } finally {
     await database.close();
+  }
+  // snapshots of earlier migrations (or another PGlite) are no use any more: ~40 MB each
+  for (const old of fs.readdirSync(path.dirname(file))) {
+    if (/^base-[0-9a-f]{16}\.tar$/.test(old) && old !== path.basename(file)) fs.rmSync(path.join(path.dirname(file), old), { force: true });
   }
   return { file, made: true };
 }
