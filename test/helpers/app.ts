@@ -49,6 +49,10 @@ export interface StartAppOptions {
   outbound?: Partial<OutboundOptions>;
 }
 
+/** The migrated snapshot, read once per worker (~40 MB; a Blob is immutable, so apps share it). */
+let snapshotBlob: Blob | undefined;
+const snapshot = () => (snapshotBlob ??= loadSnapshot());
+
 export async function startApp(overrides: Partial<Config> = {}, opts: StartAppOptions = {}): Promise<TestApp> {
   const config: Config = { ...loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', MDR_DEMO: '0' }), ...overrides };
   const ownsDatabase = !opts.database;
@@ -58,7 +62,7 @@ export async function startApp(overrides: Partial<Config> = {}, opts: StartAppOp
       databaseUrl: backend === 'postgres' ? process.env.DATABASE_URL : undefined,
       dataDir: 'memory://',
       poolSize: 10,
-      snapshot: backend === 'pglite' ? loadSnapshot() : undefined,
+      snapshot: backend === 'pglite' ? snapshot() : undefined,
     }));
   if (ownsDatabase) await database.migrate();
   const server = buildServer({
