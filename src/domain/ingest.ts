@@ -3,9 +3,9 @@
 // existing incident; alerts already known are skipped.
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
-import { and, eq, getTableColumns, ne, sql, type Column, type Query, type SQL } from 'drizzle-orm';
-import { PgDialect } from 'drizzle-orm/pg-core';
-import { rowsOf, type Tx } from '../db/client';
+import { and, eq, getTableColumns, ne, sql, type SQL } from 'drizzle-orm';
+import type { Tx } from '../db/client';
+import { columnList, param, rowOf, Statement } from '../db/statement';
 import { alerts, devices, evidence, incidents, type IncidentRow } from '../db/schema';
 import { canonicalIp, type IndicatorType } from './response/targets';
 import { writeTransaction, type ActivityLog } from '../events/activity';
@@ -274,46 +274,14 @@ interface GroupDiscrepancy {
 
 // ---- statements of fixed text ---------------------------------------------------------------
 //
-// Every statement of an ingestion has one text whatever the size of the incident: the rows travel
-// as array parameters, read with unnest. Built once (no query building per call: it was a fifth of
-// the server's CPU per incident), sent as prepared statements: postgres.js keeps them per
-// connection by their text, so after the first time they are neither parsed nor planned again and
-// go out in one round trip (an unprepared statement with parameters takes two: describe, then
-// execute). The named-statement path of the queue's loaders (loaders.ts); with DATABASE_PREPARE=0
-// (PgBouncer in transaction mode) none is prepared (src/db/client.ts).
+// Every statement of an ingestion has one text whatever the incident's size (src/db/statement.ts):
+// built once (query building per call was a fifth of the server's CPU per incident) and prepared.
 
-const dialect = new PgDialect();
-const p = (name: string) => sql.placeholder(name);
+const p = param;
 const TENANT = sql`${p('tenant')}::uuid`;
 
-class Statement<R> {
-  private query: Query | null = null;
-  constructor(
-    private readonly name: string,
-    private readonly build: () => SQL,
-  ) {}
-
-  async run(tx: Tx, values: Record<string, unknown>): Promise<R[]> {
-    const query = (this.query ??= dialect.sqlToQuery(this.build()));
-    return rowsOf<R>(await tx._.session.prepareQuery(query, undefined, this.name, false).execute(values));
-  }
-}
-
-/** A row as the driver gives it (column names), as drizzle maps it for the table (property names, Dates). */
-function rowOf<T>(columns: Record<string, Column>, raw: Record<string, unknown>): T {
-  const out: Record<string, unknown> = {};
-  for (const key in columns) {
-    const value = raw[columns[key].name];
-    out[key] = value === null || value === undefined ? null : columns[key].mapFromDriverValue(value);
-  }
-  return out as T;
-}
 const incidentColumns = getTableColumns(incidents);
-/**
- * The incident's columns by name, `i."id", i."tenant_id", …`: a statement's result keeps its shape
- * when a later migration adds a column (a prepared statement whose result changed shape fails once).
- */
-const incidentSelection = () => sql.raw(Object.values(incidentColumns).map((c) => `i."${c.name}"`).join(', '));
+const incidentSelection = () => columnList(incidentColumns, 'i');
 
 /** Concurrent deliveries of one externalId queue here (the unique index backs this up). */
 const LOCK = new Statement('ingest_lock', () => sql`select pg_advisory_xact_lock(hashtextextended(${p('key')}, 0))`);

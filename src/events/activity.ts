@@ -1,8 +1,9 @@
 // The one place that turns a domain change into an activity entry (the audit trail), and,
 // once the transaction has committed, into an event for subscribers.
-import { sql } from 'drizzle-orm';
-import { rowsOf, type Tx } from '../db/client';
+import { getTableColumns, sql } from 'drizzle-orm';
+import type { Tx } from '../db/client';
 import { activity, type ActivityRow } from '../db/schema';
+import { columnList, param, rowOf, Statement } from '../db/statement';
 import type { DomainContext } from '../domain/context';
 import type { Viewer } from '../domain/viewer';
 
@@ -46,6 +47,23 @@ export interface ActivityEntry {
 /** Advisory lock that orders activity (event) ids by commit. */
 export const EVENT_ORDER_LOCK = 7_245_003;
 
+// Every write sends these two, so their texts are fixed (src/db/statement.ts): prepared, one
+// round trip each, however many entries a write has.
+const ORDER_LOCK = new Statement('activity_order_lock', () => sql`select pg_advisory_xact_lock(${sql.raw(String(EVENT_ORDER_LOCK))})`);
+const activityColumns = getTableColumns(activity);
+/** The entries, one row each in array order, so that their ids (taken from the sequence as rows are inserted) follow entry order. */
+const INSERT = new Statement<Record<string, unknown>>(
+  'activity_insert',
+  () => sql`
+    insert into activity as a (tenant_id, incident_id, actor_id, actor_side, field, subject_id, from_value, to_value, note)
+    select tenant_id, incident_id, ${param('actor')}::uuid, ${param('side')}::side, field, subject_id, from_value, to_value, note
+      from unnest(${param('tenant')}::uuid[], ${param('incident')}::uuid[], ${param('field')}::text[], ${param('subject')}::uuid[],
+                  ${param('from')}::text[], ${param('to')}::text[], ${param('note')}::text[])
+           with ordinality as x(tenant_id, incident_id, field, subject_id, from_value, to_value, note, ord)
+     order by ord
+    returning ${columnList(activityColumns, 'a')}`,
+);
+
 export class ActivityLog {
   private pending: ActivityEntry[] = [];
   add(entry: ActivityEntry): void {
@@ -53,6 +71,10 @@ export class ActivityLog {
   }
   get size() {
     return this.pending.length;
+  }
+  /** The tenants the entries are about. */
+  tenantIds(): string[] {
+    return [...new Set(this.pending.map((e) => e.tenantId))];
   }
   /** Take over another log's entries: a bulk item's, once its savepoint was released (domain/bulk.ts). */
   absorb(other: ActivityLog): void {
@@ -89,14 +111,21 @@ export class ActivityLog {
     // that took a lower id but committed later. This lock, held from here to the commit, makes id
     // order commit order; every write transaction queues for it, so what runs under it is kept to
     // this insert, the realtime notice and the outbound rows that need the ids (writeTransaction).
-    await tx.execute(sql`select pg_advisory_xact_lock(${EVENT_ORDER_LOCK})`);
-    const rows = await tx
-      .insert(activity)
-      .values(this.preview(actor, new Date()).map(({ id: _id, createdAt: _at, ...row }) => row))
-      .returning();
+    await ORDER_LOCK.run(tx, {});
+    const entries = this.preview(actor, new Date());
+    const raw = await INSERT.run(tx, {
+      actor: actor?.principalId ?? null,
+      side: entries[0].actorSide,
+      tenant: entries.map((e) => e.tenantId),
+      incident: entries.map((e) => e.incidentId),
+      field: entries.map((e) => e.field),
+      subject: entries.map((e) => e.subjectId),
+      from: entries.map((e) => e.fromValue),
+      to: entries.map((e) => e.toValue),
+      note: entries.map((e) => e.note),
+    });
     this.pending = [];
-    // one multi-row insert takes its ids from the sequence in the order of its rows
-    return rows.sort((a, b) => a.id - b.id);
+    return raw.map((r) => rowOf<ActivityRow>(activityColumns, r)).sort((a, b) => a.id - b.id);
   }
 }
 
@@ -117,7 +146,7 @@ export async function writeTransaction<T>(
     if (log.size === 0) return { value: result, written: [] as ActivityRow[], queued: null };
     // the outboxes (notifications, webhooks and sync calls) and the SLA rollup commit (or roll
     // back) with the change; prepared from the entries before the event-order lock is taken
-    const outbox = await ctx.outbox(tx, log.preview(ctx.viewer, await transactionNow(tx)));
+    const outbox = await ctx.outbox(tx, { tenantIds: log.tenantIds(), at: (now) => log.preview(ctx.viewer, now) });
     const rows = await log.flush(tx, ctx.viewer);
     const out = await outbox.write(tx, rows);
     await ctx.events.inTransaction?.(tx, rows);
@@ -126,13 +155,4 @@ export async function writeTransaction<T>(
   if (written.length > 0) ctx.events.committed(written);
   if (queued && (queued.notifications > 0 || queued.outbound > 0)) ctx.events.outboxWritten?.(queued);
   return value;
-}
-
-/**
- * `now()`, the transaction's start, which every row it writes with a `defaultNow()` column takes,
- * rounded as the millisecond columns (timestamptz(3)) store it.
- */
-async function transactionNow(tx: Tx): Promise<Date> {
-  const [row] = rowsOf<{ now: Date | string }>(await tx.execute(sql`select now()::timestamptz(3) as now`));
-  return new Date(row.now);
 }

@@ -16,10 +16,13 @@ import { and, asc, eq, gt, inArray, isNull, lte, sql } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import type { Database, Tx } from '../db/client';
 import { activity, incidents, type ActivityRow, type IncidentRow } from '../db/schema';
+import { param, Statement } from '../db/statement';
 import type { EventSink } from '../domain/context';
 import type { Logger } from '../log';
 
 export const CHANNEL = 'mdr_events';
+/** A write's notices, in order (fixed text: src/db/statement.ts). */
+const NOTIFY = new Statement('event_notify', () => sql`select pg_notify('${sql.raw(CHANNEL)}', n) from unnest(${param('notices')}::text[]) with ordinality as t(n, i) order by i`);
 
 interface Notice {
   t: string; // tenant id
@@ -145,10 +148,10 @@ export class EventHub implements EventSink {
   /** EventSink, inside the writing transaction: PostgreSQL delivers the notice after commit. */
   async inTransaction(tx: Tx, rows: ActivityRow[]): Promise<void> {
     if (this.opts.redisUrl) return;
-    const list = notices(rows).map((n) => sql`${JSON.stringify(n)}`);
+    const list = notices(rows).map((n) => JSON.stringify(n));
     if (list.length === 0) return;
-    // one statement (it runs under the event-order lock): the notices in order
-    await tx.execute(sql`select pg_notify(${CHANNEL}, n) from unnest(array[${sql.join(list, sql`, `)}]::text[]) with ordinality as t(n, i) order by i`);
+    // one prepared statement (it runs under the event-order lock): the notices in order
+    await NOTIFY.run(tx, { notices: list });
   }
 
   /** EventSink, after commit: the Redis path publishes here. */

@@ -184,12 +184,19 @@ export function webhookBody(ev: OutboundEvent, incident: IncidentRow, at: Date) 
 export async function planOutbound(
   tx: Tx,
   entries: readonly ActivityRow[],
+  /** Whether the entries' tenants have any active endpoint / connector, when the caller knows (writeOutboxes asks in its first statement). */
+  present: { endpoints: boolean; connectors: boolean } = { endpoints: true, connectors: true },
 ): Promise<(tx: Tx, written: readonly ActivityRow[]) => Promise<number>> {
   const none = async () => 0;
+  if (!present.endpoints && !present.connectors) return none;
   const tenantIds = [...new Set(entries.map((e) => e.tenantId))];
   const [endpoints, connectors] = await Promise.all([
-    tx.select().from(webhookEndpoints).where(and(inArray(webhookEndpoints.tenantId, tenantIds), eq(webhookEndpoints.active, true))),
-    tx.select().from(syncConnectors).where(and(inArray(syncConnectors.tenantId, tenantIds), eq(syncConnectors.active, true))),
+    present.endpoints
+      ? tx.select().from(webhookEndpoints).where(and(inArray(webhookEndpoints.tenantId, tenantIds), eq(webhookEndpoints.active, true)))
+      : [],
+    present.connectors
+      ? tx.select().from(syncConnectors).where(and(inArray(syncConnectors.tenantId, tenantIds), eq(syncConnectors.active, true)))
+      : [],
   ]);
   if (endpoints.length === 0 && connectors.length === 0) return none;
   const planned = await eventsOf(tx, entries);
