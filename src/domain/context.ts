@@ -47,7 +47,7 @@ import { createLoaders } from './loaders';
 import type { Secrets } from './secrets';
 import { writeOutbox } from './notifications/outbox';
 import { planOutbound } from './outbound/events';
-import { applySlaEntries } from './sla';
+import { applySlaEntries, readSlaRollup } from './sla';
 
 /** A write's activity entries before they are written. */
 export interface PendingEntries {
@@ -86,9 +86,12 @@ const PRELUDE = new Statement<{ now: Date | string; endpoints: boolean; connecto
  * event-order lock), then the webhooks and sync calls, whose bodies carry the event ids.
  */
 export async function writeOutboxes(tx: Tx, pending: PendingEntries): Promise<OutboxPlan> {
+  // the SLA rollup's read needs only which incidents move: sent along with the prelude (pipelined)
+  const stored = readSlaRollup(tx, pending.at(new Date(0)));
+  stored?.catch(() => {}); // awaited below, unless the prelude fails first
   const [prelude] = await PRELUDE.run(tx, { tenants: pending.tenantIds });
   const entries = pending.at(new Date(prelude.now));
-  await applySlaEntries(tx, entries); // the SLA rollup (src/domain/sla.ts), with the change
+  await applySlaEntries(tx, entries, stored); // the SLA rollup (src/domain/sla.ts), with the change
   const notifications = await writeOutbox(tx, entries);
   const outbound = await planOutbound(tx, entries, prelude);
   return { write: async (wtx, rows) => ({ notifications, outbound: await outbound(wtx, rows) }) };

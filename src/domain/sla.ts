@@ -15,8 +15,9 @@
 // The rollup table incident_sla holds the fold's result per incident: `applySlaEntries` folds each
 // write's new entries onto the stored row in the write's transaction (called by writeOutboxes),
 // `recomputeSla` folds the whole log again (the backfill, and the test that compares the two).
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Database, DbOrTx, Tx } from '../db/client';
+import { columnList, param, rowOf, Statement } from '../db/statement';
 import { activity, incidents, incidentSla, type ActivityRow, type IncidentRow, type IncidentSlaRow } from '../db/schema';
 import type { Severity } from './enums';
 
@@ -129,21 +130,82 @@ const incidentColumns = {
  * incidents. An incident without a row yet (just created, or from before the rollup existed) is
  * folded from its whole log: what is written, then these entries.
  */
-export async function applySlaEntries(tx: Tx, entries: readonly ActivityRow[]): Promise<void> {
+export async function applySlaEntries(tx: Tx, entries: readonly ActivityRow[], stored?: Promise<StoredRollup[]> | null): Promise<void> {
   const relevant = entries.filter((e) => e.incidentId && SLA_FIELDS.has(e.field));
   if (relevant.length === 0) return;
-  const ids = [...new Set(relevant.map((e) => e.incidentId!))];
-  const rows = await tx
-    .select({ incident: incidentColumns, sla: incidentSla })
-    .from(incidents)
-    .leftJoin(incidentSla, eq(incidentSla.incidentId, incidents.id))
-    .where(inArray(incidents.id, ids));
+  const rows = await (stored ?? readSlaRollup(tx, relevant))!;
   const fresh = rows.filter((r) => !r.sla).map((r) => r.incident.id);
   const logs = fresh.length > 0 ? await logsOf(tx, fresh) : new Map<string, Entry[]>();
   const out = rows.map(({ incident, sla }) =>
     rollupRow(incident, sla ? foldSla(sla, relevant.filter((e) => e.incidentId === incident.id)) : foldSla(emptySlaTimes(), [...(logs.get(incident.id) ?? []), ...relevant.filter((e) => e.incidentId === incident.id)])),
   );
-  if (out.length > 0) await upsert(tx, out);
+  if (out.length > 0) await upsertPrepared(tx, out);
+}
+
+type StoredRollup = { incident: Pick<IncidentRow, keyof typeof incidentColumns>; sla: IncidentSlaRow | null };
+
+/**
+ * The stored rows applySlaEntries folds onto: it depends only on which incidents the entries are
+ * about (not on their time), so a write can send it before it knows `now()` (pipelined with its
+ * first statement: writeOutboxes). Null when the entries move no SLA field.
+ */
+export function readSlaRollup(tx: Tx, entries: readonly Pick<ActivityRow, 'incidentId' | 'field'>[]): Promise<StoredRollup[]> | null {
+  const ids = [...new Set(entries.filter((e) => e.incidentId && SLA_FIELDS.has(e.field)).map((e) => e.incidentId!))];
+  if (ids.length === 0) return null;
+  return ROLLUP_READ.run(tx, { ids }).then((raws) =>
+    raws.map((raw) => ({
+      incident: rowOf<StoredRollup['incident']>(incidentColumns, raw),
+      sla: raw.s_present ? rowOf<IncidentSlaRow>(slaColumns, Object.fromEntries(Object.values(slaColumns).map((c) => [c.name, raw[`s_${c.name}`]]))) : null,
+    })),
+  );
+}
+
+// The write path's two statements run on every write that moves an SLA field: fixed texts,
+// prepared (src/db/statement.ts). The incidents' columns the rollup keeps, and their stored rows.
+const slaColumns = getTableColumns(incidentSla);
+const ROLLUP_READ = new Statement<Record<string, unknown>>(
+  'sla_rollup_read',
+  () => sql`
+    select ${columnList(incidentColumns, 'i')}, s.incident_id is not null as s_present,
+           ${sql.raw(Object.values(slaColumns).map((c) => `s."${c.name}" as "s_${c.name}"`).join(', '))}
+      from incidents i left join incident_sla s on s.incident_id = i.id
+     where i.id = any(${param('ids')}::uuid[])`,
+);
+const TIMES = ['acknowledgedAt', 'leftActiveAt', 'classifiedAt', 'publishedAt', 'resolvedAt', 'awaitingSince'] as const;
+const ROLLUP_WRITE = new Statement(
+  'sla_rollup_write',
+  () => sql`
+    insert into incident_sla (incident_id, tenant_id, severity, status, classification, determination, created_at,
+                              ${sql.raw(TIMES.map((k) => incidentSla[k].name).join(', '))}, customer_response_ms, updated_at)
+    select incident_id, tenant_id, severity::severity, status::incident_status, classification::classification, determination::determination,
+           created_at::timestamptz, ${sql.raw(TIMES.map((k) => `${incidentSla[k].name}::timestamptz`).join(', '))}, customer_response_ms, updated_at::timestamptz
+      from unnest(${param('incident')}::uuid[], ${param('tenant')}::uuid[], ${param('severity')}::text[], ${param('status')}::text[],
+                  ${param('classification')}::text[], ${param('determination')}::text[], ${param('created')}::text[],
+                  ${sql.join(TIMES.map((k) => sql`${param(k)}::text[]`), sql`, `)}, ${param('customerMs')}::bigint[], ${param('updated')}::text[])
+           as x(incident_id, tenant_id, severity, status, classification, determination, created_at,
+                ${sql.raw(TIMES.map((k) => incidentSla[k].name).join(', '))}, customer_response_ms, updated_at)
+    on conflict (incident_id) do update set
+      ${sql.raw(
+        ['severity', 'status', 'classification', 'determination', 'created_at', ...TIMES.map((k) => incidentSla[k].name), 'customer_response_ms', 'updated_at']
+          .map((c) => `${c} = excluded.${c}`)
+          .join(', '),
+      )}`,
+);
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+function upsertPrepared(tx: Tx, rows: ReturnType<typeof rollupRow>[]) {
+  return ROLLUP_WRITE.run(tx, {
+    incident: rows.map((r) => r.incidentId),
+    tenant: rows.map((r) => r.tenantId),
+    severity: rows.map((r) => r.severity),
+    status: rows.map((r) => r.status),
+    classification: rows.map((r) => r.classification),
+    determination: rows.map((r) => r.determination),
+    created: rows.map((r) => iso(r.createdAt)),
+    ...Object.fromEntries(TIMES.map((k) => [k, rows.map((r) => iso(r[k]))])),
+    customerMs: rows.map((r) => r.customerResponseMs),
+    updated: rows.map((r) => iso(r.updatedAt)),
+  });
 }
 
 async function logsOf(db: DbOrTx, incidentIds: string[]): Promise<Map<string, Entry[]>> {
