@@ -30,6 +30,7 @@ import { limitPlugins } from './graphql/limits';
 import { schema } from './graphql/schema';
 import { useQueueFastPath } from './graphql/queue-fast-path';
 import { SharedSubscriptions, shareKey } from './graphql/shared-subscriptions';
+import { startLean, useLeanSubscribe } from './graphql/lean-subscriptions';
 import type { Logger } from './log';
 import { observeHttp, observeWebSockets, ScopedWebSocket } from './observability/http';
 import { ServiceMetrics } from './observability/metrics';
@@ -282,6 +283,7 @@ export function buildServer(deps: ServerDeps): RunningServer {
 
   // trusted documents by hash on every transport (src/persisted/documents.ts)
   const persisted = new PersistedDocuments({ manifest: loadManifest(), only: config.security.persistedDocumentsOnly });
+  const masking = maskError(log, { production: config.production, debug: config.security.debugErrors });
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -300,7 +302,7 @@ export function buildServer(deps: ServerDeps): RunningServer {
     // the playground's page (~9 MB of HTML in the module) is loaded when first asked for, not at
     // every start (about 0.1 s of the service's start-up)
     renderGraphiQL: async (opts) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(opts),
-    maskedErrors: { maskError: maskError(log, { production: config.production, debug: config.security.debugErrors }) },
+    maskedErrors: { maskError: masking },
     context: async (initial) => {
       // HTTP carries the token in the Authorization header; graphql-ws in connectionParams,
       // checked at connection_init and again at each operation (the viewer travels with the socket).
@@ -344,6 +346,9 @@ export function buildServer(deps: ServerDeps): RunningServer {
       // graphql-jit's compiled subscribe passes the variables where the field arguments belong:
       // subscriptions run on graphql-js, queries and mutations on the JIT.
       useGraphQlJit({}, { enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation !== 'subscription' }),
+      // last: a shared graphql-ws subscription keeps only its source stream and its arguments
+      // (src/graphql/lean-subscriptions.ts), every hook above having run
+      useLeanSubscribe(),
     ],
   });
 
@@ -574,12 +579,16 @@ export function buildServer(deps: ServerDeps): RunningServer {
       // identical subscriptions (same document, variables, role and tenants) share one execution;
       // between its events it drops scope-auth's cache of its context (~1.6 KB, rebuilt by the
       // next event: its scopes depend only on the viewer), which every idle execution would hold
-      subscribe: (args) =>
-        sharedSubscriptions.subscribe(
-          shareKey(args),
-          () => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
+      // (a group's execution is lean: its source and arguments, no subscribe wrappers around them)
+      subscribe: (args) => {
+        const key = shareKey(args);
+        const subscribe = (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe;
+        return sharedSubscriptions.subscribe(
+          key,
+          key ? () => startLean(args, subscribe, masking) : () => subscribe(args),
           () => RequestCache.clearForContext(args.contextValue as object),
-        ),
+        );
+      },
       onConnect: async (ctx) => {
         const socket = ctx.extra.socket;
         initialised.add(socket); // graphql-ws calls this when connection_init arrives

@@ -230,6 +230,35 @@ describe('shared executions', () => {
     await Promise.all([a.dispose(), b.dispose()]);
   });
 
+  it('a shared execution answers each event exactly as an execution of its own, field errors masked alike', async () => {
+    const t = await newTenant(app);
+    // `after` resumes, and a resuming subscription never shares: the same document runs twice,
+    // once as an execution of its own (after "0": the new tenant has no earlier event) and once
+    // shared, as every subscription without `after` is; a field of each event fails (first: -1)
+    const doc = `subscription($after: ID) { incidentChanged(after: $after) { eventId incident { title comments(first: 1, after: "not-a-cursor") { edges { node { id } } } } } }`;
+    const clients = [wsClient(app.url, t.tokens.READER), wsClient(app.url, t.tokens.READER)];
+    const payloads: unknown[][] = [[], []];
+    const stops = [
+      clients[0].subscribe({ query: doc, variables: { after: '0' } }, { next: (v) => void payloads[0].push(v), error: () => {}, complete: () => {} }),
+      clients[1].subscribe({ query: doc, variables: {} }, { next: (v) => void payloads[1].push(v), error: () => {}, complete: () => {} }),
+    ];
+    await Promise.all(clients.map(connected));
+    await settle();
+    await ingest(app, t, { title: 'alike' });
+    const end = Date.now() + 10_000;
+    while (payloads.some((p) => p.length < 1) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    await settle();
+    const [own, shared] = payloads;
+    expect(own).toHaveLength(1);
+    expect(shared).toEqual(own);
+    const [result] = shared as { data: { incidentChanged: { incident: { title: string } | null } }; errors: { message: string; path: unknown[]; extensions: { code: string } }[] }[];
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]).toMatchObject({ path: ['incidentChanged', 'incident', 'comments'], extensions: { code: 'BAD_USER_INPUT' } });
+    expect(result.errors[0].message).not.toMatch(/Unexpected error/);
+    for (const stop of stops) stop();
+    await Promise.all(clients.map((c) => c.dispose()));
+  });
+
   it('the banner shares one execution per role and tenant: a late joiner gets the current counts first, another tenant or role runs its own', async () => {
     const a = await newTenant(app, { serviceAccessLevel: 'READER' });
     const b = await newTenant(app, { serviceAccessLevel: 'READER' });
