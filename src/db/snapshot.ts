@@ -83,7 +83,7 @@ export async function makeSnapshot(): Promise<{ file: string; made: boolean }> {
   } finally {
     await database.close();
   }
-  // snapshots of earlier migrations (or another PGlite) are no use any more: ~40 MB each
+  // snapshots of earlier migrations (or another PGlite) are no use any more: ~27 MB each
   for (const old of fs.readdirSync(path.dirname(file))) {
     if (/^base-[0-9a-f]{16}\.tar$/.test(old) && old !== path.basename(file)) fs.rmSync(path.join(path.dirname(file), old), { force: true });
   }

@@ -111,19 +111,23 @@ export class ActivityLog {
     // that took a lower id but committed later. This lock, held from here to the commit, makes id
     // order commit order; every write transaction queues for it, so what runs under it is kept to
     // this insert, the realtime notice and the outbound rows that need the ids (writeTransaction).
-    await ORDER_LOCK.run(tx, {});
     const entries = this.preview(actor, new Date());
-    const raw = await INSERT.run(tx, {
-      actor: actor?.principalId ?? null,
-      side: entries[0].actorSide,
-      tenant: entries.map((e) => e.tenantId),
-      incident: entries.map((e) => e.incidentId),
-      field: entries.map((e) => e.field),
-      subject: entries.map((e) => e.subjectId),
-      from: entries.map((e) => e.fromValue),
-      to: entries.map((e) => e.toValue),
-      note: entries.map((e) => e.note),
-    });
+    // sent together (pipelined: one round trip); the connection runs them in order, so the insert
+    // starts once the lock is held, and if the lock fails that is the error reported
+    const [, raw] = await Promise.all([
+      ORDER_LOCK.run(tx, {}),
+      INSERT.run(tx, {
+        actor: actor?.principalId ?? null,
+        side: entries[0].actorSide,
+        tenant: entries.map((e) => e.tenantId),
+        incident: entries.map((e) => e.incidentId),
+        field: entries.map((e) => e.field),
+        subject: entries.map((e) => e.subjectId),
+        from: entries.map((e) => e.fromValue),
+        to: entries.map((e) => e.toValue),
+        note: entries.map((e) => e.note),
+      }),
+    ]);
     this.pending = [];
     return raw.map((r) => rowOf<ActivityRow>(activityColumns, r)).sort((a, b) => a.id - b.id);
   }

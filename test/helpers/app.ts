@@ -49,7 +49,7 @@ export interface StartAppOptions {
   outbound?: Partial<OutboundOptions>;
 }
 
-/** The migrated snapshot, read once per worker (~40 MB; a Blob is immutable, so apps share it). */
+/** The migrated snapshot, read once per worker (~27 MB; a Blob is immutable, so apps share it). */
 let snapshotBlob: Blob | undefined;
 const snapshot = () => (snapshotBlob ??= loadSnapshot());
 
