@@ -519,7 +519,14 @@ export function buildServer(deps: ServerDeps): RunningServer {
   // connection_init limit (below), so an unauthenticated socket cannot make the server buffer much
   const wss = new WebSocketServer({ server: http, path: '/graphql', maxPayload: config.security.maxWsMessageBytes, WebSocket: ServerSocket });
   observeWebSockets(wss, log); // one request id per connection, on its log lines
-  const sharedSubscriptions = new SharedSubscriptions(config.realtime.subscriberBuffer);
+  // identical subscriptions share one lean execution; between its events it drops scope-auth's
+  // cache of its context (~1.6 KB, rebuilt by the next event: its scopes depend only on the
+  // viewer), which every idle execution would hold
+  const sharedSubscriptions = new SharedSubscriptions({
+    maxBuffer: config.realtime.subscriberBuffer,
+    mask: masking,
+    idle: (context) => RequestCache.clearForContext(context as object),
+  });
   // What every socket needs besides graphql-ws is made once and shared (EventEmitter calls a
   // listener with its socket as `this`; ServerSocket's methods): closures made per socket are held
   // for the socket's life, with their scopes. Under tsx each costs ~250 bytes more: it compiles
@@ -576,18 +583,12 @@ export function buildServer(deps: ServerDeps): RunningServer {
     metrics.instrumentWs<Record<string, unknown>, WsExtra>({
       connectionInitWaitTimeout: 0, // see closeUninitialised above
       execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
-      // identical subscriptions (same document, variables, role and tenants) share one execution;
-      // between its events it drops scope-auth's cache of its context (~1.6 KB, rebuilt by the
-      // next event: its scopes depend only on the viewer), which every idle execution would hold
-      // (a group's execution is lean: its source and arguments, no subscribe wrappers around them)
+      // identical subscriptions (same document, variables, role and tenants) share one execution,
+      // lean: its source stream and arguments, no subscribe wrappers around them
       subscribe: (args) => {
         const key = shareKey(args);
         const subscribe = (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe;
-        return sharedSubscriptions.subscribe(
-          key,
-          key ? () => startLean(args, subscribe, masking) : () => subscribe(args),
-          () => RequestCache.clearForContext(args.contextValue as object),
-        );
+        return sharedSubscriptions.subscribe(key, key ? () => startLean(args, subscribe) : () => subscribe(args), args.contextValue);
       },
       onConnect: async (ctx) => {
         const socket = ctx.extra.socket;

@@ -131,7 +131,8 @@ describe('the replay itself (the stream under every subscription)', () => {
       await burst(app, t, incidentId, 45, `b${maxBuffer}-`);
       // a plain hub subscriber shows when the hub has handed the live events to every subscriber
       const seen: HubEvent[] = [];
-      const off = app.server.hub.subscribe({ tenantIds: [t.tenant.id], deliver: (e) => seen.push(e) });
+      const watcher = { tenantIds: [t.tenant.id], deliver: (e: HubEvent) => void seen.push(e) };
+      app.server.hub.subscribe(watcher);
       const stream = eventStream(app.server.hub, viewer.tenantIds, { after, accept: () => true, maxBuffer });
       const got: HubEvent[] = [];
       for (let i = 0; i < 5; i++) got.push(await pull(stream)); // the first page is read
@@ -140,7 +141,7 @@ describe('the replay itself (the stream under every subscription)', () => {
       // a last change after them: everything up to it, each event once, in commit order
       await liveChange(t, incidentId, 'HIGH');
       while (got.length < 51) got.push(await pull(stream));
-      off();
+      app.server.hub.unsubscribe(watcher);
       const ids = got.map((e) => e.activity.id);
       expect(new Set(ids).size).toBe(ids.length);
       expect([...ids].sort((x, y) => x - y)).toEqual(ids);

@@ -160,9 +160,13 @@ export class EventHub implements EventSink {
     for (const n of notices(rows)) this.redis.target.dispatchEvent(new CustomEvent(CHANNEL, { detail: n }));
   }
 
-  subscribe(s: Subscriber): () => void {
+  subscribe(s: Subscriber): void {
     this.subscribers.add(s);
-    return () => this.subscribers.delete(s);
+  }
+
+  /** (A method, not a closure handed out by subscribe: every idle stream would hold one.) */
+  unsubscribe(s: Subscriber): void {
+    this.subscribers.delete(s);
   }
 
   /** Notices are processed one at a time, in arrival order. */

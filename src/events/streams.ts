@@ -50,7 +50,6 @@ class SubscriberStream implements AsyncIterableIterator<HubEvent>, Subscriber {
   private waiting: { resolve: (r: IteratorResult<HubEvent>) => void; reject: (err: Error) => void } | null = null;
   private error: Error | null = null;
   private closed = false;
-  private readonly unsubscribe: () => void;
 
   // the replay (resume with `after`)
   private replaying: boolean;
@@ -73,7 +72,7 @@ class SubscriberStream implements AsyncIterableIterator<HubEvent>, Subscriber {
     this.replaying = opts.after != null;
     this.replayedUpTo = opts.after ?? 0;
     // live events first, so nothing committed during the replay is lost
-    this.unsubscribe = hub.subscribe(this);
+    hub.subscribe(this);
   }
 
   /** Subscriber: the hub hands this stream each live event of its tenants. */
@@ -118,7 +117,7 @@ class SubscriberStream implements AsyncIterableIterator<HubEvent>, Subscriber {
     this.error = err;
     this.queue = [];
     this.page = [];
-    this.unsubscribe();
+    this.hub.unsubscribe(this);
     if (this.waiting) {
       const w = this.waiting;
       this.waiting = null;
@@ -157,7 +156,14 @@ class SubscriberStream implements AsyncIterableIterator<HubEvent>, Subscriber {
     if (rows < pageSize && this.drops === dropsBefore) this.replaying = false;
   }
 
-  async next(): Promise<IteratorResult<HubEvent>> {
+  next(): Promise<IteratorResult<HubEvent>> {
+    // live (no replay, or done with it): not an async function, so that an idle stream holds only
+    // the promise it hands out, not an async function's own promise and continuation as well
+    if (!this.replaying && this.page.length === 0) return this.live();
+    return this.replay();
+  }
+
+  private async replay(): Promise<IteratorResult<HubEvent>> {
     try {
       while (this.replaying && !this.closed && !this.error) {
         const fromLog = this.page.shift();
@@ -169,12 +175,16 @@ class SubscriberStream implements AsyncIterableIterator<HubEvent>, Subscriber {
     } catch (err) {
       this.fail(err as Error);
     }
+    return this.live();
+  }
+
+  private live(): Promise<IteratorResult<HubEvent>> {
     while (this.queue.length > 0) {
       const e = this.queue.shift()!;
-      if (e.activity.id > this.replayedUpTo) return { value: e, done: false }; // else replayed already
+      if (e.activity.id > this.replayedUpTo) return Promise.resolve({ value: e, done: false }); // else replayed already
     }
-    if (this.error) throw this.error;
-    if (this.closed) return { value: undefined, done: true };
+    if (this.error) return Promise.reject(this.error);
+    if (this.closed) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve, reject) => {
       this.waiting = { resolve, reject };
     });
@@ -185,7 +195,7 @@ class SubscriberStream implements AsyncIterableIterator<HubEvent>, Subscriber {
       this.closed = true;
       this.queue = [];
       this.page = [];
-      this.unsubscribe();
+      this.hub.unsubscribe(this);
       const w = this.waiting;
       this.waiting = null;
       w?.resolve({ value: undefined, done: true });

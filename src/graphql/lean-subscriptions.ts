@@ -12,17 +12,17 @@
 // for any other subscription (cost and depth limits, the input guard, persisted documents, rate
 // limits, metrics, access checks), but the last plugin (`useLeanSubscribe`) swaps the subscribe
 // function for one that only creates the source stream, keeps it aside, and hands envelop an empty
-// stream. `startLean` then closes those wrappers around nothing and returns a LeanExecution: the
-// source and the arguments, executing each event itself and masking its errors with the same
-// function yoga masks with. Any error while starting takes the usual path, so every refusal and
-// error reads as before.
+// stream. `startLean` then closes those wrappers around nothing and returns the source and the
+// arguments (LeanStart); the group (shared-subscriptions.ts) executes each event itself and masks
+// its errors with the same function yoga masks with. Any error while starting takes the usual
+// path, so every refusal and error reads as before.
 import { createSourceEventStream, execute, getOperationAST, GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 /** What the probe leaves for startLean, per operation (by its context object). */
 const slots = new WeakMap<object, { source: AsyncIterator<unknown> | null }>();
 
-type MaskError = (error: unknown, message: string) => Error;
+export type MaskError = (error: unknown, message: string) => Error;
 const MESSAGE = 'Unexpected error.';
 
 /** The last envelop plugin: for an operation startLean runs, subscribe makes the source stream only. */
@@ -44,15 +44,22 @@ export function useLeanSubscribe(): Plugin {
   };
 }
 
+/** A shared execution, started: the field's source stream and the operation to run on each event. */
+export class LeanStart {
+  constructor(
+    readonly source: AsyncIterator<unknown>,
+    readonly args: ExecutionArgs,
+  ) {}
+}
+
 /**
  * Start `args` through `subscribe` (envelop's, with useLeanSubscribe last among its plugins): a
- * LeanExecution when the subscription starts, else what subscribe answered (an error result).
+ * LeanStart when the subscription starts, else what subscribe answered (an error result).
  */
 export async function startLean(
   args: ExecutionArgs,
   subscribe: (args: ExecutionArgs) => Promise<ExecutionResult | AsyncIterable<ExecutionResult>> | ExecutionResult | AsyncIterable<ExecutionResult>,
-  mask: MaskError,
-): Promise<ExecutionResult | AsyncIterable<ExecutionResult>> {
+): Promise<LeanStart | ExecutionResult | AsyncIterable<ExecutionResult>> {
   const key = args.contextValue as object;
   const slot = { source: null as AsyncIterator<unknown> | null };
   slots.set(key, slot);
@@ -73,45 +80,21 @@ export async function startLean(
   }
   // the wrappers around the empty stream: closed, and nothing holds them any more
   await res[Symbol.asyncIterator]().return?.();
-  return new LeanExecution(slot.source, args, mask);
+  return new LeanStart(slot.source, args);
 }
 
-/**
- * One shared execution: the field's source stream, and each of its events executed against the
- * operation (graphql-js's MapSourceToResponseEvent), errors masked as yoga masks them. One object
- * and the source: its methods are on the prototype.
- */
-export class LeanExecution implements AsyncIterableIterator<ExecutionResult> {
-  constructor(
-    private readonly source: AsyncIterator<unknown>,
-    private readonly args: ExecutionArgs,
-    private readonly mask: MaskError,
-  ) {}
+/** One event of a lean execution: the operation run with the event as its root (graphql-js's MapSourceToResponseEvent), errors masked as yoga masks them. */
+export async function executeEvent(args: ExecutionArgs, event: unknown, mask: MaskError): Promise<ExecutionResult> {
+  const result = await execute({ ...args, rootValue: event });
+  if (!result.errors) return result;
+  return { ...result, errors: result.errors.map((e) => mask(e, MESSAGE) as GraphQLError) };
+}
 
-  async next(): Promise<IteratorResult<ExecutionResult>> {
-    let event: IteratorResult<unknown>;
-    try {
-      event = await this.source.next();
-    } catch (err) {
-      // as graphql's subscribe reports a source that fails: an error about the operation, masked
-      const operation = getOperationAST(this.args.document, this.args.operationName);
-      const error = err instanceof Error ? err : new Error(String(err));
-      throw this.mask(new GraphQLError(error.message, { originalError: error, nodes: operation ? [operation] : undefined }), MESSAGE);
-    }
-    if (event.done) return { value: undefined, done: true };
-    const result = await execute({ ...this.args, rootValue: event.value });
-    if (!result.errors) return { value: result, done: false };
-    return { value: { ...result, errors: result.errors.map((e) => this.mask(e, MESSAGE) as GraphQLError) }, done: false };
-  }
-
-  async return(): Promise<IteratorResult<ExecutionResult>> {
-    await this.source.return?.();
-    return { value: undefined, done: true };
-  }
-
-  [Symbol.asyncIterator]() {
-    return this;
-  }
+/** What a failing source stream becomes, as graphql's subscribe reports it: an error about the operation, masked. */
+export function sourceError(args: ExecutionArgs, err: unknown, mask: MaskError): Error {
+  const operation = getOperationAST(args.document, args.operationName);
+  const error = err instanceof Error ? err : new Error(String(err));
+  return mask(new GraphQLError(error.message, { originalError: error, nodes: operation ? [operation] : undefined }), MESSAGE);
 }
 
 /** What envelop gets instead of the subscription: a stream that has already ended. */

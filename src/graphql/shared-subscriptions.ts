@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { getOperationAST, Kind, print, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Viewer } from '../domain/viewer';
+import { executeEvent, LeanStart, sourceError, type MaskError } from './lean-subscriptions';
 
 const SHAREABLE_FIELDS = new Set(['incidentChanged', 'actionChanged', 'chatMessageAdded', 'managedResponseSummaryChanged']);
 /** Streams whose first result is the current state and each later one the new state. */
@@ -17,6 +18,7 @@ const CURRENT_VALUE_FIELDS = new Set(['managedResponseSummaryChanged']);
 const CURRENT_VALUE = 'v';
 
 type Result = ExecutionResult | AsyncIterable<ExecutionResult>;
+type Started = Result | LeanStart;
 
 export function shareKey(args: ExecutionArgs): string | null {
   const op = getOperationAST(args.document, args.operationName);
@@ -45,18 +47,21 @@ class Group {
   /** A current-value group's last result, for those who join later. */
   last: ExecutionResult | null = null;
   constructor(
-    private readonly source: AsyncIterator<ExecutionResult>,
+    /** The field's source stream (lean: its events, executed here), else a stream of results. */
+    private readonly source: AsyncIterator<unknown>,
     /** Told (forget) when the group takes no one new: its source ended, or its last listener left. */
     private readonly owner: SharedSubscriptions,
     private readonly key: string,
     private readonly currentValue: boolean,
-    /** Called whenever the execution is idle: started, or done with an event (see subscribe). */
-    private readonly idle: (() => void) | undefined,
+    /** Lean (lean-subscriptions.ts): the operation each event is executed against. */
+    private readonly args: ExecutionArgs | null,
+    /** The execution's context, handed to the owner's `idle` whenever the execution is idle. */
+    private readonly context: unknown,
   ) {}
 
   /** Take the source's results (once the owner has the group under its key). */
   start() {
-    this.idle?.();
+    this.owner.idle(this.context);
     void this.pump();
   }
 
@@ -72,11 +77,17 @@ class Group {
   private async pump() {
     try {
       for (;;) {
-        const r = await this.source.next();
+        let r: IteratorResult<unknown>;
+        try {
+          r = await this.source.next();
+        } catch (err) {
+          throw this.args ? sourceError(this.args, err, this.owner.mask) : err;
+        }
         if (r.done) break;
-        if (this.currentValue) this.last = r.value;
-        for (const l of this.listeners) l.push(r.value);
-        this.idle?.();
+        const value = this.args ? await executeEvent(this.args, r.value, this.owner.mask) : (r.value as ExecutionResult);
+        if (this.currentValue) this.last = value;
+        for (const l of this.listeners) l.push(value);
+        this.owner.idle(this.context);
       }
     } catch (err) {
       for (const l of this.listeners) l.fail(err as Error);
@@ -172,7 +183,21 @@ export class SharedSubscriptions {
   private groups = new Map<string, Group | Promise<Group | null>>();
   /** Open subscriptions (one per client operation, shared or not). */
   active = 0;
-  constructor(private readonly maxBuffer: number) {}
+  readonly maxBuffer: number;
+  /** Masks the errors of lean executions' events (yoga's masking function). */
+  readonly mask: MaskError;
+  /**
+   * Called with a group's execution context each time the execution has done its work for now
+   * (once started, and after each event): what it cached while working may go then, rather than be
+   * held by every idle execution (server.ts drops scope-auth's per-context cache). One function
+   * for every group: a closure per group would be held for the group's life.
+   */
+  readonly idle: (context: unknown) => void;
+  constructor(opts: { maxBuffer: number; mask: MaskError; idle?: (context: unknown) => void }) {
+    this.maxBuffer = opts.maxBuffer;
+    this.mask = opts.mask;
+    this.idle = opts.idle ?? (() => {});
+  }
 
   /** Count a subscription while it is open. */
   private track(res: Result): Result {
@@ -188,12 +213,11 @@ export class SharedSubscriptions {
 
   /**
    * Subscribe through the group of `key` (null: a subscription of its own), which `start` starts
-   * if there is none yet. `idle`, if given, is called each time the group's execution has done its
-   * work for now (once started, and after each event): what it cached while working may go then,
-   * rather than be held by every idle execution (server.ts drops scope-auth's per-context cache).
+   * if there is none yet: a LeanStart (lean-subscriptions.ts), whose events the group executes
+   * against the operation, or a stream of results.
    */
-  async subscribe(key: string | null, start: () => Promise<Result> | Result, idle?: () => void): Promise<Result> {
-    const res = await this.open(key, start, idle);
+  async subscribe(key: string | null, start: () => Promise<Started> | Started, context: unknown): Promise<Result> {
+    const res = await this.open(key, start, context);
     if (res instanceof Listener) {
       this.active += 1; // the listener counts itself out
       return res;
@@ -201,19 +225,21 @@ export class SharedSubscriptions {
     return this.track(res);
   }
 
-  private async open(key: string | null, start: () => Promise<Result> | Result, idle: (() => void) | undefined): Promise<Result> {
-    if (!key) return start();
+  private async open(key: string | null, start: () => Promise<Started> | Started, context: unknown): Promise<Result> {
+    if (!key) return (await start()) as Result; // (server.ts starts lean only what has a key)
     let entry = this.groups.get(key);
     let own: Result | null = null;
     if (!entry) {
       let pending: Promise<Group | null> | undefined = undefined;
       pending = (async () => {
         const res = await start();
-        if (!isAsyncIterable(res)) {
-          own = res; // an error result is this subscriber's alone
+        const lean = res instanceof LeanStart ? res : null;
+        if (!lean && !isAsyncIterable(res)) {
+          own = res as ExecutionResult; // an error result is this subscriber's alone
           return null;
         }
-        const group = new Group(res[Symbol.asyncIterator](), this, key, key.startsWith(CURRENT_VALUE), idle);
+        const source = lean ? lean.source : (res as AsyncIterable<ExecutionResult>)[Symbol.asyncIterator]();
+        const group = new Group(source, this, key, key.startsWith(CURRENT_VALUE), lean ? lean.args : null, context);
         // from now on the group itself, not the promise of it (one object less per group)
         if (this.groups.get(key) === pending) this.groups.set(key, group);
         group.start();
@@ -225,7 +251,8 @@ export class SharedSubscriptions {
     const group = await entry;
     if (!group) {
       if (this.groups.get(key) === entry) this.groups.delete(key);
-      return own ?? start();
+      // the start failed: its error was the starter's; anyone who was waiting on it starts anew
+      return own ?? this.open(key, start, context);
     }
     const listener = new Listener(group, this.maxBuffer, this);
     group.join(listener);
