@@ -20,6 +20,10 @@
 // variants) BENCH_POSTGRAPHILE=0 (leave the PostGraphile peer out) BENCH_KEEP_DB=1 BENCH_WATCHDOG=<s> (default: enough for the rounds asked)
 // BENCH_QUIET_WAIT=<s>: before each run, wait up to <s> seconds for other processes to use less
 //   than BENCH_QUIET_CORES (0.3) cores; 'other load' in the table is what they used during the run
+// BENCH_WRITES_PER_SEC=<n>: while each target is measured (and warmed up), a writer on its own
+//   connection touches n random incidents of the tenant per second (`update incidents set title =
+//   title`: the answer keeps its bytes, but every write changes the tenant's queue version, so the
+//   GraphQL server's page cache must read the page again: src/domain/queue-cache.ts)
 // BENCH_CPU_PROF=1: CPU-profile every GraphQL server during its measured runs only, into
 //   bench/.results/prof/ (summarise with `npx tsx bench/profile.ts FILE`)
 // BENCH_VARIANTS='[{"name":"unprepared","env":{"DATABASE_PREPARE":"0"}},
@@ -77,6 +81,7 @@ const opts = {
   server: process.env.BENCH_SERVER || 'bench/server.ts',
   serverEnv: JSON.parse(process.env.BENCH_SERVER_ENV || '{}') as Record<string, string>,
   cpuProf: process.env.BENCH_CPU_PROF === '1',
+  writesPerSec: envInt('BENCH_WRITES_PER_SEC', 0),
   only: process.env.BENCH_ONLY as 'graphql' | 'baseline' | 'none' | undefined,
   postgraphile: process.env.BENCH_POSTGRAPHILE !== '0',
   variants: JSON.parse(process.env.BENCH_VARIANTS || '[]') as { name: string; server?: string; env?: Record<string, string> }[],
@@ -324,6 +329,8 @@ interface Measure {
   round: number;
   reqPerSec: number;
   requests: number;
+  /** BENCH_WRITES_PER_SEC: the writes done during the measured run, per second. */
+  writesPerSec: number;
   p50: number;
   p90: number;
   p99: number;
@@ -354,14 +361,55 @@ function cannon(child: Child, token: string, seconds: number, expectBody: string
   });
 }
 
+/** BENCH_WRITES_PER_SEC: no-op updates of random incidents of the tenant, at a steady rate, while started. */
+class Writer {
+  private timer: NodeJS.Timeout | null = null;
+  written = 0;
+  constructor(
+    private readonly db: postgres.Sql,
+    private readonly ids: string[],
+    private readonly perSec: number,
+  ) {}
+  start(): void {
+    const started = Date.now();
+    let due = 0;
+    this.written = 0;
+    this.timer = setInterval(() => {
+      const target = Math.floor(((Date.now() - started) / 1000) * this.perSec);
+      for (; due < target; due++) {
+        const id = this.ids[Math.floor(Math.random() * this.ids.length)];
+        void this.db`update incidents set title = title where id = ${id}`.then(() => this.written++, () => {});
+      }
+    }, 10);
+  }
+  stop(): number {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    return this.written;
+  }
+}
+let writer: Writer | null = null;
+let writerDb: postgres.Sql | null = null;
+
 async function measure(child: Child, token: string, round: number, body: string): Promise<Measure> {
   const backgroundBefore = await waitForQuiet(child);
+  writer?.start();
+  try {
+    return await measureLoaded(child, token, round, body, backgroundBefore);
+  } finally {
+    writer?.stop();
+  }
+}
+
+async function measureLoaded(child: Child, token: string, round: number, body: string, backgroundBefore: number): Promise<Measure> {
   if (opts.warmup > 0) await cannon(child, token, opts.warmup, body);
+  const writtenBefore = writer?.written ?? 0;
   const profiling = opts.cpuProf && child.name !== 'baseline' && child.name !== 'postgraphile';
   if (profiling) child.proc.kill('SIGUSR2');
   const before = cpuSnapshot(child);
   const r = await cannon(child, token, opts.duration, body);
   const after = cpuSnapshot(child);
+  const writes = (writer?.written ?? 0) - writtenBefore;
   if (profiling) {
     const written = new Promise<string>((resolve) => profileWaiters.set(child.proc, resolve));
     child.proc.kill('SIGUSR2');
@@ -375,6 +423,7 @@ async function measure(child: Child, token: string, round: number, body: string)
     round,
     reqPerSec: r.requests.total / r.duration,
     requests: r.requests.total,
+    writesPerSec: writes / r.duration,
     p50: r.latency.p50,
     p90: r.latency.p90,
     p99: r.latency.p99,
@@ -397,7 +446,7 @@ async function measure(child: Child, token: string, round: number, body: string)
     loadavg: os.loadavg(),
   };
   log(
-    `${child.name} round ${round}: ${m.reqPerSec.toFixed(1)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms; ` +
+    `${child.name} round ${round}: ${m.reqPerSec.toFixed(1)} req/s${writer ? ` (with ${m.writesPerSec.toFixed(0)} writes/s)` : ''}, p50 ${m.p50} ms, p99 ${m.p99} ms; ` +
       `CPU ms/req server ${m.cpuMsPerRequest.server.toFixed(2)} db ${m.cpuMsPerRequest.db.toFixed(2)} ` +
       `(server at ${(100 * m.serverCores).toFixed(0)} % of a core; other processes ${m.backgroundCores.toFixed(2)} cores)`,
   );
@@ -548,6 +597,12 @@ async function main(): Promise<number> {
       await database.close();
     }
     log(`seeded in ${(seeded.ms / 1000).toFixed(1)} s: ${JSON.stringify(seeded.counts)}`);
+    if (opts.writesPerSec > 0) {
+      const db = postgres(databaseUrl, { max: 4, onnotice: () => {} });
+      const ids = (await db<{ id: string }[]>`select id from incidents where tenant_id = ${seeded.tenantId}`).map((r) => r.id);
+      writer = new Writer(db, ids, opts.writesPerSec);
+      writerDb = db;
+    }
 
     const childEnv = {
       DATABASE_URL: databaseUrl,
@@ -620,7 +675,8 @@ async function main(): Promise<number> {
       `\nQueue query (first 50, alerts(first: 3), devices), ${opts.incidents} incidents, ` +
         `${opts.connections} connections, ${opts.duration} s after ${opts.warmup} s warm-up` +
         `${opts.rounds > 1 ? `, median of ${opts.rounds} rounds` : ''}, ${os.cpus().length} CPUs, ` +
-        `load average ${os.loadavg()[0].toFixed(1)}\n\n${table(results)}\n`,
+        `load average ${os.loadavg()[0].toFixed(1)}` +
+        `${opts.writesPerSec > 0 ? `, while ${opts.writesPerSec} incidents of the tenant are updated per second` : ''}\n\n${table(results)}\n`,
     );
     if (ratio !== null) {
       process.stdout.write(`\nTarget: GraphQL >= 80% of baseline throughput: ${ratio >= 0.8 ? 'MET' : 'MISSED'} (${(ratio * 100).toFixed(1)} %)\n`);
@@ -651,6 +707,7 @@ async function main(): Promise<number> {
     process.stdout.write(`Results: ${path.relative(root, file)} (total ${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
     return 0;
   } finally {
+    await writerDb?.end({ timeout: 2 });
     await Promise.all([...running].map(stopChild));
     if (!drop && databaseUrl && opts.postgraphile) {
       // a database we did not create: leave it as we found it

@@ -69,6 +69,8 @@ export interface Config {
   };
   /** Token → principal cache; revocation, disabling and unserving reach every transport within it. */
   tokenCacheTtlMs: number;
+  /** Memory for the queue page cache (QUEUE_CACHE_MB, default 32; 0 = off): src/domain/queue-cache.ts. */
+  queueCacheBytes: number;
   /** How long a signed link to a service report page works (REPORT_LINK_TTL, default 15 min). */
   reportLinkTtlMs: number;
   security: {
@@ -208,6 +210,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       disableAfterMs: duration(env, 'WEBHOOK_DISABLE_AFTER', 3 * 86_400_000, 1_000, 30 * 86_400_000),
     },
     tokenCacheTtlMs: int(env, 'TOKEN_CACHE_TTL_MS', 10_000, 0, 3_600_000),
+    queueCacheBytes: int(env, 'QUEUE_CACHE_MB', 32, 0, 4096) * 1024 * 1024,
     reportLinkTtlMs: duration(env, 'REPORT_LINK_TTL', 15 * 60_000, 10_000, 24 * 3_600_000),
     security: {
       corsOrigins: (env.CORS_ORIGINS ?? '')

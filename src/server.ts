@@ -40,6 +40,7 @@ import { serveDashboard } from './dashboard/serve';
 import { PersistedDocuments } from './persisted/documents';
 import { loadManifest } from './persisted/manifest';
 import { actionAttempts, tenants } from './db/schema';
+import { queueCache } from './domain/queue-cache';
 import { eq } from 'drizzle-orm';
 
 export interface ServerDeps {
@@ -150,6 +151,7 @@ const unauthenticated = (message: string) =>
 export function buildServer(deps: ServerDeps): RunningServer {
   const { config, database, log } = deps;
   const tokens = new TokenCache(config.tokenCacheTtlMs);
+  queueCache.maxBytes = config.queueCacheBytes;
   // open sockets and streams lose access within the token cache time, like requests do
   const watch = new AccessWatch(database.db, tokens, log);
   const rateLimits = new RateLimits(config.security.rateLimitPerMinute, config.realtime.redisUrl, log);

@@ -9,6 +9,7 @@ import { SEVERITIES } from './enums';
 import { invalid } from './errors';
 import { buildPage, pageRequest, type CursorPart, type Page, type PageArgs } from './pagination';
 import { scopeTenantIds } from './access';
+import { cachedPage } from './queue-cache';
 import { requireViewer, type Viewer } from './viewer';
 
 export interface IncidentFilter {
@@ -177,8 +178,8 @@ function pageStatement(
  * The nodes of a forward queue page (no `last`/`before`) as the JSON text of the response:
  * Postgres builds it whole, `item` says how (the SQL text of one incident's JSON object over
  * `incidents i`, see src/graphql/queue-fast-path.ts), and Node sends it as it comes. The page
- * is the very one listIncidents reads (same filter, tenant scope, order, cursor and size).
- * Null for a backward page.
+ * is the very one listIncidents reads (same filter, tenant scope, order, cursor and size), served
+ * through the version-checked page cache (src/domain/queue-cache.ts). Null for a backward page.
  */
 export async function listIncidentsJson(
   ctx: DomainContext,
@@ -191,8 +192,8 @@ export async function listIncidentsJson(
   if (req.backward) return null;
   const text = `select '[' || coalesce(string_agg(${item(params)}, ',' order by ${orderBy}), '') || ']' as page
     from (select * from incidents i where ${pageWhere.join(' and ')} order by ${orderBy} limit ${limit}) i`;
-  const [{ page }] = await ctx.database.query<{ page: string }>(text, params.values);
-  return page;
+  // the tenants the statement is scoped to (filterSql's own scope, which it has checked)
+  return cachedPage(ctx.database, scopeTenantIds(requireViewer(ctx.viewer), filter?.tenantIds), text, params.values);
 }
 
 export async function listIncidents(

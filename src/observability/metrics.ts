@@ -25,6 +25,7 @@ import type { Database } from '../db/client';
 import type { ActivityRow } from '../db/schema';
 import type { HubEvent, HubObserver } from '../events/hub';
 import type { Logger } from '../log';
+import { queueCache } from '../domain/queue-cache';
 
 /** A queue's backlog as the metrics report it. */
 export interface QueueBacklog {
@@ -217,6 +218,18 @@ export class ServiceMetrics {
       help: 'Scrapes whose queue query failed or timed out (the queue gauges then keep their last values), by kind.',
       labelNames: ['kind'],
       registers,
+    });
+    new Counter({
+      name: 'mdr_queue_cache_lookups_total',
+      help: 'Queue pages looked up in this process\'s version-checked page cache: result=hit (served from memory after the version check), stale (a tenant\'s queue changed: read again), miss (not cached).',
+      labelNames: ['result'],
+      registers,
+      collect() {
+        this.reset();
+        this.inc({ result: 'hit' }, queueCache.hits);
+        this.inc({ result: 'stale' }, queueCache.stale);
+        this.inc({ result: 'miss' }, queueCache.misses);
+      },
     });
     new Gauge({
       name: 'mdr_database_info',
