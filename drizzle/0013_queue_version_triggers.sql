@@ -67,36 +67,15 @@ END $$;
 --> statement-breakpoint
 CREATE TRIGGER queue_tenant_created AFTER INSERT ON tenants REFERENCING NEW TABLE AS queue_new_rows FOR EACH STATEMENT EXECUTE FUNCTION queue_tenant_created();
 --> statement-breakpoint
-CREATE TRIGGER queue_insert AFTER INSERT ON incidents REFERENCING NEW TABLE AS queue_new_rows FOR EACH STATEMENT EXECUTE FUNCTION queue_note_tenants();
---> statement-breakpoint
-CREATE TRIGGER queue_update AFTER UPDATE ON incidents REFERENCING OLD TABLE AS queue_old_rows NEW TABLE AS queue_new_rows FOR EACH STATEMENT EXECUTE FUNCTION queue_note_tenants();
---> statement-breakpoint
-CREATE TRIGGER queue_delete AFTER DELETE ON incidents REFERENCING OLD TABLE AS queue_old_rows FOR EACH STATEMENT EXECUTE FUNCTION queue_note_tenants();
---> statement-breakpoint
-CREATE TRIGGER queue_truncate AFTER TRUNCATE ON incidents FOR EACH STATEMENT EXECUTE FUNCTION queue_truncated();
---> statement-breakpoint
-CREATE TRIGGER queue_insert AFTER INSERT ON alerts REFERENCING NEW TABLE AS queue_new_rows FOR EACH STATEMENT EXECUTE FUNCTION queue_note_tenants();
---> statement-breakpoint
-CREATE TRIGGER queue_update AFTER UPDATE ON alerts REFERENCING OLD TABLE AS queue_old_rows NEW TABLE AS queue_new_rows FOR EACH STATEMENT EXECUTE FUNCTION queue_note_tenants();
---> statement-breakpoint
-CREATE TRIGGER queue_delete AFTER DELETE ON alerts REFERENCING OLD TABLE AS queue_old_rows FOR EACH STATEMENT EXECUTE FUNCTION queue_note_tenants();
---> statement-breakpoint
-CREATE TRIGGER queue_truncate AFTER TRUNCATE ON alerts FOR EACH STATEMENT EXECUTE FUNCTION queue_truncated();
---> statement-breakpoint
-CREATE TRIGGER queue_insert AFTER INSERT ON evidence REFERENCING NEW TABLE AS queue_new_rows FOR EACH STATEMENT EXECUTE FUNCTION queue_note_tenants();
---> statement-breakpoint
-CREATE TRIGGER queue_update AFTER UPDATE ON evidence REFERENCING OLD TABLE AS queue_old_rows NEW TABLE AS queue_new_rows FOR EACH STATEMENT EXECUTE FUNCTION queue_note_tenants();
---> statement-breakpoint
-CREATE TRIGGER queue_delete AFTER DELETE ON evidence REFERENCING OLD TABLE AS queue_old_rows FOR EACH STATEMENT EXECUTE FUNCTION queue_note_tenants();
---> statement-breakpoint
-CREATE TRIGGER queue_truncate AFTER TRUNCATE ON evidence FOR EACH STATEMENT EXECUTE FUNCTION queue_truncated();
---> statement-breakpoint
-CREATE TRIGGER queue_insert AFTER INSERT ON devices REFERENCING NEW TABLE AS queue_new_rows FOR EACH STATEMENT EXECUTE FUNCTION queue_note_tenants();
---> statement-breakpoint
-CREATE TRIGGER queue_update AFTER UPDATE ON devices REFERENCING OLD TABLE AS queue_old_rows NEW TABLE AS queue_new_rows FOR EACH STATEMENT EXECUTE FUNCTION queue_note_tenants();
---> statement-breakpoint
-CREATE TRIGGER queue_delete AFTER DELETE ON devices REFERENCING OLD TABLE AS queue_old_rows FOR EACH STATEMENT EXECUTE FUNCTION queue_note_tenants();
---> statement-breakpoint
-CREATE TRIGGER queue_truncate AFTER TRUNCATE ON devices FOR EACH STATEMENT EXECUTE FUNCTION queue_truncated();
+DO $$
+DECLARE t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['incidents', 'alerts', 'evidence', 'devices'] LOOP
+    EXECUTE format('CREATE TRIGGER queue_insert AFTER INSERT ON %I REFERENCING NEW TABLE AS queue_new_rows FOR EACH STATEMENT EXECUTE FUNCTION queue_note_tenants()', t);
+    EXECUTE format('CREATE TRIGGER queue_update AFTER UPDATE ON %I REFERENCING OLD TABLE AS queue_old_rows NEW TABLE AS queue_new_rows FOR EACH STATEMENT EXECUTE FUNCTION queue_note_tenants()', t);
+    EXECUTE format('CREATE TRIGGER queue_delete AFTER DELETE ON %I REFERENCING OLD TABLE AS queue_old_rows FOR EACH STATEMENT EXECUTE FUNCTION queue_note_tenants()', t);
+    EXECUTE format('CREATE TRIGGER queue_truncate AFTER TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION queue_truncated()', t);
+  END LOOP;
+END $$;
 --> statement-breakpoint
 INSERT INTO queue_versions (tenant_id, version) SELECT id, txid_current() FROM tenants ON CONFLICT (tenant_id) DO NOTHING;

@@ -206,6 +206,7 @@ export function buildServer(deps: ServerDeps): RunningServer {
     queues: [executor, notifier, outbound],
     hubSubscribers: () => hub.size,
     webSockets: () => wss.clients.size,
+    queueCacheLookups: () => ({ hit: queueCache.hits, stale: queueCache.stale, miss: queueCache.misses }),
   });
   hub.observer = metrics.hubObserver;
   // the playground page as yoga renders it, compressed and cached (src/observability/playground.ts)

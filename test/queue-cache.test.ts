@@ -87,6 +87,10 @@ describe('queue page cache', () => {
     const again = await queue(a.tokens.READER);
     expect(again.cache).toMatchObject({ hit: 1, stale: 0, miss: 0 });
     expect(again.cache.statements).toBe(1); // the version check only
+    // and /metrics counts it
+    const metrics = await (await fetch(app.url.replace(/\/graphql$/, '/metrics'))).text();
+    const hits = /^mdr_queue_cache_lookups_total\{result="hit"\} (\d+)$/m.exec(metrics);
+    expect(Number(hits?.[1])).toBe(queueCache.hits);
   });
 
   it('sees a change through the API at once', async () => {

@@ -25,7 +25,6 @@ import type { Database } from '../db/client';
 import type { ActivityRow } from '../db/schema';
 import type { HubEvent, HubObserver } from '../events/hub';
 import type { Logger } from '../log';
-import { queueCache } from '../domain/queue-cache';
 
 /** A queue's backlog as the metrics report it. */
 export interface QueueBacklog {
@@ -51,6 +50,8 @@ export interface MetricsOptions {
   hubSubscribers: () => number;
   /** WebSocket connections open now. */
   webSockets: () => number;
+  /** The queue page cache's lookups so far, by result (src/domain/queue-cache.ts). */
+  queueCacheLookups?: () => { hit: number; stale: number; miss: number };
   /** Distinct operation names kept as label values; later ones are "other". Default 100. */
   maxOperationNames?: number;
   /** A scrape waits this long for the queue queries, then reports the last values. Default 2 s. */
@@ -219,18 +220,20 @@ export class ServiceMetrics {
       labelNames: ['kind'],
       registers,
     });
-    new Counter({
-      name: 'mdr_queue_cache_lookups_total',
-      help: 'Queue pages looked up in this process\'s version-checked page cache: result=hit (served from memory after the version check), stale (a tenant\'s queue changed: read again), miss (not cached).',
-      labelNames: ['result'],
-      registers,
-      collect() {
-        this.reset();
-        this.inc({ result: 'hit' }, queueCache.hits);
-        this.inc({ result: 'stale' }, queueCache.stale);
-        this.inc({ result: 'miss' }, queueCache.misses);
-      },
-    });
+    const lookups = opts.queueCacheLookups;
+    if (lookups) {
+      new Counter({
+        name: 'mdr_queue_cache_lookups_total',
+        help: 'Queue pages looked up in this process\'s version-checked page cache: result=hit (served from memory after the version check), stale (a tenant\'s queue changed: read again), miss (not cached).',
+        labelNames: ['result'],
+        registers,
+        collect() {
+          const n = lookups();
+          this.reset();
+          for (const result of ['hit', 'stale', 'miss'] as const) this.inc({ result }, n[result]);
+        },
+      });
+    }
     new Gauge({
       name: 'mdr_database_info',
       help: 'The database backend: 1 for the one in use (backend=postgres or pglite).',
