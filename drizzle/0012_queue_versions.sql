@@ -1,4 +1,4 @@
 CREATE TABLE "queue_versions" (
 	"tenant_id" uuid PRIMARY KEY NOT NULL,
-	"version" bigint NOT NULL
+	"version" uuid NOT NULL
 );

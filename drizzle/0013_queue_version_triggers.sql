@@ -1,66 +1,73 @@
 -- The queue page cache's validator, kept by the database itself (src/domain/queue-cache.ts).
 --
 -- Every statement that inserts, updates or deletes rows of incidents, alerts, evidence or devices
--- notes their tenants in a transaction-local setting (mdr.queue_dirty); the first one of a
--- transaction also inserts a marker row, whose deferred constraint trigger runs at commit and sets
--- each noted tenant's queue_versions.version to the committing transaction's id. The version row
--- is thus written at commit time only: writers of one tenant are not serialised for longer than
--- the event-order lock already serialises them, and a transaction takes its version rows in one
--- sorted statement (no lock-order deadlock). A savepoint rolled back takes its notes with it
--- (settings and the marker are transactional). A TRUNCATE of any of the tables changes every
--- tenant's version; a new tenant gets its row when it is created, so a tenant without a row
--- (a truncated queue_versions) is simply not cached.
-CREATE UNLOGGED TABLE "queue_dirty_marks" ("txid" bigint NOT NULL);
+-- notes their tenants as rows (transaction id, tenant) of queue_dirty_marks. The first note of a
+-- transaction queues a deferred constraint trigger, which runs at commit: it takes the
+-- transaction's notes and sets each noted tenant's queue_versions.version to one random uuid,
+-- in one upsert in tenant order. So:
+-- - the version changes atomically with the data, from any code path, the CLI or plain SQL;
+-- - version rows are locked at commit only (writers of one tenant are not serialised for longer
+--   than the event-order lock already serialises them), and in one sorted statement (no
+--   lock-order deadlock between transactions);
+-- - a savepoint rolled back takes its notes with it; SET CONSTRAINTS ... IMMEDIATE only makes the
+--   bump happen after each statement instead of at commit;
+-- - a version never comes back: it is random, not a transaction id (ids of commits lost in a
+--   failover or a point-in-time restore are handed out again).
+-- A TRUNCATE of any of the tables notes every tenant. A new tenant gets its row when it is created;
+-- a tenant without a row (queue_versions emptied by hand) is never cached.
+--
+-- What bypasses it: session_replication_role = replica (pg_restore --disable-triggers, logical
+-- replication apply), ALTER TABLE ... DISABLE TRIGGER, and DDL that changes how stored values read
+-- (ALTER ... TYPE ... USING, ALTER TYPE ... RENAME VALUE on an enum these tables use). A migration
+-- that does such a thing ends with `UPDATE queue_versions SET version = gen_random_uuid();`, and
+-- after a restore or replication into a database that servers are reading, so does the operator.
+--
+-- The functions run as their owner (SECURITY DEFINER, fixed search_path), so a role allowed to
+-- write the four tables needs no rights on the two tables they keep.
+CREATE UNLOGGED TABLE "queue_dirty_marks" (
+	"txid" bigint NOT NULL,
+	"tenant_id" uuid NOT NULL,
+	PRIMARY KEY ("txid", "tenant_id")
+);
 --> statement-breakpoint
-CREATE FUNCTION queue_note_tenants() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  dirty text := coalesce(current_setting('mdr.queue_dirty', true), '');
-  fresh text;
+CREATE FUNCTION queue_note_tenants() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    SELECT string_agg(t, ',') INTO fresh FROM (SELECT DISTINCT tenant_id::text AS t FROM queue_new_rows) x WHERE position(t IN dirty) = 0;
+    INSERT INTO queue_dirty_marks (txid, tenant_id)
+      SELECT DISTINCT txid_current(), tenant_id FROM queue_new_rows ON CONFLICT DO NOTHING;
   ELSIF TG_OP = 'DELETE' THEN
-    SELECT string_agg(t, ',') INTO fresh FROM (SELECT DISTINCT tenant_id::text AS t FROM queue_old_rows) x WHERE position(t IN dirty) = 0;
+    INSERT INTO queue_dirty_marks (txid, tenant_id)
+      SELECT DISTINCT txid_current(), tenant_id FROM queue_old_rows ON CONFLICT DO NOTHING;
   ELSE
-    SELECT string_agg(t, ',') INTO fresh FROM (
-      SELECT tenant_id::text AS t FROM queue_new_rows UNION SELECT tenant_id::text FROM queue_old_rows
-    ) x WHERE position(t IN dirty) = 0;
-  END IF;
-  IF fresh IS NOT NULL THEN
-    IF dirty = '' THEN
-      INSERT INTO queue_dirty_marks (txid) VALUES (txid_current());
-    END IF;
-    PERFORM set_config('mdr.queue_dirty', dirty || fresh || ',', true);
+    INSERT INTO queue_dirty_marks (txid, tenant_id)
+      SELECT txid_current(), tenant_id FROM queue_new_rows UNION SELECT txid_current(), tenant_id FROM queue_old_rows
+      ON CONFLICT DO NOTHING;
   END IF;
   RETURN NULL;
 END $$;
 --> statement-breakpoint
-CREATE FUNCTION queue_bump_versions() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  dirty text := coalesce(current_setting('mdr.queue_dirty', true), '');
+CREATE FUNCTION queue_truncated() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
-  IF dirty <> '' THEN
-    INSERT INTO queue_versions (tenant_id, version)
-      SELECT t::uuid, txid_current() FROM (SELECT DISTINCT unnest(string_to_array(rtrim(dirty, ','), ',')) AS t) x ORDER BY t
-      ON CONFLICT (tenant_id) DO UPDATE SET version = excluded.version;
-    PERFORM set_config('mdr.queue_dirty', '', true);
-  END IF;
-  DELETE FROM queue_dirty_marks WHERE txid = NEW.txid;
+  INSERT INTO queue_dirty_marks (txid, tenant_id) SELECT txid_current(), tenant_id FROM queue_versions ON CONFLICT DO NOTHING;
+  RETURN NULL;
+END $$;
+--> statement-breakpoint
+CREATE FUNCTION queue_bump_versions() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  -- the first note of the transaction to fire takes them all; the others then find none
+  WITH noted AS (DELETE FROM queue_dirty_marks WHERE txid = NEW.txid RETURNING tenant_id)
+  INSERT INTO queue_versions (tenant_id, version)
+    SELECT tenant_id, gen_random_uuid() FROM noted ORDER BY tenant_id
+    ON CONFLICT (tenant_id) DO UPDATE SET version = excluded.version;
   RETURN NULL;
 END $$;
 --> statement-breakpoint
 CREATE CONSTRAINT TRIGGER queue_bump_versions AFTER INSERT ON queue_dirty_marks
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION queue_bump_versions();
 --> statement-breakpoint
-CREATE FUNCTION queue_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION queue_tenant_created() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
-  UPDATE queue_versions SET version = txid_current();
-  RETURN NULL;
-END $$;
---> statement-breakpoint
-CREATE FUNCTION queue_tenant_created() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  INSERT INTO queue_versions (tenant_id, version) SELECT id, txid_current() FROM queue_new_rows
+  INSERT INTO queue_versions (tenant_id, version) SELECT id, gen_random_uuid() FROM queue_new_rows
     ON CONFLICT (tenant_id) DO UPDATE SET version = excluded.version;
   RETURN NULL;
 END $$;
@@ -78,4 +85,4 @@ BEGIN
   END LOOP;
 END $$;
 --> statement-breakpoint
-INSERT INTO queue_versions (tenant_id, version) SELECT id, txid_current() FROM tenants ON CONFLICT (tenant_id) DO NOTHING;
+INSERT INTO queue_versions (tenant_id, version) SELECT id, gen_random_uuid() FROM tenants ON CONFLICT (tenant_id) DO NOTHING;

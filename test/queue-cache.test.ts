@@ -6,7 +6,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config';
-import { cachedPage, queueCache } from '../src/domain/queue-cache';
+import { cachedPage, queueCache, queueCacheUsage } from '../src/domain/queue-cache';
 import { queueFastPath } from '../src/graphql/queue-fast-path';
 import { backend, startApp, type TestApp } from './helpers/app';
 import { expertServing, incidentInput, newTenant, type TenantFixture } from './helpers/factory';
@@ -167,6 +167,57 @@ describe('queue page cache', () => {
     expect((await queue(a.tokens.READER)).cache.hit).toBe(1);
   });
 
+  it('SET CONSTRAINTS ALL IMMEDIATE (the versions move after each statement): every change seen', async () => {
+    const id = dbId(incidentIds.get(a)![2]);
+    await queue(a.tokens.READER);
+    await app.database.transaction(async (tx) => {
+      await tx.execute(sql`set constraints all immediate`);
+      await tx.execute(sql`update incidents set title = 'Immediate one' where id = ${id}`);
+      await tx.execute(sql`update alerts set title = 'Immediate two' where incident_id = ${id}`);
+    });
+    const after = await queue(a.tokens.READER);
+    expect(after.nodes.some((n) => n.title === 'Immediate one' && n.alerts.nodes.some((x) => x.title === 'Immediate two'))).toBe(true);
+    // each statement moves the version on its own then (a page read in between is not kept past the second)
+    const versions = async () =>
+      rowsOf<{ version: string }>(await app.database.db.execute(sql`select version from queue_versions where tenant_id = ${a.tenant.id}`))[0].version;
+    const before = await versions();
+    const seen: string[] = [];
+    await app.database.transaction(async (tx) => {
+      await tx.execute(sql`set constraints all immediate`);
+      await tx.execute(sql`update incidents set title = title where id = ${id}`);
+      seen.push(rowsOf<{ version: string }>(await tx.execute(sql`select version from queue_versions where tenant_id = ${a.tenant.id}`))[0].version);
+      await tx.execute(sql`update alerts set title = title where incident_id = ${id}`);
+      seen.push(rowsOf<{ version: string }>(await tx.execute(sql`select version from queue_versions where tenant_id = ${a.tenant.id}`))[0].version);
+    });
+    expect(new Set([before, ...seen]).size).toBe(3);
+  });
+
+  it('a transaction that resets its session settings (RESET ALL) is still seen', async () => {
+    const id = dbId(incidentIds.get(a)![2]);
+    await queue(a.tokens.READER);
+    await app.database.transaction(async (tx) => {
+      await tx.execute(sql`update incidents set title = 'Before a reset' where id = ${id}`);
+      await tx.execute(sql`reset all`);
+    });
+    expect((await queue(a.tokens.READER)).nodes.some((n) => n.title === 'Before a reset')).toBe(true);
+  });
+
+  it.skipIf(backend !== 'postgres')('a role that may write incidents but not the version tables: its writes work and are seen', async () => {
+    const id = dbId(incidentIds.get(a)![2]);
+    const role = `queue_writer_${Math.random().toString(36).slice(2, 10)}`;
+    await app.database.db.execute(sql.raw(`create role ${role}; grant select, update on incidents to ${role}`));
+    try {
+      await queue(a.tokens.READER);
+      await app.database.transaction(async (tx) => {
+        await tx.execute(sql.raw(`set local role ${role}`));
+        await tx.execute(sql`update incidents set title = 'By a narrow role' where id = ${id}`);
+      });
+      expect((await queue(a.tokens.READER)).nodes.some((n) => n.title === 'By a narrow role')).toBe(true);
+    } finally {
+      await app.database.db.execute(sql.raw(`drop owned by ${role}; drop role ${role}`));
+    }
+  });
+
   it("a change in one tenant leaves another tenant's pages cached; an expert's page of both sees it", async () => {
     await queue(a.tokens.READER);
     await queue(expertAB);
@@ -274,6 +325,17 @@ describe('queue page cache', () => {
     }
   });
 
+  it('a TRUNCATE of one of the tables moves every tenant (this file’s own database)', async () => {
+    await queue(a.tokens.READER);
+    await queue(b.tokens.READER);
+    await app.database.db.execute(sql`truncate evidence cascade`);
+    for (const t of [a, b]) {
+      const after = await queue(t.tokens.READER);
+      expect(after.cache).toMatchObject({ hit: 0, stale: 1 });
+      expect(after.nodes.every((n) => n.devices.length === 0)).toBe(true);
+    }
+  });
+
   it('QUEUE_CACHE_MB=0 turns it off', async () => {
     const saved = queueCache.maxBytes;
     queueCache.maxBytes = 0;
@@ -303,6 +365,31 @@ describe('queue page cache: concurrent reads of one page', () => {
     return { database: database as never, reads, commit: (v: string) => (versions = v) };
   }
   const tenant = '00000000-0000-4000-8000-000000000001';
+
+  it('keeps to its memory limit when an entry is evicted while a hit on it is being checked', async () => {
+    const checks: (() => void)[] = [];
+    const database = {
+      query: async (text: string) => {
+        if (text.includes(' p.page ')) return [{ v: 't:1', n: 1, page: 'x'.repeat(400) }];
+        return new Promise((resolve) => checks.push(() => resolve([{ v: 't:1', n: 1 }])));
+      },
+    } as never;
+    const saved = queueCache.maxBytes;
+    const page = (n: number) => cachedPage(database, [tenant], `select ${n} as page`, []);
+    try {
+      await page(0);
+      const entryBytes = queueCacheUsage(database).bytes;
+      queueCache.maxBytes = entryBytes * 8; // room for 8
+      const hit = page(0); // its version check waits
+      for (let n = 1; n <= 9; n++) await page(n); // page 0 is evicted meanwhile
+      checks.forEach((release) => release());
+      await hit;
+      expect(queueCacheUsage(database).bytes).toBeLessThanOrEqual(queueCache.maxBytes);
+      expect(queueCacheUsage(database).entries).toBe(8);
+    } finally {
+      queueCache.maxBytes = saved;
+    }
+  });
 
   it('a request that arrives after a commit never takes a read sent before it', async () => {
     const { database, reads, commit } = fakeDatabase();

@@ -991,12 +991,13 @@ export const serviceReportRuns = pgTable(
   (t) => [primaryKey({ columns: [t.tenantId, t.month] })],
 );
 
-// The queue page cache's validator (src/domain/queue-cache.ts): one row per tenant whose queue
-// data (incidents, alerts, evidence, devices) has changed, `version` the id of the last
-// transaction that changed it. Kept by triggers (drizzle/0013_queue_version_triggers.sql), so
-// that no write, from any code path, a CLI or plain SQL, can miss it: a page cached under a
-// tenant's version is served only while that version is still current.
+// The queue page cache's validator (src/domain/queue-cache.ts): one row per tenant, `version` a
+// random uuid drawn anew by every transaction that changes the tenant's queue data (incidents,
+// alerts, evidence, devices), at its commit. Kept by triggers (drizzle/0013_queue_version_triggers.sql),
+// so that no write, from any code path, a CLI or plain SQL, can miss it: a page cached under a
+// tenant's version is served only while that version is still current. Random, not a transaction
+// id: ids of commits lost in a failover or a point-in-time restore are handed out again.
 export const queueVersions = pgTable('queue_versions', {
   tenantId: uuid('tenant_id').primaryKey(),
-  version: bigint('version', { mode: 'number' }).notNull(),
+  version: uuid('version').notNull(),
 });

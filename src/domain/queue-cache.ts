@@ -4,15 +4,17 @@
 // parameters (filterSql), so two viewers share an entry only when Postgres would be asked the very
 // same question, and a viewer of one tenant can never be given a page asked for another (the
 // versions compared below name their tenants too: a second, independent guard). Each entry
-// keeps the versions of its tenants (queue_versions, kept by triggers on incidents, alerts,
-// evidence and devices: drizzle/0013_queue_version_triggers.sql) read in the same statement, so
-// the same snapshot, as the page. Before an entry is served, one small prepared statement reads the
-// versions again; the entry is served only if none has moved, that is if no transaction that
-// changed any of those tenants' queue data has committed since the page was read: what the page
-// statement would answer now is what the entry holds. Otherwise the page is read again (with its
-// versions) and replaces the entry. Every process checks against the database, so a write through
-// another process (or plain SQL) is seen at once: the cache is never stale, it only saves Postgres
-// the page's work while a tenant's queue stands still (dashboards polling it).
+// keeps the versions of its tenants (queue_versions: a random uuid per tenant, drawn anew at the
+// commit of every transaction that changes the tenant's incidents, alerts, evidence or devices, by
+// triggers: drizzle/0013_queue_version_triggers.sql, which also says what bypasses them) read in
+// the same statement, so the same snapshot, as the page. Before an entry is served, one small
+// prepared statement reads the versions again; the entry is served only if none has moved, that
+// is if no transaction that changed any of those tenants' queue data has committed since the page
+// was read: what the page statement would answer now is what the entry holds. Otherwise the page
+// is read again (with its versions) and replaces the entry. Every process checks against the
+// database, so a write through another process (or plain SQL) is seen at once: the cache is never
+// stale, it only saves Postgres the page's work while a tenant's queue stands still (dashboards
+// polling it).
 //
 // The page statement reads nothing that changes with time alone (no now()): its answer depends on
 // its text, its parameters and those four tables' rows of the scoped tenants only.
@@ -64,6 +66,14 @@ const reading = new WeakMap<Database, Map<string, Read>>();
 /** A logical clock: requests arriving and reads being sent, in order. */
 let clock = 0;
 
+/** What the cache holds for a database now: its entries and their bytes (as counted for the limit). */
+export function queueCacheUsage(database: Database): { entries: number; bytes: number } {
+  let bytes = 0;
+  const entries = caches.get(database)?.entries ?? new Map<string, Entry>();
+  for (const e of entries.values()) bytes += e.bytes;
+  return { entries: entries.size, bytes };
+}
+
 /** The versions of the tenants in `$n` (a uuid[]), in tenant order, and how many have one. */
 const versionsSql = (n: number) =>
   `select coalesce(string_agg(q.tenant_id::text || ':' || q.version::text, ',' order by q.tenant_id), '') as v, count(*)::int as n
@@ -93,9 +103,12 @@ export async function cachedPage(database: Database, tenants: readonly string[],
     const [{ v }] = await database.query<{ v: string }>(VERSIONS, [tenantArray]);
     if (v === entry.versions) {
       queueCache.hits++;
-      // most recently used: last to go
-      pages.entries.delete(key);
-      pages.entries.set(key, entry);
+      // most recently used: last to go (unless it was evicted or replaced during the check: then
+      // it is no longer counted, and must not come back)
+      if (pages.entries.get(key) === entry) {
+        pages.entries.delete(key);
+        pages.entries.set(key, entry);
+      }
       return entry.page;
     }
     queueCache.stale++;
