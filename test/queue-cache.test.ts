@@ -200,6 +200,12 @@ describe('queue page cache', () => {
       await tx.execute(sql`reset all`);
     });
     expect((await queue(a.tokens.READER)).nodes.some((n) => n.title === 'Before a reset')).toBe(true);
+    // nor does a value set by hand for the triggers' own setting hide a change
+    await app.database.transaction(async (tx) => {
+      await tx.execute(sql.raw(`set local mdr.queue_noted = '0:${a.tenant.id},'`));
+      await tx.execute(sql`update incidents set title = 'Despite the setting' where id = ${id}`);
+    });
+    expect((await queue(a.tokens.READER)).nodes.some((n) => n.title === 'Despite the setting')).toBe(true);
   });
 
   it.skipIf(backend !== 'postgres')('a role that may write incidents but not the version tables: its writes work and are seen', async () => {
