@@ -92,6 +92,8 @@ const mx = {
   clientProcs: Math.max(1, int('BENCH_CLIENT_PROCS', 2)),
   servers: Math.max(1, int('BENCH_SERVERS', 2)),
   seed: int('BENCH_SEED', 1),
+  // idle time before each memory reading (0: read 1 s after subscribing only)
+  settleMs: int('BENCH_SETTLE_MS', 15_000),
 };
 
 const now = () => performance.timeOrigin + performance.now();
@@ -777,6 +779,7 @@ export async function runMixed(kit: Kit): Promise<boolean> {
 
     // the subscribers
     const plans = planSubscribers(world, urls);
+    await sleep(mx.settleMs); // the same settling as the idle measurement below
     const before = await Promise.all(servers.map((s) => s.ask<Mem>('mem')));
     for (let k = 0; k < mx.clientProcs; k++) clientProcs.push(await startClientProc());
     const connectStart = performance.now();
@@ -800,19 +803,41 @@ export async function runMixed(kit: Kit): Promise<boolean> {
     const connectMs = performance.now() - connectStart;
     await sleep(1_000); // the banner's first values
     const idle = await Promise.all(servers.map((s) => s.ask<Mem & { hubListeners: number }>('mem')));
-    const growth = (k: 'rss' | 'heapUsed') => idle.reduce((n, m, x) => n + m.mem[k] - before[x].mem[k], 0) / mx.subscribers;
-    const memory = {
-      heapPerSubscriberBytes: growth('heapUsed'),
-      rssPerSubscriberBytes: growth('rss'),
-      perServer: servers.map((_, x) => ({
-        subscribers: perServer[x],
-        hubListeners: idle[x].hubListeners,
-        heapPerSubscriberBytes: (idle[x].mem.heapUsed - before[x].mem.heapUsed) / perServer[x],
-        rssPerSubscriberBytes: (idle[x].mem.rss - before[x].mem.rss) / perServer[x],
-        heapUsedMB: idle[x].mem.heapUsed / 1e6,
-        rssMB: idle[x].mem.rss / 1e6,
-      })),
+    const growthOf = (after: (Mem & { hubListeners: number })[], base: Mem[]) => {
+      const growth = (k: 'rss' | 'heapUsed') => after.reduce((n, m, x) => n + m.mem[k] - base[x].mem[k], 0) / mx.subscribers;
+      return {
+        heapPerSubscriberBytes: growth('heapUsed'),
+        rssPerSubscriberBytes: growth('rss'),
+        perServer: servers.map((_, x) => ({
+          subscribers: perServer[x],
+          hubListeners: after[x].hubListeners,
+          heapPerSubscriberBytes: (after[x].mem.heapUsed - base[x].mem.heapUsed) / perServer[x],
+          rssPerSubscriberBytes: (after[x].mem.rss - base[x].mem.rss) / perServer[x],
+          // V8's committed heap: RSS follows it, and it keeps the size reached while subscribing
+          // until V8's memory reducer gives the slack back (~10 s after allocation stops)
+          heapTotalPerSubscriberBytes: (after[x].mem.heapTotal - base[x].mem.heapTotal) / perServer[x],
+          heapUsedMB: after[x].mem.heapUsed / 1e6,
+          heapTotalMB: after[x].mem.heapTotal / 1e6,
+          rssMB: after[x].mem.rss / 1e6,
+          rssBeforeMB: base[x].mem.rss / 1e6,
+        })),
+      };
     };
+    const logServers = (label: string, g: ReturnType<typeof growthOf>) => {
+      for (const [x, p] of g.perServer.entries())
+        log(`${label}, server #${x + 1}: ${p.subscribers} subscribers, per subscriber ${(p.heapPerSubscriberBytes / 1024).toFixed(1)} KB heap used, ${(p.heapTotalPerSubscriberBytes / 1024).toFixed(1)} KB heap committed, ${(p.rssPerSubscriberBytes / 1024).toFixed(1)} KB RSS (RSS ${p.rssBeforeMB.toFixed(0)} → ${p.rssMB.toFixed(0)} MB)`);
+    };
+    const justAfter = growthOf(idle, before);
+    logServers('1 s after subscribing', justAfter);
+    // the goal's "idle": measured again once the servers have had nothing to do for mx.settleMs,
+    // so that V8 has given back the heap it committed while the subscriptions started
+    let memory = justAfter;
+    if (mx.settleMs > 0) {
+      await sleep(mx.settleMs);
+      memory = growthOf(await Promise.all(servers.map((s) => s.ask<Mem & { hubListeners: number }>('mem'))), before);
+      logServers(`idle ${mx.settleMs / 1000} s`, memory);
+      log(`per idle subscriber: ${(justAfter.heapPerSubscriberBytes / 1024).toFixed(1)} KB heap, ${(justAfter.rssPerSubscriberBytes / 1024).toFixed(1)} KB RSS 1 s after subscribing; ${(memory.heapPerSubscriberBytes / 1024).toFixed(1)} KB heap, ${(memory.rssPerSubscriberBytes / 1024).toFixed(1)} KB RSS after ${mx.settleMs / 1000} s idle`);
+    }
     log(`${mx.subscribers} subscribers in ${(connectMs / 1000).toFixed(1)} s; ${idle.map((m) => m.hubListeners).join(' + ')} hub listeners (shared executions); ${(memory.heapPerSubscriberBytes / 1024).toFixed(1)} KB heap, ${(memory.rssPerSubscriberBytes / 1024).toFixed(1)} KB RSS per idle subscriber`);
 
     // the writer
@@ -955,7 +980,7 @@ export async function runMixed(kit: Kit): Promise<boolean> {
           machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg() },
           options: mx,
           baseline,
-          mixed: { connectMs, memory, writer: { ops: ops.length, errors: errors.length, skipped, events: events.length, unmatched, foreignRows }, cpu, serverCpuUsPerDelivery, ...result },
+          mixed: { connectMs, memory, memoryJustAfterSubscribing: justAfter, settleMs: mx.settleMs, writer: { ops: ops.length, errors: errors.length, skipped, events: events.length, unmatched, foreignRows }, cpu, serverCpuUsPerDelivery, ...result },
         },
         null,
         2,

@@ -7,6 +7,7 @@
 //   heap <file> → writes a V8 heap snapshot to <file>, then {"heap":"<file>"}
 //   exit  → stops the server and exits (so does the end of stdin: the driver went away)
 // Run with --expose-gc so that `mem` measures live memory, not garbage.
+// BENCH_V8_FLAGS (e.g. "--optimize-for-size"): V8 flags set at start, for memory experiments.
 import fs from 'node:fs';
 import { createInterface } from 'node:readline';
 import v8 from 'node:v8';
@@ -23,6 +24,7 @@ const server = buildServer({ config, database, log: createLogger(config.logLevel
 await server.start();
 process.stdout.write(`${JSON.stringify({ ready: true, port: server.port })}\n`);
 
+if (process.env.BENCH_V8_FLAGS) v8.setFlagsFromString(process.env.BENCH_V8_FLAGS);
 const gc = (globalThis as { gc?: () => void }).gc;
 
 function vmRssBytes(): number | null {
